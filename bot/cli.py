@@ -1,0 +1,228 @@
+"""The `citizen-desk` command line: chat, ask, kb check, kb eval."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot import __version__
+from bot.errors import CitizenDeskError, KnowledgeError, UsageError
+from bot.knowledge.loader import load_knowledge, load_or_raise, sample_kb_path
+from bot.knowledge.model import KnowledgeBase
+from bot.matching.matcher import Matcher
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+def _kb_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kb",
+        type=Path,
+        default=None,
+        help="knowledge directory (default: the shipped sample)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="citizen-desk",
+        description="Citizen Desk: a citizen-inquiry bot for a township service centre.",
+    )
+    parser.add_argument("--version", action="version", version=f"citizen-desk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="chat with the bot in the terminal")
+    _kb_arg(chat)
+    chat.add_argument("--lang", choices=("zh", "en"), default=None, help="reply language")
+
+    ask = sub.add_parser("ask", help="route questions (arguments, or one per line on stdin)")
+    _kb_arg(ask)
+    ask.add_argument("--lang", choices=("zh", "en"), default=None, help="reply language")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("question", nargs="*", help="questions (default: read stdin)")
+
+    kb = sub.add_parser("kb", help="knowledge-base tools")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND")
+    check = kb_sub.add_parser("check", help="validate a knowledge base")
+    _kb_arg(check)
+    ev = kb_sub.add_parser("eval", help="evaluate matching on a cases file")
+    ev.add_argument("cases", type=Path, help="a YAML file with `cases:`")
+    _kb_arg(ev)
+    ev.add_argument("--json", action="store_true", help="figures and failures as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(parser, args)
+    except CitizenDeskError as exc:
+        print(f"citizen-desk: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.command == "chat":
+        return cmd_chat(args)
+    if args.command == "ask":
+        return cmd_ask(args)
+    if args.command == "kb" and args.kb_command == "check":
+        return cmd_kb_check(args)
+    if args.command == "kb" and args.kb_command == "eval":
+        return cmd_kb_eval(args)
+    parser.print_help(sys.stderr)
+    return UsageError.exit_code
+
+
+def _kb_dir(args: argparse.Namespace) -> Path:
+    return Path(args.kb) if args.kb is not None else sample_kb_path()
+
+
+def load_kb(args: argparse.Namespace) -> KnowledgeBase:
+    """Load the KB named by --kb, printing warnings to stderr; raise on errors."""
+    result = load_or_raise(_kb_dir(args))
+    assert result.kb is not None
+    return result.kb
+
+
+def stdin_lines(stream: io.BufferedIOBase | None = None) -> Iterator[str]:
+    """Lines of standard input; invalid UTF-8 is replaced and reported on stderr."""
+    source = stream if stream is not None else sys.stdin.buffer
+    for number, raw in enumerate(source, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            line = raw.decode("utf-8", errors="replace")
+            print(
+                f"citizen-desk: line {number} of standard input is not valid UTF-8; "
+                "unreadable bytes were replaced with �",
+                file=sys.stderr,
+            )
+        yield line.rstrip("\r\n")
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """Run the terminal chat."""
+    from bot.channels.terminal import USER, TerminalChat
+    from bot.dialogue import Dialogue, MemoryPreferences
+
+    kb = load_kb(args)
+    preferences = MemoryPreferences()
+    if args.lang:
+        preferences.languages[USER] = args.lang
+    dialogue = Dialogue(Matcher(kb), preferences)
+    interactive = sys.stdin.isatty()
+    chat = TerminalChat(dialogue, sys.stdout, interactive=interactive)
+
+    async def run() -> None:
+        if interactive:
+            await chat.run(sys.stdin)
+            return
+        if not await _run_lines(chat, stdin_lines()):
+            return
+
+    asyncio.run(run())
+    return EXIT_OK
+
+
+async def _run_lines(chat: object, lines: Iterator[str]) -> bool:
+    from bot.channels.terminal import TerminalChat
+
+    assert isinstance(chat, TerminalChat)
+    for line in lines:
+        if not await chat.handle_line(line):
+            return False
+    return True
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Route questions and print the decision (JSON lines or readable replies)."""
+    from bot.dialogue import Dialogue
+    from bot.render import render_plain
+
+    kb = load_kb(args)
+    matcher = Matcher(kb)
+    dialogue = Dialogue(matcher)
+    questions: Iterator[str] = iter(args.question) if args.question else stdin_lines()
+    out: TextIO = sys.stdout
+    for question in questions:
+        match = matcher.match(question)
+        if args.json:
+            record = {
+                "question": question,
+                "route": match.route.value,
+                "id": match.entry_id,
+                "score": round(match.score, 4),
+                "candidates": [
+                    {"id": c.entry_id, "score": round(c.score, 4)} for c in match.candidates
+                ],
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            continue
+        from bot.text import detect_language
+
+        lang = args.lang or detect_language(question)
+        replies = dialogue.reply_for(match, question, lang)
+        for reply in replies:
+            text = render_plain(reply.blocks)
+            labels = [b.label for row in reply.buttons for b in row]
+            if labels:
+                text += "\n" + "\n".join(f"  {i}. {label}" for i, label in enumerate(labels, 1))
+            out.write(text + "\n\n")
+    out.flush()
+    return EXIT_OK
+
+
+def cmd_kb_check(args: argparse.Namespace) -> int:
+    """Validate a KB and print every problem."""
+    result = load_knowledge(_kb_dir(args))
+    print(result.report())
+    return EXIT_OK if result.kb is not None else EXIT_FAILED
+
+
+def cmd_kb_eval(args: argparse.Namespace) -> int:
+    """Evaluate matching on a cases file."""
+    from bot.evaluation import evaluate, load_cases, unknown_ids
+
+    cases = load_cases(args.cases)
+    if not cases:
+        raise UsageError(f"{args.cases}: no cases")
+    matcher = Matcher(load_kb(args))
+    missing = unknown_ids(matcher, cases)
+    if missing:
+        raise KnowledgeError(f"cases expect ids the KB does not have: {', '.join(missing)}")
+    report = evaluate(matcher, cases)
+    if args.json:
+        failures = [
+            {
+                "q": o.case.q,
+                "kind": o.case.kind,
+                "expect": o.case.expect,
+                "want_route": o.case.route,
+                "route": o.route,
+                "id": o.entry_id,
+                "choices": list(o.choices),
+                "score": round(o.score, 4),
+            }
+            for o in report.failures()
+        ]
+        print(json.dumps({"figures": report.figures(), "failures": failures}, ensure_ascii=False))
+    else:
+        print(report.text())
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,350 @@
+"""The dialogue core: one incoming message in, the replies to send out. No channel code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.knowledge.model import Entry, KnowledgeBase
+from bot.matching.matcher import Match, Matcher
+from bot.matching.routes import Route
+from bot.messages import LANGUAGES, supported, t
+from bot.render import entry_blocks
+from bot.replies import Button, Heading, Paragraph, Reply, text_reply
+from bot.text import MAX_MATCH_CHARS, detect_language, has_content, normalize, strip_controls
+
+#: Longest message accepted as is (Telegram's own limit); longer ones are cut.
+MAX_MESSAGE_CHARS = 4096
+PAGE_SIZE = 8
+COMPLAINT_HOWTO_ID = "complaint-howto"
+CENTRE_HOURS_ID = "centre-hours"
+_THANKS = ("谢", "thank", "thx")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message from a person, as any channel sees it."""
+
+    user: str
+    text: str | None = None
+    #: The action of a pressed button, instead of text.
+    action: str | None = None
+    #: The channel's idea of the person's language (e.g. Telegram's language_code).
+    lang_hint: str | None = None
+    #: False for stickers, photos without caption, voice…
+    is_text: bool = True
+
+
+class Preferences(Protocol):
+    """Per-person settings and feedback that the core keeps."""
+
+    async def get_language(self, user: str) -> str | None:
+        """Return the language the person chose, if any."""
+
+    async def set_language(self, user: str, lang: str) -> None:
+        """Remember the person's language."""
+
+    async def record_feedback(self, user: str, entry_id: str, helpful: bool) -> None:
+        """Store whether an answer helped."""
+
+
+class MemoryPreferences:
+    """Preferences kept in memory (tests, one-off runs)."""
+
+    def __init__(self) -> None:
+        self.languages: dict[str, str] = {}
+        self.feedback: list[tuple[str, str, bool]] = []
+
+    async def get_language(self, user: str) -> str | None:
+        """Return the language the person chose, if any."""
+        return self.languages.get(user)
+
+    async def set_language(self, user: str, lang: str) -> None:
+        """Remember the person's language."""
+        self.languages[user] = lang
+
+    async def record_feedback(self, user: str, entry_id: str, helpful: bool) -> None:
+        """Store whether an answer helped."""
+        self.feedback.append((user, entry_id, helpful))
+
+
+class Dialogue:
+    """Turns incoming messages into replies, using the knowledge base and the matcher."""
+
+    def __init__(self, matcher: Matcher, preferences: Preferences | None = None):
+        self.matcher = matcher
+        self.preferences: Preferences = preferences or MemoryPreferences()
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base in use."""
+        return self.matcher.kb
+
+    def use(self, matcher: Matcher) -> None:
+        """Switch to another knowledge base's matcher (a reload); in-flight calls finish."""
+        self.matcher = matcher
+
+    async def language(self, incoming: Incoming) -> str:
+        """The person's language: their choice, else the channel hint, else the text's."""
+        chosen = await self.preferences.get_language(incoming.user)
+        if chosen:
+            return chosen
+        if incoming.lang_hint:
+            return supported(incoming.lang_hint)
+        if incoming.text:
+            return detect_language(incoming.text)
+        return "zh"
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Return the replies to `incoming`."""
+        lang = await self.language(incoming)
+        if incoming.action is not None:
+            return await self.on_action(incoming, incoming.action, lang)
+        if not incoming.is_text:
+            return [text_reply(t("no_text", lang))]
+        text = strip_controls(incoming.text or "").strip()
+        if text.startswith("/"):
+            return await self.on_command(incoming, text, lang)
+        if not text or not has_content(text):
+            return [text_reply(t("empty_message", lang))]
+        if not await self.preferences.get_language(incoming.user) and not incoming.lang_hint:
+            lang = detect_language(text, lang)
+        replies = self.on_question(text[:MAX_MESSAGE_CHARS], lang)
+        if len(text) > MAX_MATCH_CHARS * 2:
+            replies.insert(0, text_reply(t("too_long", lang, limit=MAX_MATCH_CHARS)))
+        return replies
+
+    # -- questions ------------------------------------------------------------------------
+
+    def on_question(self, text: str, lang: str) -> list[Reply]:
+        """Route a free-text question."""
+        match = self.matcher.match(text)
+        return self.reply_for(match, text, lang)
+
+    def reply_for(self, match: Match, text: str, lang: str) -> list[Reply]:
+        """The replies for a matcher decision."""
+        if match.route is Route.ANSWER and match.entry_id:
+            entry = self.kb.get(match.entry_id)
+            if entry is not None:
+                return [self.answer(entry, lang)]
+        if match.route is Route.CLARIFY:
+            return [self.clarify(match, lang)]
+        if match.route is Route.GREETING:
+            return [self.greeting(text, lang)]
+        if match.route is Route.COMPLAINT:
+            return [self.complaint(lang)]
+        if match.route is Route.STATUS:
+            return [self.status(match.ticket, lang)]
+        if match.route is Route.HUMAN:
+            return [self.human(lang)]
+        return [self.none(lang)]
+
+    def answer(self, entry: Entry, lang: str) -> Reply:
+        """An entry's answer, with related entries and feedback buttons."""
+        rows: list[tuple[Button, ...]] = []
+        related = [self.kb.get(r) for r in entry.related]
+        for rel in [r for r in related if r is not None][:3]:
+            rows.append((Button(rel.title.get(lang), f"e:{rel.id}"),))
+        rows.append(
+            (
+                Button("👍", f"f:{entry.id}:y"),
+                Button("👎", f"f:{entry.id}:n"),
+            )
+        )
+        blocks = (*entry_blocks(entry, lang), Paragraph(t("feedback_question", lang)))
+        return Reply(blocks, tuple(rows))
+
+    def clarify(self, match: Match, lang: str) -> Reply:
+        """Offer the closest entries as choices."""
+        rows: list[tuple[Button, ...]] = []
+        for candidate in self.matcher.clarify_choices(match):
+            entry = self.kb.get(candidate.entry_id)
+            if entry is not None:
+                rows.append((Button(entry.title.get(lang), f"e:{entry.id}"),))
+        rows.append((Button(t("clarify_none_of_these", lang), "n"),))
+        return Reply((Paragraph(t("clarify", lang)),), tuple(rows))
+
+    def none(self, lang: str) -> Reply:
+        """Say plainly that nothing fits, and offer a person or a complaint."""
+        blocks: list[Heading | Paragraph] = [Paragraph(t("none", lang))]
+        phones = self.contact_phones(lang)
+        if phones:
+            blocks.append(Paragraph(t("none_contact", lang, phones=phones)))
+        buttons = (
+            (Button(t("button_human", lang), "m:human"),),
+            (Button(t("button_complain", lang), "m:complain"),),
+        )
+        return Reply(tuple(blocks), buttons)
+
+    def greeting(self, text: str, lang: str) -> Reply:
+        """A greeting, thanks or a request for help."""
+        if any(word in normalize(text) for word in _THANKS):
+            return text_reply(t("thanks_reply", lang))
+        return self.welcome(lang)
+
+    def welcome(self, lang: str) -> Reply:
+        """What the bot can do, with the main menu."""
+        centre = self.kb.centre.name.get(lang) if self.kb.centre else ""
+        blocks = (
+            Paragraph(t("greeting", lang, centre=centre or "—")),
+            Paragraph(t("capabilities", lang)),
+        )
+        return Reply(blocks, self.menu(lang))
+
+    def menu(self, lang: str) -> tuple[tuple[Button, ...], ...]:
+        """The main menu buttons."""
+        return (
+            (Button(t("button_browse", lang), "b"), Button(t("button_complain", lang), "m:complain")),
+            (Button(t("button_status", lang), "m:status"), Button(t("button_human", lang), "m:human")),
+        )
+
+    def complaint(self, lang: str) -> Reply:
+        """Until complaints can be filed here: say so and show how to complain."""
+        blocks: list[Heading | Paragraph] = [Paragraph(t("complaint_pending", lang))]
+        howto = self.kb.get(COMPLAINT_HOWTO_ID)
+        if howto is not None:
+            return Reply((*blocks, *entry_blocks(howto, lang)))
+        blocks.extend(Paragraph(line) for line in self.contact_lines(lang, supervision=True))
+        return Reply(tuple(blocks))
+
+    def status(self, ticket: str | None, lang: str) -> Reply:
+        """Until tickets exist here: say so and give the phone."""
+        blocks = [Paragraph(t("status_pending", lang, ticket=f" {ticket}" if ticket else ""))]
+        blocks.extend(Paragraph(line) for line in self.contact_lines(lang))
+        return Reply(tuple(blocks))
+
+    def human(self, lang: str) -> Reply:
+        """Until hand-over exists here: say so and give phone, hours and address."""
+        blocks = [Paragraph(t("human_pending", lang))]
+        blocks.extend(Paragraph(line) for line in self.contact_lines(lang))
+        return Reply(tuple(blocks))
+
+    def contact_phones(self, lang: str) -> str:
+        """The centre's phones as one line."""
+        centre = self.kb.centre
+        if centre is None:
+            return "12345"
+        numbers = [f"{p.label.get(lang)} {p.number}".strip() for p in centre.phones[:2]]
+        return "；".join(numbers) if lang == "zh" else "; ".join(numbers)
+
+    def contact_lines(self, lang: str, supervision: bool = False) -> list[str]:
+        """Phones, hours and address of the centre, plus the 12345 hotline."""
+        lines = []
+        centre = self.kb.centre
+        if centre is not None:
+            lines.append(t("none_contact", lang, phones=self.contact_phones(lang)))
+            if supervision and centre.supervision_phone:
+                lines.append(t("supervision", lang, phone=centre.supervision_phone))
+            if centre.hours:
+                lines.append(t("centre_hours", lang, hours=centre.hours.get(lang)))
+            if centre.address:
+                lines.append(t("centre_address", lang, address=centre.address.get(lang)))
+        lines.append(t("hotline_12345", lang))
+        return lines
+
+    # -- commands and buttons -------------------------------------------------------------
+
+    async def on_command(self, incoming: Incoming, text: str, lang: str) -> list[Reply]:
+        """Handle /start, /help, /lang, /services, /complain, /status, /human."""
+        command, _, arg = text[1:].partition(" ")
+        command = command.split("@")[0].lower()
+        arg = arg.strip()
+        if command == "start":
+            return [self.welcome(lang)]
+        if command == "help":
+            return [text_reply(t("help", lang), self.menu(lang))]
+        if command == "lang":
+            new = arg.lower()
+            if new not in LANGUAGES:
+                return [text_reply(t("lang_unknown", lang))]
+            await self.preferences.set_language(incoming.user, new)
+            return [text_reply(t("lang_switched", new))]
+        if command in ("services", "browse"):
+            return [self.browse(lang)]
+        if command in ("complain", "complaint"):
+            return [self.complaint(lang)]
+        if command == "status":
+            return [self.status(arg or None, lang)]
+        if command == "human":
+            return [self.human(lang)]
+        return [text_reply(t("unknown_command", lang))]
+
+    async def on_action(self, incoming: Incoming, action: str, lang: str) -> list[Reply]:
+        """Handle a pressed button; an unknown or stale one changes nothing."""
+        kind, _, rest = action.partition(":")
+        if kind == "e":
+            entry = self.kb.get(rest)
+            if entry is not None:
+                return [self.answer(entry, lang)]
+        elif kind == "n" and not rest:
+            return [self.none(lang)]
+        elif kind == "b":
+            return self._browse_action(rest, lang)
+        elif kind == "m" and rest in ("complain", "status", "human", "browse"):
+            return self._menu_action(rest, lang)
+        elif kind == "f":
+            entry_id, _, verdict = rest.rpartition(":")
+            if self.kb.get(entry_id) is not None and verdict in ("y", "n"):
+                await self.preferences.record_feedback(incoming.user, entry_id, verdict == "y")
+                return [text_reply(t("feedback_thanks", lang))]
+        return [text_reply(t("expired", lang))]
+
+    def _menu_action(self, which: str, lang: str) -> list[Reply]:
+        if which == "complain":
+            return [self.complaint(lang)]
+        if which == "status":
+            return [self.status(None, lang)]
+        if which == "human":
+            return [self.human(lang)]
+        return [self.browse(lang)]
+
+    def _browse_action(self, rest: str, lang: str) -> list[Reply]:
+        if not rest:
+            return [self.browse(lang)]
+        category, _, page = rest.rpartition(":")
+        if not page.isdigit() or category not in self.category_ids():
+            return [text_reply(t("expired", lang))]
+        return [self.browse_category(category, int(page), lang)]
+
+    def category_ids(self) -> tuple[str, ...]:
+        """Browsing categories; entries without one fall under "other" (`-`)."""
+        ids = self.kb.category_ids()
+        if any(e.category is None for e in self.kb.entries):
+            ids = (*ids, "-")
+        return ids
+
+    def category_title(self, category_id: str, lang: str) -> str:
+        """A category's display name."""
+        if category_id == "-":
+            return t("category_other", lang)
+        declared = self.kb.category(category_id)
+        return declared.title.get(lang) if declared else category_id
+
+    def browse(self, lang: str) -> Reply:
+        """The list of categories."""
+        ids = self.category_ids()
+        if not ids:
+            return text_reply(t("browse_empty", lang))
+        rows = tuple((Button(self.category_title(c, lang), f"b:{c}:0"),) for c in ids)
+        return Reply((Paragraph(t("browse_categories", lang)),), rows)
+
+    def browse_category(self, category_id: str, page: int, lang: str) -> Reply:
+        """One page of a category's entries, with paging buttons."""
+        wanted = None if category_id == "-" else category_id
+        entries = [e for e in self.kb.entries if e.category == wanted]
+        pages = max(1, (len(entries) + PAGE_SIZE - 1) // PAGE_SIZE)
+        page = min(page, pages - 1)
+        chunk = entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        rows: list[tuple[Button, ...]] = [(Button(e.title.get(lang), f"e:{e.id}"),) for e in chunk]
+        paging: list[Button] = []
+        if page > 0:
+            paging.append(Button(t("button_back", lang), f"b:{category_id}:{page - 1}"))
+        if page + 1 < pages:
+            paging.append(Button(t("button_more", lang), f"b:{category_id}:{page + 1}"))
+        if paging:
+            rows.append(tuple(paging))
+        title = self.category_title(category_id, lang)
+        text = t("browse_entries", lang, category=title)
+        if pages > 1:
+            text += f" ({page + 1}/{pages})"
+        return Reply((Paragraph(text),), tuple(rows))

@@ -1,0 +1,395 @@
+"""Turn one YAML file's data into knowledge values, collecting every problem on the way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from bot.knowledge.model import (
+    GUIDE_FIELDS,
+    PHRASE_ROUTES,
+    Answer,
+    Category,
+    Centre,
+    Entry,
+    GuideField,
+    LocalList,
+    LocalText,
+    Phone,
+    Source,
+)
+from bot.knowledge.problems import Level, Problem
+from bot.knowledge.yamlsafe import mapping_child, node_line, sequence_item
+
+ID_RE = re.compile(r"^[a-z0-9-]+$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]+)?$")
+ENTRY_KEYS = frozenset(
+    {
+        "id",
+        "title",
+        "questions",
+        "keywords",
+        "answer",
+        "category",
+        "related",
+        "updated",
+        "review_by",
+    }
+)
+TOP_KEYS = frozenset({"entries", "language", "centre", "categories", "routes"})
+CENTRE_KEYS = frozenset({"name", "address", "hours", "phones", "supervision_phone"})
+
+#: Route phrases: route → language → phrases.
+RoutePhrases = dict[str, dict[str, list[str]]]
+
+
+class FileParser:
+    """Parses one file; problems accumulate in `problems`."""
+
+    def __init__(self, file: str, node: yaml.Node | None, problems: list[Problem]):
+        self.file = file
+        self.node = node
+        self.problems = problems
+        self.lang = "zh"
+
+    # -- problems -------------------------------------------------------------------------
+
+    def error(self, line: int | None, entry_id: str | None, message: str) -> None:
+        """Record an error."""
+        self.problems.append(Problem(Level.ERROR, self.file, line, entry_id, message))
+
+    def warning(self, line: int | None, entry_id: str | None, message: str) -> None:
+        """Record a warning."""
+        self.problems.append(Problem(Level.WARNING, self.file, line, entry_id, message))
+
+    # -- the file -------------------------------------------------------------------------
+
+    def parse(self, data: Any) -> FileContent:
+        """Parse a whole file's top-level mapping."""
+        content = FileContent()
+        if data is None:
+            return content
+        if not isinstance(data, dict):
+            kind = type(data).__name__
+            self.error(
+                1,
+                None,
+                f"the file must be a mapping (with `entries:` and other keys), not a {kind}",
+            )
+            return content
+        lang = data.get("language")
+        if lang is not None:
+            if isinstance(lang, str) and LANG_RE.match(lang):
+                self.lang = lang
+            else:
+                self.error(self._line("language"), None, "`language` must be a code like zh or en")
+        for key in data:
+            if key not in TOP_KEYS:
+                self.warning(self._line(str(key)), None, f"unknown top-level key `{key}` ignored")
+        if "entries" in data:
+            content.entries = self._entries(data["entries"])
+        if "centre" in data:
+            content.centre = self._centre(data["centre"])
+        if "categories" in data:
+            content.categories = self._categories(data["categories"])
+        if "routes" in data:
+            content.routes, content.route_exceptions = self._routes(data["routes"])
+        return content
+
+    def _line(self, key: str) -> int | None:
+        child = mapping_child(self.node, key)
+        if child is None:
+            return node_line(self.node)
+        return node_line(child)
+
+    # -- entries --------------------------------------------------------------------------
+
+    def _entries(self, value: Any) -> list[Entry]:
+        entries_node = mapping_child(self.node, "entries")
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error(node_line(entries_node), None, "`entries` must be a list")
+            return []
+        result = []
+        for index, item in enumerate(value):
+            node = sequence_item(entries_node, index)
+            entry = self._entry(item, node)
+            if entry is not None:
+                result.append(entry)
+        return result
+
+    def _entry(self, item: Any, node: yaml.Node | None) -> Entry | None:
+        line = node_line(node)
+        if not isinstance(item, dict):
+            self.error(line, None, f"an entry must be a mapping, not {type(item).__name__}")
+            return None
+
+        def key_line(key: str) -> int | None:
+            child = mapping_child(node, key)
+            return node_line(child) if child is not None else line
+
+        entry_id = item.get("id")
+        label: str | None = entry_id if isinstance(entry_id, str) else None
+        ok = True
+        if entry_id is None:
+            self.error(line, None, "missing required field `id`")
+            ok = False
+        elif not isinstance(entry_id, str) or not ID_RE.match(entry_id):
+            self.error(
+                key_line("id"), label, f"bad id {entry_id!r}: use lowercase a-z, 0-9 and -"
+            )
+            ok = False
+        for key in item:
+            if key not in ENTRY_KEYS:
+                self.warning(key_line(str(key)), label, f"unknown field `{key}` ignored")
+        for required in ("title", "questions", "answer"):
+            if item.get(required) in (None, "", [], {}):
+                self.error(line, label, f"missing required field `{required}`")
+                ok = False
+        title = self.text(item.get("title"), key_line("title"), label, "title")
+        questions = self.text_list(item.get("questions"), key_line("questions"), label, "questions")
+        keywords = self.text_list(item.get("keywords"), key_line("keywords"), label, "keywords")
+        answer = self._answer(item.get("answer"), key_line("answer"), label)
+        category = item.get("category")
+        if category is not None and not isinstance(category, str):
+            self.error(key_line("category"), label, "`category` must be an id (text)")
+            category = None
+        related = self._related(item.get("related"), key_line("related"), label)
+        updated = self._date(item.get("updated"), key_line("updated"), label, "updated")
+        review_by = self._date(item.get("review_by"), key_line("review_by"), label, "review_by")
+        if not ok or title is None or questions is None or answer is None:
+            return None
+        if len(questions) == 0:
+            self.error(key_line("questions"), label, "`questions` needs at least one question")
+            return None
+        assert isinstance(entry_id, str)
+        return Entry(
+            id=entry_id,
+            title=title,
+            questions=questions,
+            keywords=keywords or LocalList({}, self.lang),
+            answer=answer,
+            category=category,
+            related=related,
+            updated=updated,
+            review_by=review_by,
+            source=Source(self.file, line),
+        )
+
+    def _answer(self, value: Any, line: int | None, label: str | None) -> Answer | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict) or _is_language_map(value):
+            text = self.text(value, line, label, "answer")
+            return Answer(text=text) if text is not None else None
+        fields = []
+        for key in value:
+            if key not in GUIDE_FIELDS:
+                self.warning(line, label, f"unknown answer field `{key}` ignored")
+        for name in GUIDE_FIELDS:
+            if name not in value or value[name] is None:
+                continue
+            raw = value[name]
+            is_list = isinstance(raw, list) or (
+                isinstance(raw, dict) and any(isinstance(v, list) for v in raw.values())
+            )
+            items = self.text_list(raw, line, label, f"answer.{name}", allow_scalar=True)
+            if items is not None and len(items):
+                fields.append(GuideField(name, items, is_list))
+        if not fields:
+            self.error(line, label, "`answer` has no guide field (summary, materials, steps…)")
+            return None
+        return Answer(fields=tuple(fields))
+
+    def _related(self, value: Any, line: int | None, label: str | None) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.error(line, label, "`related` must be a list of entry ids")
+            return ()
+        return tuple(value)
+
+    def _date(self, value: Any, line: int | None, label: str | None, name: str) -> dt.date | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.error(line, label, f"`{name}` must be a date like 2026-11-20, not {value!r}")
+        return None
+
+    # -- texts ----------------------------------------------------------------------------
+
+    def text(self, value: Any, line: int | None, label: str | None, name: str) -> LocalText | None:
+        """Parse a text: a string, or a mapping from language code to string."""
+        if value is None:
+            return None
+        if _is_scalar(value):
+            return LocalText({self.lang: _scalar(value)}, self.lang)
+        if isinstance(value, dict) and value and _is_language_map(value):
+            if all(_is_scalar(v) for v in value.values()):
+                return LocalText({str(k): _scalar(v) for k, v in value.items()}, self.lang)
+        self.error(
+            line,
+            label,
+            f"`{name}` must be a text or a mapping like {{zh: …, en: …}}, "
+            f"not {_describe(value)}",
+        )
+        return None
+
+    def text_list(
+        self,
+        value: Any,
+        line: int | None,
+        label: str | None,
+        name: str,
+        *,
+        allow_scalar: bool = False,
+    ) -> LocalList | None:
+        """Parse a list of texts, or a mapping from language code to list."""
+        if value is None:
+            return None
+        per_lang: dict[str, list[str]] = {}
+        if allow_scalar and _is_scalar(value):
+            return LocalList({self.lang: (_scalar(value),)}, self.lang)
+        if isinstance(value, list):
+            for item in value:
+                text = self.text(item, line, label, f"an item of `{name}`")
+                if text is None:
+                    return None
+                for lang, s in text.values.items():
+                    per_lang.setdefault(lang, []).append(s)
+        elif isinstance(value, dict) and _is_language_map(value):
+            for lang, items in value.items():
+                if _is_scalar(items):
+                    items = [items]
+                if not isinstance(items, list) or not all(_is_scalar(i) for i in items):
+                    self.error(line, label, f"`{name}.{lang}` must be a list of texts")
+                    return None
+                per_lang.setdefault(str(lang), []).extend(_scalar(i) for i in items)
+        else:
+            self.error(
+                line,
+                label,
+                f"`{name}` must be a list or a mapping from language to list, "
+                f"not {_describe(value)}",
+            )
+            return None
+        cleaned = {lang: tuple(s for s in items if s.strip()) for lang, items in per_lang.items()}
+        return LocalList(cleaned, self.lang)
+
+    # -- other top-level keys -------------------------------------------------------------
+
+    def _centre(self, value: Any) -> Centre | None:
+        line = self._line("centre")
+        if not isinstance(value, dict):
+            self.error(line, None, "`centre` must be a mapping")
+            return None
+        for key in value:
+            if key not in CENTRE_KEYS:
+                self.warning(line, None, f"unknown key `centre.{key}` ignored")
+        name = self.text(value.get("name"), line, None, "centre.name")
+        if name is None:
+            self.error(line, None, "`centre.name` is required")
+            return None
+        phones = []
+        for item in value.get("phones") or []:
+            if not isinstance(item, dict) or not _is_scalar(item.get("number")):
+                self.error(line, None, "each of `centre.phones` needs `label` and `number`")
+                continue
+            label = self.text(item.get("label", ""), line, None, "centre.phones.label")
+            phones.append(Phone(label or LocalText({self.lang: ""}), _scalar(item["number"])))
+        supervision = value.get("supervision_phone")
+        return Centre(
+            name=name,
+            address=self.text(value.get("address"), line, None, "centre.address"),
+            hours=self.text(value.get("hours"), line, None, "centre.hours"),
+            phones=tuple(phones),
+            supervision_phone=_scalar(supervision) if _is_scalar(supervision) else None,
+        )
+
+    def _categories(self, value: Any) -> list[Category]:
+        line = self._line("categories")
+        if not isinstance(value, list):
+            self.error(line, None, "`categories` must be a list of {id, title}")
+            return []
+        result = []
+        for item in value:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                self.error(line, None, "each category needs an `id` and a `title`")
+                continue
+            title = self.text(item.get("title", item["id"]), line, None, "category title")
+            if title is not None:
+                result.append(Category(item["id"], title))
+        return result
+
+    def _routes(self, value: Any) -> tuple[RoutePhrases, RoutePhrases]:
+        line = self._line("routes")
+        phrases: RoutePhrases = {}
+        exceptions: RoutePhrases = {}
+        if not isinstance(value, dict):
+            self.error(line, None, "`routes` must be a mapping from route to phrases")
+            return phrases, exceptions
+        for route, spec in value.items():
+            if route not in PHRASE_ROUTES:
+                known = ", ".join(PHRASE_ROUTES)
+                self.warning(line, None, f"unknown route `{route}` ignored (known: {known})")
+                continue
+            parts = spec if isinstance(spec, dict) and ("phrases" in spec) else {"phrases": spec}
+            if isinstance(spec, dict) and "unless" in spec:
+                parts = {"phrases": spec.get("phrases"), "unless": spec["unless"]}
+            for part, target in (("phrases", phrases), ("unless", exceptions)):
+                items = self.text_list(parts.get(part), line, None, f"routes.{route}.{part}")
+                if items is None:
+                    continue
+                for lang, texts in items.values.items():
+                    target.setdefault(route, {}).setdefault(lang, []).extend(texts)
+        return phrases, exceptions
+
+
+class FileContent:
+    """What one file contributes to the knowledge base."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.centre: Centre | None = None
+        self.categories: list[Category] = []
+        self.routes: RoutePhrases = {}
+        self.route_exceptions: RoutePhrases = {}
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | dt.date) and not isinstance(value, bool)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _is_language_map(value: Mapping[Any, Any]) -> bool:
+    return bool(value) and all(isinstance(k, str) and LANG_RE.match(k) for k in value) and not (
+        set(value) & set(GUIDE_FIELDS)
+    )
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"

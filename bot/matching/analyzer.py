@@ -1,0 +1,132 @@
+"""Turn a text into matching units: Chinese word bigrams, English stems, numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import rjieba
+import snowballstemmer
+
+from bot.matching.lexicon import Lexicon, default_lexicon
+from bot.text import normalize
+
+_HAN_TOKEN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
+_WORD_TOKEN = re.compile(r"[0-9a-z]+(?:'[a-z]+)?")
+
+#: Kinds of token.
+HAN, LATIN, NUMBER = "han", "latin", "number"
+
+
+@dataclass(frozen=True)
+class Token:
+    """A token of a normalised text."""
+
+    text: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A text prepared for matching."""
+
+    norm: str
+    #: Units of content words (topic-bearing).
+    content: tuple[str, ...]
+    #: Units of question words (how / how much / where …): weak evidence.
+    question: tuple[str, ...]
+    #: Content words joined, for fuzzy comparison.
+    clean: str
+    #: The corrected text: Chinese tokens joined, and Latin words between spaces.
+    han_text: str = ""
+    latin_text: str = " "
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """All units, content first."""
+        return self.content + self.question
+
+
+class Analyzer:
+    """Segments and classifies text; one instance per knowledge base (it has its own words)."""
+
+    def __init__(self, user_words: Iterable[str] = (), lexicon: Lexicon | None = None):
+        self.jieba = rjieba.Jieba()
+        for word in user_words:
+            if len(word) >= 2 and _HAN_TOKEN.match(word):
+                self.jieba.add_word(word, 2000, None)
+        self.lexicon = lexicon or default_lexicon()
+        self._stemmer = snowballstemmer.stemmer("english")
+        self._stems: dict[str, str] = {}
+
+    def tokens(self, norm: str) -> list[Token]:
+        """Segment a normalised text into Han words, Latin words and numbers."""
+        out: list[Token] = []
+        for piece in self.jieba.cut(norm):
+            if _HAN_TOKEN.match(piece):
+                out.append(Token(piece, HAN))
+                continue
+            for word in _WORD_TOKEN.findall(piece):
+                out.append(Token(word, NUMBER if word.isdigit() else LATIN))
+        return out
+
+    def has_word(self, word: str) -> bool:
+        """Return True when the segmenter's dictionary knows `word`."""
+        return bool(self.jieba.has_word(word))
+
+    def stem(self, word: str) -> str:
+        """Return the English stem of `word` (cached)."""
+        stem = self._stems.get(word)
+        if stem is None:
+            stem = self._stemmer.stemWord(word.replace("'", ""))
+            self._stems[word] = stem
+        return stem
+
+    def analyze(
+        self, text: str, correct: Callable[[list[Token]], list[Token]] | None = None
+    ) -> Analysis:
+        """Analyse `text`; `correct` may rewrite the tokens (typo correction) first."""
+        norm = normalize(text)
+        tokens = self.tokens(norm)
+        if correct is not None:
+            tokens = correct(tokens)
+        return self.analyze_tokens(norm, tokens)
+
+    def analyze_tokens(self, norm: str, tokens: list[Token]) -> Analysis:
+        """Classify tokens into content and question units."""
+        content: list[str] = []
+        question: list[str] = []
+        clean: list[str] = []
+        for token in tokens:
+            word = token.text
+            if word in self.lexicon.filler:
+                continue
+            if token.kind == HAN:
+                if word in self.lexicon.question:
+                    question.append(word)
+                    continue
+                content.extend(han_units(word))
+                clean.append(word)
+            elif token.kind == NUMBER:
+                content.append(word)
+                clean.append(word)
+            else:
+                stem = self.stem(word)
+                if word in self.lexicon.question:
+                    question.append(stem)
+                    continue
+                content.append(stem)
+                clean.append(" " + word + " ")
+        han_text = "".join(t.text for t in tokens if t.kind == HAN)
+        latin_text = " " + " ".join(t.text for t in tokens if t.kind != HAN) + " "
+        return Analysis(
+            norm, tuple(content), tuple(question), "".join(clean).strip(), han_text, latin_text
+        )
+
+
+def han_units(word: str) -> list[str]:
+    """Units of a Chinese word: itself when short, its character bigrams when longer."""
+    if len(word) <= 2:
+        return [word]
+    return [word[i : i + 2] for i in range(len(word) - 1)]

@@ -1,0 +1,28 @@
+"""Language data for matching (filler and question words), read from the package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Words that carry no topic (`filler`) and question words (`question`)."""
+
+    filler: frozenset[str]
+    question: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    """Return the lexicon shipped in `bot/defaults/lexicon.yaml`."""
+    text = resources.files("bot.defaults").joinpath("lexicon.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return Lexicon(
+        filler=frozenset(w for words in data["filler"].values() for w in words),
+        question=frozenset(w for words in data["question"].values() for w in words),
+    )

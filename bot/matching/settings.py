@@ -1,0 +1,30 @@
+"""Matching thresholds, with their documented defaults in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """How confident the matcher must be before it answers or offers choices.
+
+    Scores are in [0, 1] and mean the same on every knowledge base: they measure how much
+    of the question a phrasing of the entry explains and how much of the entry's phrasing
+    the question contains, weighted by how distinctive each word is in the KB.
+    """
+
+    #: Answer directly at or above this score…
+    answer: float = 0.55
+    #: …when the runner-up is at least this far behind; otherwise offer choices.
+    margin: float = 0.08
+    #: Offer "did you mean…" choices at or above this score; below it, say "none".
+    clarify: float = 0.30
+    #: Choices shown besides the first are within this distance of it.
+    clarify_window: float = 0.25
+    #: Most choices offered.
+    max_choices: int = 3
+    #: Candidates reported by `ask --json`.
+    max_candidates: int = 5
+    #: Entries taken from retrieval for scoring.
+    recall: int = 30
