@@ -71,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -1,10 +1,13 @@
 """Tests of the Bot API emulator, driven through python-telegram-bot itself."""
 
+# The fixtures are imported below and then used as test arguments of the same name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import asyncio
 import datetime as dtm
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,8 +33,6 @@ from tests.emulator.fixtures import emulator, emulator_bot  # noqa: F401
 
 CHAT = 1001
 GROUP = -2002
-
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
 @asynccontextmanager
@@ -62,7 +63,7 @@ async def running_app(
 # --------------------------------------------------------------------------- basics
 
 
-async def test_get_me(emulator: BotApiEmulator) -> None:  # noqa: F811
+async def test_get_me(emulator: BotApiEmulator) -> None:
     bot = Bot(emulator.token, base_url=emulator.base_url, base_file_url=emulator.base_file_url)
     async with bot:
         me = await bot.get_me()
@@ -74,21 +75,24 @@ async def test_get_me(emulator: BotApiEmulator) -> None:  # noqa: F811
     assert emulator.calls[0][0] == "getMe"
 
 
-async def test_wrong_token_is_invalid_token(emulator: BotApiEmulator) -> None:  # noqa: F811
+async def test_wrong_token_is_invalid_token(emulator: BotApiEmulator) -> None:
     bot = Bot("654321:WRONG", base_url=emulator.base_url)
-    with pytest.raises(InvalidToken):
-        await bot.initialize()
+    try:
+        with pytest.raises(InvalidToken):
+            await bot.initialize()
+    finally:
+        await bot.shutdown()
     record = emulator.call_log[-1]
     assert record.status == 401
     assert record.response == {"ok": False, "error_code": 401, "description": "Unauthorized"}
 
 
-async def test_unknown_method_is_bad_request(emulator_bot: Bot) -> None:  # noqa: F811
+async def test_unknown_method_is_bad_request(emulator_bot: Bot) -> None:
     with pytest.raises(BadRequest, match="Method not found"):
         await emulator_bot.do_api_request("sendTelepathy", api_kwargs={"chat_id": CHAT})
 
 
-async def test_message_too_long(emulator: BotApiEmulator, emulator_bot: Bot) -> None:  # noqa: F811
+async def test_message_too_long(emulator: BotApiEmulator, emulator_bot: Bot) -> None:
     with pytest.raises(BadRequest, match="Message is too long"):
         await emulator_bot.send_message(CHAT, "长" * 4097)
     # the limit counts characters after HTML parsing, so tags do not count
@@ -100,7 +104,7 @@ async def test_message_too_long(emulator: BotApiEmulator, emulator_bot: Bot) -> 
 # ---------------------------------------------------------------- PTB application
 
 
-async def test_echo_handler_answers(emulator: BotApiEmulator) -> None:  # noqa: F811
+async def test_echo_handler_answers(emulator: BotApiEmulator) -> None:
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
         await update.effective_message.reply_text("欢迎使用为民服务中心")
@@ -135,7 +139,7 @@ async def test_echo_handler_answers(emulator: BotApiEmulator) -> None:  # noqa: 
     assert emulator.pending_updates == []
 
 
-async def test_callback_round_trip(emulator: BotApiEmulator) -> None:  # noqa: F811
+async def test_callback_round_trip(emulator: BotApiEmulator) -> None:
     async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
         keyboard = Keyboard([[Button("户籍", callback_data="topic:hukou")]])
@@ -164,7 +168,7 @@ async def test_callback_round_trip(emulator: BotApiEmulator) -> None:  # noqa: F
     assert answer["text"] == "好的"
 
 
-async def test_group_mention_and_command_entities(emulator: BotApiEmulator) -> None:  # noqa: F811
+async def test_group_mention_and_command_entities(emulator: BotApiEmulator) -> None:
     update = emulator.add_message(
         GROUP, "/ask@citizen_desk_test_bot 你好 @citizen_desk_test_bot", chat_type="group"
     )
@@ -187,8 +191,8 @@ async def test_group_mention_and_command_entities(emulator: BotApiEmulator) -> N
 
 
 async def test_get_updates_offset_confirmation(
-    emulator: BotApiEmulator,  # noqa: F811
-    emulator_bot: Bot,  # noqa: F811
+    emulator: BotApiEmulator,
+    emulator_bot: Bot,
 ) -> None:
     for text in ("一", "二", "三"):
         emulator.add_message(CHAT, text)
@@ -214,7 +218,7 @@ async def test_get_updates_offset_confirmation(
     assert emulator.confirmed_update_id == 3
 
 
-async def test_allowed_updates_filter(emulator: BotApiEmulator, emulator_bot: Bot) -> None:  # noqa: F811
+async def test_allowed_updates_filter(emulator: BotApiEmulator, emulator_bot: Bot) -> None:
     emulator.add_message(CHAT, "hi")
     emulator.add_raw_update({"message_reaction": {"chat": {"id": CHAT, "type": "private"}}})
     updates = await emulator_bot.get_updates(timeout=0, allowed_updates=["callback_query"])
@@ -226,8 +230,8 @@ async def test_allowed_updates_filter(emulator: BotApiEmulator, emulator_bot: Bo
 
 
 async def test_429_surfaces_as_retry_after(
-    emulator: BotApiEmulator,  # noqa: F811
-    emulator_bot: Bot,  # noqa: F811
+    emulator: BotApiEmulator,
+    emulator_bot: Bot,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
@@ -245,7 +249,7 @@ async def test_429_surfaces_as_retry_after(
     assert len(emulator.sent(CHAT)) == 1
 
 
-async def test_other_failures(emulator: BotApiEmulator, emulator_bot: Bot) -> None:  # noqa: F811
+async def test_other_failures(emulator: BotApiEmulator, emulator_bot: Bot) -> None:
     emulator.fail_next("sendMessage", error_code=500, times=2)
     for _ in range(2):
         with pytest.raises(NetworkError):
@@ -260,7 +264,7 @@ async def test_other_failures(emulator: BotApiEmulator, emulator_bot: Bot) -> No
     assert emulator.chat_actions == [(CHAT, "typing")]
 
 
-async def test_validation_errors(emulator: BotApiEmulator, emulator_bot: Bot) -> None:  # noqa: F811
+async def test_validation_errors(emulator: BotApiEmulator, emulator_bot: Bot) -> None:
     with pytest.raises(BadRequest, match="Can't parse entities"):
         await emulator_bot.send_message(CHAT, "<b>未闭合", parse_mode="HTML")
     with pytest.raises(BadRequest, match="unsupported start tag"):
@@ -298,7 +302,7 @@ async def test_validation_errors(emulator: BotApiEmulator, emulator_bot: Bot) ->
 # ------------------------------------------------------------------ commands & files
 
 
-async def test_commands(emulator: BotApiEmulator, emulator_bot: Bot) -> None:  # noqa: F811
+async def test_commands(emulator: BotApiEmulator, emulator_bot: Bot) -> None:
     await emulator_bot.set_my_commands([BotCommand("start", "开始"), BotCommand("help", "帮助")])
     await emulator_bot.set_my_commands(
         [BotCommand("start", "Start")],
@@ -321,8 +325,8 @@ async def test_commands(emulator: BotApiEmulator, emulator_bot: Bot) -> None:  #
 
 
 async def test_document_upload_get_file_and_download(
-    emulator: BotApiEmulator,  # noqa: F811
-    emulator_bot: Bot,  # noqa: F811
+    emulator: BotApiEmulator,
+    emulator_bot: Bot,
 ) -> None:
     content = "办事指南\n".encode() * 100
     message = await emulator_bot.send_document(
@@ -356,8 +360,8 @@ async def test_document_upload_get_file_and_download(
 
 
 async def test_webhook_delivery_with_secret(
-    emulator: BotApiEmulator,  # noqa: F811
-    emulator_bot: Bot,  # noqa: F811
+    emulator: BotApiEmulator,
+    emulator_bot: Bot,
 ) -> None:
     received: list[tuple[str | None, dict[str, Any]]] = []
     statuses = [500]  # the first attempt fails, the retry succeeds

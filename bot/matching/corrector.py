@@ -28,13 +28,15 @@ MAX_WINDOW = 4
 class Corrector:
     """Corrects tokens toward a fixed vocabulary of KB terms."""
 
-    def __init__(self, analyzer: Analyzer, han_terms: Iterable[str], latin_words: Iterable[str]):
+    def __init__(
+        self, analyzer: Analyzer, han_terms: Counter[str], latin_words: Iterable[str]
+    ):
         self.analyzer = analyzer
         self.han_terms = frozenset(t for t in han_terms if 2 <= len(t) <= MAX_WINDOW)
         by_sound: dict[str, Counter[str]] = {}
         for term in self.han_terms:
-            by_sound.setdefault(_sound(term), Counter())[term] += 1
-        # The most common term for a sound wins; a term is its own best spelling.
+            by_sound.setdefault(_sound(term), Counter())[term] = han_terms[term]
+        # Where two KB terms sound alike, the one the KB uses more often wins.
         self.by_sound = {s: c.most_common(1)[0][0] for s, c in by_sound.items()}
         self.latin_words = frozenset(latin_words)
         self._latin_list = sorted(w for w in self.latin_words if len(w) >= 4)

@@ -46,16 +46,16 @@ class Index:
         zh_words = [k for e in kb.entries for k in e.keywords.all()]
         self.analyzer = Analyzer(user_words=[normalize(w) for w in zh_words])
         raw = [(e, self._strings(e)) for e in kb.entries]
-        han_terms: set[str] = set()
+        han_terms: Counter[str] = Counter()
         latin_words: set[str] = set()
         for _, strings in raw:
             for s in strings:
                 for token in self.analyzer.tokens(normalize(s)):
                     if token.kind == HAN:
-                        han_terms.add(token.text)
+                        han_terms[token.text] += 1
                     elif token.kind == LATIN:
                         latin_words.add(token.text)
-        han_terms.update(normalize(k) for k in zh_words)
+        han_terms.update(normalize(k) for k in zh_words)  # keywords count once more
         self.corrector = Corrector(self.analyzer, han_terms, latin_words)
         self.entries: list[IndexedEntry] = []
         docs: list[list[str]] = []

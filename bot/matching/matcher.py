@@ -54,10 +54,9 @@ class Features:
     @property
     def score(self) -> float:
         """Combine the evidence into one confidence score."""
-        base = (
-            0.40 * self.phrasing_coverage + 0.40 * self.query_coverage + 0.20 * self.similarity
+        return (
+            0.50 * self.phrasing_coverage + 0.30 * self.query_coverage + 0.20 * self.similarity
         )
-        return min(1.0, base + 0.25 * self.keyword * (1.0 - base))
 
 
 class Matcher:
@@ -99,7 +98,11 @@ class Matcher:
             return Match(Route.NONE, None, top, candidates)
         best = candidates[0]
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        if best.score >= s.answer and best.score - runner_up >= s.margin:
+        confident = best.score >= s.answer and best.score - runner_up >= s.margin
+        clear_winner = (
+            best.score >= s.answer_clear_winner and runner_up <= s.winner_ratio * best.score
+        )
+        if confident or clear_winner:
             return Match(Route.ANSWER, best.entry_id, best.score, candidates)
         return Match(Route.CLARIFY, None, best.score, candidates)
 

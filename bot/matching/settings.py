@@ -15,11 +15,16 @@ class MatchSettings:
     """
 
     #: Answer directly at or above this score…
-    answer: float = 0.55
+    answer: float = 0.45
     #: …when the runner-up is at least this far behind; otherwise offer choices.
     margin: float = 0.08
+    #: Also answer a clear winner from this score on: the runner-up scores at most
+    #: `winner_ratio` of it (long messages with context score lower, but one entry
+    #: still stands out).
+    answer_clear_winner: float = 0.40
+    winner_ratio: float = 0.6
     #: Offer "did you mean…" choices at or above this score; below it, say "none".
-    clarify: float = 0.30
+    clarify: float = 0.25
     #: Choices shown besides the first are within this distance of it.
     clarify_window: float = 0.25
     #: Most choices offered.

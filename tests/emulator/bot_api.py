@@ -930,26 +930,26 @@ class BotApiEmulator:
     ) -> list[SentMessage]:
         """Wait until the chat holds at least ``count`` bot messages; return them all."""
 
-        def check() -> list[SentMessage] | None:
+        def check() -> tuple[list[SentMessage]] | None:
             messages = self.sent(chat_id)
-            return messages if len(messages) >= count else None
+            return (messages,) if len(messages) >= count else None
 
         result = await self.wait_for(check, timeout)
         assert result is not None
-        return result
+        return result[0]
 
     async def wait_for_call(
         self, method: str, count: int = 1, timeout: float = 10.0
     ) -> list[JSONDict]:
         """Wait until ``method`` was called at least ``count`` times; return all its params."""
 
-        def check() -> list[JSONDict] | None:
+        def check() -> tuple[list[JSONDict]] | None:
             found = self.calls_to(method)
-            return found if len(found) >= count else None
+            return (found,) if len(found) >= count else None
 
         result = await self.wait_for(check, timeout)
         assert result is not None
-        return result
+        return result[0]
 
     async def wait_for_confirmed(self, update_id: int, timeout: float = 10.0) -> None:
         """Wait until the bot confirmed ``update_id`` (via getUpdates offset or webhook)."""
