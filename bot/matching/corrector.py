@@ -43,7 +43,30 @@ class Corrector:
 
     def __call__(self, tokens: list[Token]) -> list[Token]:
         """Return the tokens with typos corrected."""
-        return self._latin(self._han(tokens))
+        return self._latin(self._han(self._split_particles(tokens)))
+
+    def _split_particles(self, tokens: list[Token]) -> list[Token]:
+        """Split a one-character filler or question word glued to a word (咋查 → 咋 查)."""
+        lexicon = self.analyzer.lexicon
+        out: list[Token] = []
+        for token in tokens:
+            word = token.text
+            if token.kind != HAN or len(word) < 2 or word in self.han_terms:
+                out.append(token)
+                continue
+            if word in lexicon.filler or word in lexicon.question:
+                out.append(token)
+                continue
+            head, tail = word[0], word[1:]
+            if head in lexicon.filler or head in lexicon.question:
+                out.extend((Token(head, HAN), Token(tail, HAN)))
+                continue
+            head, tail = word[:-1], word[-1]
+            if len(head) >= 2 and (tail in lexicon.filler or tail in lexicon.question):
+                out.extend((Token(head, HAN), Token(tail, HAN)))
+                continue
+            out.append(token)
+        return out
 
     def _han(self, tokens: list[Token]) -> list[Token]:
         out: list[Token] = []
@@ -52,7 +75,11 @@ class Corrector:
             replaced = self._han_window(tokens, i)
             if replaced is None:
                 token = tokens[i]
-                if token.kind == LATIN and len(token.text) >= 4:
+                if (
+                    token.kind == LATIN
+                    and len(token.text) >= 4
+                    and token.text not in self.latin_words
+                ):
                     term = self.by_sound.get(token.text)
                     if term is not None:
                         token = Token(term, HAN)

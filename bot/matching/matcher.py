@@ -14,6 +14,10 @@ from bot.matching.settings import MatchSettings
 from bot.text import has_content, normalize
 
 
+#: A keyword that belongs to one entry only closes this share of the gap to 1.
+KEYWORD_BONUS = 0.15
+
+
 @dataclass(frozen=True)
 class Candidate:
     """An entry and how well it fits the message."""
@@ -54,9 +58,10 @@ class Features:
     @property
     def score(self) -> float:
         """Combine the evidence into one confidence score."""
-        return (
+        base = (
             0.50 * self.phrasing_coverage + 0.30 * self.query_coverage + 0.20 * self.similarity
         )
+        return base + KEYWORD_BONUS * self.keyword * (1.0 - base)
 
 
 class Matcher:
