@@ -14,6 +14,8 @@ from bot.matching.settings import MatchSettings
 from bot.text import has_content, normalize
 
 
+#: A greeting may carry this many other words ("thanks, that's really helpful").
+GREETING_EXTRA_UNITS = 3
 #: A keyword that belongs to one entry only closes this share of the gap to 1.
 KEYWORD_BONUS = 0.15
 
@@ -84,16 +86,19 @@ class Matcher:
             return Match(Route.STATUS, None, 0.0, candidates, ticket)
         if not has_content(norm):
             return Match(Route.NONE, None, 0.0, candidates)
-        phrase_routes = self.routes.matches(norm)
-        for route in phrase_routes:
-            if route is Route.GREETING and not self._only_greeting(norm):
+        decision = self.decide(candidates)
+        for route in self.routes.matches(norm):
+            if route is Route.GREETING and not self._mostly_greeting(norm, decision):
                 continue
             return Match(route, None, 0.0, candidates)
-        return self.decide(candidates)
+        return decision
 
-    def _only_greeting(self, norm: str) -> bool:
-        rest = self.routes.strip(Route.GREETING, norm)
-        return not self.index.analyze(rest).content
+    def _mostly_greeting(self, norm: str, decision: Match) -> bool:
+        """A greeting with at most a few other words, which do not make a clear question."""
+        rest = self.index.analyze(self.routes.strip(Route.GREETING, norm)).content
+        if not rest:
+            return True
+        return len(set(rest)) <= GREETING_EXTRA_UNITS and decision.score < self.settings.answer
 
     def decide(self, candidates: tuple[Candidate, ...]) -> Match:
         """Apply the answer / clarify / none thresholds to ranked candidates."""

@@ -24,7 +24,7 @@ class Route(StrEnum):
 
 
 #: Order of precedence when several phrase routes match.
-PHRASE_ORDER = (Route.COMPLAINT, Route.STATUS, Route.HUMAN, Route.GREETING)
+PHRASE_ORDER = (Route.STATUS, Route.COMPLAINT, Route.HUMAN, Route.GREETING)
 
 
 def find_ticket_number(text: str) -> str | None:
