@@ -194,8 +194,14 @@ class Dialogue:
     def menu(self, lang: str) -> tuple[tuple[Button, ...], ...]:
         """The main menu buttons."""
         return (
-            (Button(t("button_browse", lang), "b"), Button(t("button_complain", lang), "m:complain")),
-            (Button(t("button_status", lang), "m:status"), Button(t("button_human", lang), "m:human")),
+            (
+                Button(t("button_browse", lang), "b"),
+                Button(t("button_complain", lang), "m:complain"),
+            ),
+            (
+                Button(t("button_status", lang), "m:status"),
+                Button(t("button_human", lang), "m:human"),
+            ),
         )
 
     def complaint(self, lang: str) -> Reply:

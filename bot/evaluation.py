@@ -155,7 +155,9 @@ def evaluate(matcher: Matcher, cases: list[Case]) -> Report:
         choices: tuple[str, ...] = ()
         if match.route == Route.CLARIFY:
             choices = tuple(c.entry_id for c in matcher.clarify_choices(match))
-        report.outcomes.append(Outcome(case, match.route.value, match.entry_id, choices, match.score))
+        report.outcomes.append(
+            Outcome(case, match.route.value, match.entry_id, choices, match.score)
+        )
     return report
 
 

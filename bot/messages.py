@@ -84,7 +84,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "Please call to ask about its progress:",
     },
     "human_pending": {
-        "zh": "在线转人工功能正在建设中，目前不能把对话转给工作人员。请在工作时间拨打电话或到窗口办理：",
+        "zh": (
+            "在线转人工功能正在建设中，目前不能把对话转给工作人员。"
+            "请在工作时间拨打电话或到窗口办理："
+        ),
         "en": "Handing the chat to a person is not available yet. "
         "Please call during office hours or visit the centre:",
     },

@@ -135,7 +135,9 @@ def _cross_check(
         for rel in entry.related:
             if rel not in by_id:
                 found.append(
-                    Problem(Level.ERROR, src.file, src.line, entry.id, f"related id `{rel}` not found")
+                    Problem(
+                        Level.ERROR, src.file, src.line, entry.id, f"related id `{rel}` not found"
+                    )
                 )
         if entry.review_by and entry.review_by < today:
             found.append(

@@ -140,9 +140,7 @@ class FileParser:
             self.error(line, None, "missing required field `id`")
             ok = False
         elif not isinstance(entry_id, str) or not ID_RE.match(entry_id):
-            self.error(
-                key_line("id"), label, f"bad id {entry_id!r}: use lowercase a-z, 0-9 and -"
-            )
+            self.error(key_line("id"), label, f"bad id {entry_id!r}: use lowercase a-z, 0-9 and -")
             ok = False
         for key in item:
             if key not in ENTRY_KEYS:
@@ -239,14 +237,16 @@ class FileParser:
             return None
         if _is_scalar(value):
             return LocalText({self.lang: _scalar(value)}, self.lang)
-        if isinstance(value, dict) and value and _is_language_map(value):
-            if all(_is_scalar(v) for v in value.values()):
-                return LocalText({str(k): _scalar(v) for k, v in value.items()}, self.lang)
+        if (
+            isinstance(value, dict)
+            and _is_language_map(value)
+            and all(_is_scalar(v) for v in value.values())
+        ):
+            return LocalText({str(k): _scalar(v) for k, v in value.items()}, self.lang)
         self.error(
             line,
             label,
-            f"`{name}` must be a text or a mapping like {{zh: …, en: …}}, "
-            f"not {_describe(value)}",
+            f"`{name}` must be a text or a mapping like {{zh: …, en: …}}, not {_describe(value)}",
         )
         return None
 
@@ -382,8 +382,10 @@ def _scalar(value: Any) -> str:
 
 
 def _is_language_map(value: Mapping[Any, Any]) -> bool:
-    return bool(value) and all(isinstance(k, str) and LANG_RE.match(k) for k in value) and not (
-        set(value) & set(GUIDE_FIELDS)
+    return (
+        bool(value)
+        and all(isinstance(k, str) and LANG_RE.match(k) for k in value)
+        and not (set(value) & set(GUIDE_FIELDS))
     )
 
 

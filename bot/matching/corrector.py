@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 from bot.matching.analyzer import HAN, LATIN, Analyzer, Token
 
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
-from pypinyin import lazy_pinyin  # noqa: E402  (the variable above must be set first)
+from pypinyin import lazy_pinyin
 
 #: A window the segmenter knows with at least this frequency is a real word: keep it.
 WORD_FREQ_GUARD = 50
@@ -28,9 +28,7 @@ MAX_WINDOW = 4
 class Corrector:
     """Corrects tokens toward a fixed vocabulary of KB terms."""
 
-    def __init__(
-        self, analyzer: Analyzer, han_terms: Counter[str], latin_words: Iterable[str]
-    ):
+    def __init__(self, analyzer: Analyzer, han_terms: Counter[str], latin_words: Iterable[str]):
         self.analyzer = analyzer
         self.han_terms = frozenset(t for t in han_terms if 2 <= len(t) <= MAX_WINDOW)
         by_sound: dict[str, Counter[str]] = {}

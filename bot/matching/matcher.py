@@ -13,7 +13,6 @@ from bot.matching.routes import Route, RouteMatcher, find_ticket_number
 from bot.matching.settings import MatchSettings
 from bot.text import has_content, normalize
 
-
 #: A greeting may carry this many other words ("thanks, that's really helpful").
 GREETING_EXTRA_UNITS = 3
 #: A keyword that belongs to one entry only closes this share of the gap to 1.
@@ -60,9 +59,7 @@ class Features:
     @property
     def score(self) -> float:
         """Combine the evidence into one confidence score."""
-        base = (
-            0.50 * self.phrasing_coverage + 0.30 * self.query_coverage + 0.20 * self.similarity
-        )
+        base = 0.50 * self.phrasing_coverage + 0.30 * self.query_coverage + 0.20 * self.similarity
         return base + KEYWORD_BONUS * self.keyword * (1.0 - base)
 
 

@@ -2,6 +2,7 @@
 
 Run: python3 tests/eval/heldout/check_heldout.py
 """
+
 import datetime
 import difflib
 import re
@@ -13,11 +14,31 @@ import yaml
 
 HERE = Path(__file__).parent
 SETS = {"zh-subdistrict": "zh", "en-council": "en"}
-GUIDE = ["summary", "conditions", "materials", "steps", "time_limit", "fee",
-         "location", "hours", "phone", "online", "basis"]
+GUIDE = [
+    "summary",
+    "conditions",
+    "materials",
+    "steps",
+    "time_limit",
+    "fee",
+    "location",
+    "hours",
+    "phone",
+    "online",
+    "basis",
+]
 REQUIRED_GUIDE = ["summary", "conditions", "materials", "steps", "time_limit", "fee", "phone"]
-ENTRY_KEYS = {"id", "title", "questions", "keywords", "answer", "category", "related",
-              "updated", "review_by"}
+ENTRY_KEYS = {
+    "id",
+    "title",
+    "questions",
+    "keywords",
+    "answer",
+    "category",
+    "related",
+    "updated",
+    "review_by",
+}
 ROUTES = {"complaint", "status", "human", "greeting"}
 ID_RE = re.compile(r"^[a-z0-9-]+$")
 errors = []
@@ -126,8 +147,10 @@ def check_cases(name, lang, kb, ids):
     for i in ids:
         if per[i] < 4:
             err(f"{name}: entry {i} has only {per[i]} in-scope cases")
-    print(f"== {name}: {len(kb['entries'])} entries, {len(cases)} cases: "
-          f"{n_in} in-scope, {n_out} out-of-scope, {sum(routes.values())} routing {dict(routes)}")
+    print(
+        f"== {name}: {len(kb['entries'])} entries, {len(cases)} cases: "
+        f"{n_in} in-scope, {n_out} out-of-scope, {sum(routes.values())} routing {dict(routes)}"
+    )
     print(f"   per-entry in-scope: min {min(per[i] for i in ids)}, max {max(per[i] for i in ids)}")
     for r, q, kq, kid in close:
         print(f"   NOTE case close to KB question ({r}): {q!r} ~ {kq!r} [{kid}]")
