@@ -91,8 +91,8 @@ class Dialogue:
             return chosen
         if incoming.lang_hint:
             return supported(incoming.lang_hint)
-        if incoming.text:
-            return detect_language(incoming.text)
+        if incoming.text and not incoming.text.lstrip().startswith("/"):
+            return detect_language(strip_controls(incoming.text))
         return "zh"
 
     async def handle(self, incoming: Incoming) -> list[Reply]:

@@ -12,6 +12,7 @@ import opencc
 MAX_MATCH_CHARS = 300
 
 _SPACE_RE = re.compile(r"\s+")
+_ANSI_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -23,7 +24,7 @@ def _t2s() -> opencc.OpenCC:
 def strip_controls(text: str) -> str:
     """Remove control and format characters (keeping newlines and tabs as spaces)."""
     out = []
-    for ch in text:
+    for ch in _ANSI_RE.sub("", text):
         cat = unicodedata.category(ch)
         if ch in "\n\t\r":
             out.append(" ")

@@ -13,6 +13,10 @@ MAX_EXPANDED_NODES = 1_000_000
 MAX_ALIASES = 1_000
 MAX_DEPTH = 50
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -58,6 +62,7 @@ def load_yaml_text(text: str) -> Document:
         if node is None:
             return Document(None, None)
         _check_graph(node)
+        _demote_bad_scalars(loader, node)
         value = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -110,6 +115,30 @@ def _check_graph(root: yaml.Node) -> None:
                 node.start_mark.line + 1,
             )
         expanded[key] = total
+
+
+def _demote_bad_scalars(loader: yaml.SafeLoader, root: yaml.Node) -> None:
+    """Keep as strings the scalars that look like a date or an integer but are not one.
+
+    `2026-13-45` or a 5,000-digit number would make the constructor raise ValueError;
+    as strings, the parser reports them where they are (file, line, entry id).
+    """
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode) and node.tag in (_TIMESTAMP_TAG, _INT_TAG):
+            try:
+                if node.tag == _TIMESTAMP_TAG:
+                    loader.construct_yaml_timestamp(node)
+                else:
+                    str(loader.construct_yaml_int(node))  # 0xfff… parses, but cannot print
+            except ValueError:
+                node.tag = _STR_TAG
+        stack.extend(_children(node))
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

@@ -1,0 +1,39 @@
+"""Shared fixtures: the sample knowledge base, its matcher, and the Bot API emulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge.loader import load_knowledge, sample_kb_path
+from bot.knowledge.model import KnowledgeBase
+from bot.matching.matcher import Matcher
+from tests.emulator.fixtures import emulator, emulator_bot  # noqa: F401
+
+REPO = Path(__file__).resolve().parent.parent
+EVAL_DIR = REPO / "tests" / "eval"
+
+
+@pytest.fixture(scope="session")
+def sample_kb() -> KnowledgeBase:
+    """The shipped sample knowledge base, loaded once."""
+    result = load_knowledge(sample_kb_path())
+    assert result.kb is not None, result.report()
+    return result.kb
+
+
+@pytest.fixture(scope="session")
+def matcher(sample_kb: KnowledgeBase) -> Matcher:
+    """A matcher over the sample knowledge base, built once."""
+    return Matcher(sample_kb)
+
+
+def write_kb(directory: Path, files: dict[str, str]) -> Path:
+    """Write YAML files (name → text) into `directory` and return it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return directory
