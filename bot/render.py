@@ -21,7 +21,9 @@ def entry_blocks(entry: Entry, lang: str) -> tuple[Block, ...]:
     for field in answer.fields:
         items = field.items.get(lang)
         if items:
-            blocks.append(Section(t(f"field_{field.name}", lang), items, field.is_list))
+            label = t(f"field_{field.name}", lang)
+            numbered = field.name == "steps" and len(items) > 1
+            blocks.append(Section(label, items, field.is_list, numbered))
     return tuple(blocks)
 
 
@@ -35,7 +37,7 @@ def render_plain(blocks: Iterable[Block]) -> str:
             lines.append(block.text)
         elif block.is_list or len(block.items) > 1:
             lines.append(f"{block.label}：" if _is_zh(block.label) else f"{block.label}:")
-            lines.extend(f"  {BULLET} {item}" for item in block.items)
+            lines.extend(f"  {_mark(block, n)} {item}" for n, item in enumerate(block.items, 1))
         else:
             sep = "：" if _is_zh(block.label) else ": "
             lines.append(f"{block.label}{sep}{block.items[0]}")
@@ -52,10 +54,14 @@ def render_html(blocks: Iterable[Block]) -> str:
             lines.append(_e(block.text))
         elif block.is_list or len(block.items) > 1:
             lines.append(f"<b>{_e(block.label)}</b>")
-            lines.extend(f"{BULLET} {_e(item)}" for item in block.items)
+            lines.extend(f"{_mark(block, n)} {_e(item)}" for n, item in enumerate(block.items, 1))
         else:
             lines.append(f"<b>{_e(block.label)}</b>: {_e(block.items[0])}")
     return "\n".join(lines)
+
+
+def _mark(block: Section, number: int) -> str:
+    return f"{number})" if block.numbered else BULLET
 
 
 def _e(text: str) -> str:

@@ -26,6 +26,8 @@ class Section:
     label: str
     items: tuple[str, ...]
     is_list: bool
+    #: Ordered steps are numbered rather than bulleted.
+    numbered: bool = False
 
 
 Block = Heading | Paragraph | Section
