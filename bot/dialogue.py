@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,6 +20,8 @@ PAGE_SIZE = 8
 COMPLAINT_HOWTO_ID = "complaint-howto"
 CENTRE_HOURS_ID = "centre-hours"
 _THANKS = ("谢", "thank", "thx")
+#: Entry ids up to this length go into button data as they are; longer ones are hashed.
+MAX_REF_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Incoming:
 
 
 class Preferences(Protocol):
-    """Per-person settings and feedback that the core keeps."""
+    """What the core keeps about people and questions (the SQLite `Store` in production)."""
 
     async def get_language(self, user: str) -> str | None:
         """Return the language the person chose, if any."""
@@ -44,7 +47,21 @@ class Preferences(Protocol):
     async def set_language(self, user: str, lang: str) -> None:
         """Remember the person's language."""
 
-    async def record_feedback(self, user: str, entry_id: str, helpful: bool) -> None:
+    async def log_question(
+        self,
+        user: str | None,
+        text: str,
+        lang: str,
+        route: str,
+        entry_id: str | None,
+        score: float,
+        candidates: list[tuple[str, float]],
+    ) -> int:
+        """Record a question and its route; return its id."""
+
+    async def record_feedback(
+        self, user: str, entry_id: str, helpful: bool, question_id: int | None = None
+    ) -> None:
         """Store whether an answer helped."""
 
 
@@ -53,6 +70,7 @@ class MemoryPreferences:
 
     def __init__(self) -> None:
         self.languages: dict[str, str] = {}
+        self.questions: list[tuple[str | None, str, str, str | None]] = []
         self.feedback: list[tuple[str, str, bool]] = []
 
     async def get_language(self, user: str) -> str | None:
@@ -63,7 +81,23 @@ class MemoryPreferences:
         """Remember the person's language."""
         self.languages[user] = lang
 
-    async def record_feedback(self, user: str, entry_id: str, helpful: bool) -> None:
+    async def log_question(
+        self,
+        user: str | None,
+        text: str,
+        lang: str,
+        route: str,
+        entry_id: str | None,
+        score: float,
+        candidates: list[tuple[str, float]],
+    ) -> int:
+        """Record a question and its route; return its id."""
+        self.questions.append((user, text, route, entry_id))
+        return len(self.questions)
+
+    async def record_feedback(
+        self, user: str, entry_id: str, helpful: bool, question_id: int | None = None
+    ) -> None:
         """Store whether an answer helped."""
         self.feedback.append((user, entry_id, helpful))
 
@@ -74,6 +108,7 @@ class Dialogue:
     def __init__(self, matcher: Matcher, preferences: Preferences | None = None):
         self.matcher = matcher
         self.preferences: Preferences = preferences or MemoryPreferences()
+        self._refs: dict[str, dict[str, str]] = {}
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -109,24 +144,35 @@ class Dialogue:
             return [text_reply(t("empty_message", lang))]
         if not await self.preferences.get_language(incoming.user) and not incoming.lang_hint:
             lang = detect_language(text, lang)
-        replies = self.on_question(text[:MAX_MESSAGE_CHARS], lang)
+        replies = await self.on_question(incoming.user, text[:MAX_MESSAGE_CHARS], lang)
         if len(text) > MAX_MATCH_CHARS * 2:
             replies.insert(0, text_reply(t("too_long", lang, limit=MAX_MATCH_CHARS)))
         return replies
 
     # -- questions ------------------------------------------------------------------------
 
-    def on_question(self, text: str, lang: str) -> list[Reply]:
-        """Route a free-text question."""
+    async def on_question(self, user: str, text: str, lang: str) -> list[Reply]:
+        """Route a free-text question, and log it with its route."""
         match = self.matcher.match(text)
-        return self.reply_for(match, text, lang)
+        question_id = await self.preferences.log_question(
+            user,
+            text[:MAX_MATCH_CHARS],
+            lang,
+            match.route.value,
+            match.entry_id,
+            match.score,
+            [(c.entry_id, c.score) for c in match.candidates],
+        )
+        return self.reply_for(match, text, lang, question_id)
 
-    def reply_for(self, match: Match, text: str, lang: str) -> list[Reply]:
+    def reply_for(
+        self, match: Match, text: str, lang: str, question_id: int | None = None
+    ) -> list[Reply]:
         """The replies for a matcher decision."""
         if match.route is Route.ANSWER and match.entry_id:
             entry = self.kb.get(match.entry_id)
             if entry is not None:
-                return [self.answer(entry, lang)]
+                return [self.answer(entry, lang, question_id)]
         if match.route is Route.CLARIFY:
             return [self.clarify(match, lang)]
         if match.route is Route.GREETING:
@@ -139,18 +185,15 @@ class Dialogue:
             return [self.human(lang)]
         return [self.none(lang)]
 
-    def answer(self, entry: Entry, lang: str) -> Reply:
+    def answer(self, entry: Entry, lang: str, question_id: int | None = None) -> Reply:
         """An entry's answer, with related entries and feedback buttons."""
         rows: list[tuple[Button, ...]] = []
         related = [self.kb.get(r) for r in entry.related]
         for rel in [r for r in related if r is not None][:3]:
-            rows.append((Button(rel.title.get(lang), f"e:{rel.id}"),))
-        rows.append(
-            (
-                Button("👍", f"f:{entry.id}:y"),
-                Button("👎", f"f:{entry.id}:n"),
-            )
-        )
+            rows.append((Button(rel.title.get(lang), self.entry_action(rel.id)),))
+        ref = self.ref(entry.id)
+        tail = f":{question_id}" if question_id is not None else ""
+        rows.append((Button("👍", f"f:{ref}:y{tail}"), Button("👎", f"f:{ref}:n{tail}")))
         blocks = (*entry_blocks(entry, lang), Paragraph(t("feedback_question", lang)))
         return Reply(blocks, tuple(rows))
 
@@ -160,7 +203,7 @@ class Dialogue:
         for candidate in self.matcher.clarify_choices(match):
             entry = self.kb.get(candidate.entry_id)
             if entry is not None:
-                rows.append((Button(entry.title.get(lang), f"e:{entry.id}"),))
+                rows.append((Button(entry.title.get(lang), self.entry_action(entry.id)),))
         rows.append((Button(t("clarify_none_of_these", lang), "n"),))
         return Reply((Paragraph(t("clarify", lang)),), tuple(rows))
 
@@ -279,7 +322,7 @@ class Dialogue:
         """Handle a pressed button; an unknown or stale one changes nothing."""
         kind, _, rest = action.partition(":")
         if kind == "e":
-            entry = self.kb.get(rest)
+            entry = self.kb.get(self.resolve(rest))
             if entry is not None:
                 return [self.answer(entry, lang)]
         elif kind == "n" and not rest:
@@ -289,11 +332,40 @@ class Dialogue:
         elif kind == "m" and rest in ("complain", "status", "human", "browse"):
             return self._menu_action(rest, lang)
         elif kind == "f":
-            entry_id, _, verdict = rest.rpartition(":")
-            if self.kb.get(entry_id) is not None and verdict in ("y", "n"):
-                await self.preferences.record_feedback(incoming.user, entry_id, verdict == "y")
-                return [text_reply(t("feedback_thanks", lang))]
+            return await self._feedback(incoming.user, rest, lang)
         return [text_reply(t("expired", lang))]
+
+    async def _feedback(self, user: str, rest: str, lang: str) -> list[Reply]:
+        ref, _, tail = rest.partition(":")
+        verdict, _, question = tail.partition(":")
+        entry = self.kb.get(self.resolve(ref))
+        if entry is None or verdict not in ("y", "n") or (question and not question.isdigit()):
+            return [text_reply(t("expired", lang))]
+        question_id = int(question) if question else None
+        await self.preferences.record_feedback(user, entry.id, verdict == "y", question_id)
+        return [text_reply(t("feedback_thanks", lang))]
+
+    # -- short references for button data (Telegram allows 64 bytes) ----------------------
+
+    def ref(self, entry_id: str) -> str:
+        """A short, stable reference to an entry for button data."""
+        if len(entry_id) <= MAX_REF_CHARS:
+            return entry_id
+        return "#" + hashlib.sha1(entry_id.encode()).hexdigest()[:12]
+
+    def resolve(self, ref: str) -> str:
+        """The entry id behind a reference (unknown references resolve to themselves)."""
+        if not ref.startswith("#"):
+            return ref
+        table = self._refs.get(self.kb.fingerprint)
+        if table is None:
+            table = {self.ref(e.id): e.id for e in self.kb.entries}
+            self._refs = {self.kb.fingerprint: table}
+        return table.get(ref, ref)
+
+    def entry_action(self, entry_id: str) -> str:
+        """The button action that shows an entry."""
+        return f"e:{self.ref(entry_id)}"
 
     def _menu_action(self, which: str, lang: str) -> list[Reply]:
         if which == "complain":
@@ -341,7 +413,9 @@ class Dialogue:
         pages = max(1, (len(entries) + PAGE_SIZE - 1) // PAGE_SIZE)
         page = min(page, pages - 1)
         chunk = entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-        rows: list[tuple[Button, ...]] = [(Button(e.title.get(lang), f"e:{e.id}"),) for e in chunk]
+        rows: list[tuple[Button, ...]] = [
+            (Button(e.title.get(lang), self.entry_action(e.id)),) for e in chunk
+        ]
         paging: list[Button] = []
         if page > 0:
             paging.append(Button(t("button_back", lang), f"b:{category_id}:{page - 1}"))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
 from bot.channels.terminal import TerminalChat
 from bot.dialogue import Dialogue, Incoming, MemoryPreferences
+from bot.knowledge.loader import load_knowledge
 from bot.matching.matcher import Matcher
+from tests.conftest import write_kb
 
 USER = "test:1"
 
@@ -132,9 +135,34 @@ async def test_feedback_is_recorded(matcher: Matcher) -> None:
     prefs = MemoryPreferences()
     dialogue = Dialogue(matcher, prefs)
     (answer,) = await dialogue.handle(Incoming(USER, text="低保怎么申请"))
-    assert "f:dibao:n" in answer.button_actions()
-    await dialogue.handle(Incoming(USER, action="f:dibao:n"))
+    assert prefs.questions == [(USER, "低保怎么申请", "answer", "dibao")]
+    assert "f:dibao:n:1" in answer.button_actions()
+    await dialogue.handle(Incoming(USER, action="f:dibao:n:1"))
     assert prefs.feedback == [(USER, "dibao", False)]
+
+
+async def test_long_entry_ids_fit_in_button_data(tmp_path: Path) -> None:
+    long_id = "a-" + "very-long-entry-id-" * 5
+    kb_dir = write_kb(
+        tmp_path,
+        {
+            "kb.yaml": f"""
+entries:
+  - id: {long_id}
+    title: 护照申领
+    questions: [怎么办护照]
+    answer: {{summary: 到出入境窗口办理。}}
+""",
+        },
+    )
+    kb = load_knowledge(kb_dir).kb
+    assert kb is not None
+    dialogue = Dialogue(Matcher(kb))
+    (answer,) = await dialogue.handle(Incoming(USER, text="怎么办护照"))
+    actions = answer.button_actions()
+    assert all(len(a.encode()) <= 64 for a in actions)
+    (again,) = await dialogue.handle(Incoming(USER, action=dialogue.entry_action(long_id)))
+    assert again.plain_text().startswith("【护照申领】")
 
 
 async def test_related_buttons_lead_to_related_entries(matcher: Matcher) -> None:
