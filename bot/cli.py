@@ -49,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
     ask.add_argument("question", nargs="*", help="questions (default: read stdin)")
 
+    run = sub.add_parser("run", help="run the Telegram bot (TELEGRAM_BOT_TOKEN)")
+    _kb_arg(run)
+    run.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    run.add_argument("--webhook-url", default=None, help="serve a webhook at this HTTPS URL")
+    run.add_argument("--listen", default=None, help="webhook host:port (default 0.0.0.0:8443)")
+    run.add_argument("--webhook-secret", default=None, help="secret token for the webhook")
+
     kb = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND")
     check = kb_sub.add_parser("check", help="validate a knowledge base")
@@ -82,6 +89,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return cmd_chat(args)
     if args.command == "ask":
         return cmd_ask(args)
+    if args.command == "run":
+        return cmd_run(args)
     if args.command == "kb" and args.kb_command == "check":
         return cmd_kb_check(args)
     if args.command == "kb" and args.kb_command == "eval":
@@ -187,6 +196,38 @@ def cmd_ask(args: argparse.Namespace) -> int:
             out.write(text + "\n\n")
     out.flush()
     return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the Telegram bot until SIGTERM/SIGINT."""
+    from bot.channels.telegram import EXIT_NO_TOKEN, TelegramService
+    from bot.config import load_settings
+    from bot.dialogue import Dialogue
+    from bot.logs import setup_logging
+
+    settings = load_settings(
+        overrides={
+            "kb_dir": args.kb,
+            "db_path": args.db,
+            "webhook_url": args.webhook_url,
+            "webhook_listen": args.listen,
+            "webhook_secret": args.webhook_secret,
+        }
+    )
+    setup_logging(settings.log_format, settings.log_level, [settings.token or ""])
+    if not settings.token:
+        print(
+            "citizen-desk: TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in "
+            "Telegram and set its token in TELEGRAM_BOT_TOKEN.\n"
+            "To try Citizen Desk without Telegram, run: citizen-desk chat",
+            file=sys.stderr,
+        )
+        return EXIT_NO_TOKEN
+    kb_dir = settings.kb_dir or sample_kb_path()
+    result = load_or_raise(kb_dir)
+    assert result.kb is not None
+    service = TelegramService(settings, Dialogue(Matcher(result.kb)))
+    return asyncio.run(service.run())
 
 
 def cmd_kb_check(args: argparse.Namespace) -> int:

@@ -91,6 +91,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Handing the chat to a person is not available yet. "
         "Please call during office hours or visit the centre:",
     },
+    "slow_down": {
+        "zh": "您发消息太快了，请稍等一会儿再发。这段时间的消息我先不处理。",
+        "en": "You are sending messages too fast. Please wait a moment; "
+        "I will not handle messages until then.",
+    },
     "lang_switched": {"zh": "已切换为中文。", "en": "Switched to English."},
     "lang_unknown": {
         "zh": "不支持该语言。可用：/lang zh 或 /lang en",

@@ -240,8 +240,7 @@ class Store:
         async with self.transaction():
             before = self.conn.total_changes
             await self.conn.executemany(
-                "INSERT OR IGNORE INTO updates (update_id, payload, received_at) "
-                "VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO updates (update_id, payload, received_at) VALUES (?, ?, ?)",
                 [(uid, payload, now_iso()) for uid, payload in updates],
             )
             return self.conn.total_changes - before
@@ -326,9 +325,7 @@ class Store:
 
     async def outbox_backlog(self) -> int:
         """How many messages wait for delivery."""
-        async with self.conn.execute(
-            "SELECT COUNT(*) FROM outbox WHERE state = 'pending'"
-        ) as cur:
+        async with self.conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 

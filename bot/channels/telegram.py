@@ -1,0 +1,565 @@
+"""The Telegram channel: durable intake (polling or webhook), processing, outbox delivery.
+
+No accepted update is lost or processed twice: each update is stored in SQLite before it
+is confirmed to the Bot API (before the next getUpdates offset passes it, or before the
+webhook answers 200), processed from there, and marked done in the same transaction as
+its effects — including the replies, which go to an outbox that a sender delivers with
+retries. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, MessageEntityType, ParseMode
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.channels.telegram_format import reply_payloads
+from bot.config import Settings
+from bot.dialogue import Dialogue, Incoming
+from bot.messages import supported, t
+from bot.replies import Paragraph, Reply
+from bot.store import OutboxItem, Store
+
+log = logging.getLogger(__name__)
+
+# Opt in to python-telegram-bot's future: durations as timedelta (read when accessed).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+#: Bot commands shown in Telegram's menu, per language.
+COMMANDS = {
+    "zh": [
+        ("start", "开始 / 主菜单"),
+        ("services", "浏览办事指南"),
+        ("complain", "我要投诉"),
+        ("status", "查询进度"),
+        ("human", "联系人工"),
+        ("lang", "切换语言 zh / en"),
+        ("help", "帮助"),
+    ],
+    "en": [
+        ("start", "Start / main menu"),
+        ("services", "Browse service guides"),
+        ("complain", "Make a complaint"),
+        ("status", "Check progress"),
+        ("human", "Talk to a person"),
+        ("lang", "Switch language zh / en"),
+        ("help", "Help"),
+    ],
+}
+EXIT_OK, EXIT_NO_TOKEN, EXIT_TOKEN_REJECTED = 0, 2, 3
+MAX_BACKOFF = 60.0
+
+
+class TokenRejected(Exception):
+    """The Bot API rejected the token."""
+
+
+def user_key(user_id: int) -> str:
+    """The core's key for a Telegram user."""
+    return f"tg:{user_id}"
+
+
+class FloodGuard:
+    """Counts each person's messages in a sliding window: ok, notify once, then drop."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._seen: dict[str, deque[float]] = {}
+        self._notified: set[str] = set()
+
+    def check(self, user: str) -> str:
+        """Return "ok", "notify" (first message over the limit) or "drop"."""
+        now = self.clock()
+        times = self._seen.setdefault(user, deque())
+        while times and now - times[0] > self.window:
+            times.popleft()
+        times.append(now)
+        if len(times) <= self.limit:
+            self._notified.discard(user)
+            return "ok"
+        if user in self._notified:
+            return "drop"
+        self._notified.add(user)
+        return "notify"
+
+
+@dataclass
+class Runtime:
+    """What the handlers need; kept in `application.bot_data["runtime"]`."""
+
+    dialogue: Dialogue
+    store: Store
+    flood: FloodGuard
+    bot_id: int = 0
+    bot_username: str = ""
+    failed: bool = False
+    wake_sender: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def deliver(
+        self,
+        chat_id: int,
+        replies: list[Reply],
+        owner: str,
+        edit_message_id: int | None = None,
+    ) -> None:
+        """Queue replies in the outbox (in the processing transaction)."""
+        for reply in replies:
+            for payload in reply_payloads(reply):
+                if edit_message_id is not None:
+                    payload["message_id"] = edit_message_id
+                    await self.store.enqueue(chat_id, "edit", payload, owner)
+                    edit_message_id = None
+                else:
+                    await self.store.enqueue(chat_id, "send", payload, owner)
+
+
+def _runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    runtime = context.bot_data["runtime"]
+    assert isinstance(runtime, Runtime)
+    return runtime
+
+
+def _addressed_text(message: Message, runtime: Runtime) -> str | None:
+    """The text meant for the bot; None in a group when the bot is not addressed."""
+    text = message.text or message.caption or ""
+    if message.chat.type == ChatType.PRIVATE:
+        return text
+    reply_to = message.reply_to_message
+    if reply_to is not None and reply_to.from_user and reply_to.from_user.id == runtime.bot_id:
+        return text
+    mention = f"@{runtime.bot_username}".lower()
+    for entity, value in message.parse_entities([MessageEntityType.MENTION]).items():
+        if value.lower() == mention:
+            start, end = entity.offset, entity.offset + entity.length
+            return (text[:start] + text[end:]).strip()
+    if text.startswith("/") and text.split()[0].lower().endswith(mention):
+        return text
+    return None
+
+
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a message: text through the core, anything else with a polite request."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    runtime = _runtime(context)
+    text = _addressed_text(message, runtime)
+    if text is None:
+        return
+    key = user_key(user.id)
+    verdict = runtime.flood.check(key)
+    if verdict == "drop":
+        return
+    incoming = Incoming(key, text=text, lang_hint=user.language_code, is_text=bool(text))
+    if verdict == "notify":
+        lang = await runtime.dialogue.language(incoming)
+        notice = Reply((_paragraph(t("slow_down", lang)),))
+        await runtime.deliver(message.chat_id, [notice], key)
+        return
+    replies = await runtime.dialogue.handle(incoming)
+    await runtime.deliver(message.chat_id, replies, key)
+
+
+async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Handle a button press; a stale or someone else's menu changes nothing."""
+    query = update.callback_query
+    if query is None:
+        return
+    runtime = _runtime(context)
+    key = user_key(query.from_user.id)
+    try:
+        await query.answer()
+    except TelegramError as exc:
+        log.warning("answerCallbackQuery failed: %s", exc)
+    message = query.message
+    lang_hint = query.from_user.language_code
+    if message is None or not query.data:
+        return
+    owner = await runtime.store.menu_owner(message.chat.id, message.message_id)
+    if owner != key:
+        lang = await runtime.dialogue.language(Incoming(key, lang_hint=lang_hint))
+        expired = Reply((_paragraph(t("expired", lang)),))
+        await runtime.deliver(message.chat.id, [expired], key)
+        return
+    if runtime.flood.check(key) == "drop":
+        return
+    replies = await runtime.dialogue.handle(Incoming(key, action=query.data, lang_hint=lang_hint))
+    # Paging through a category edits the menu in place; everything else is a new message.
+    edit = (
+        message.message_id if query.data.startswith("b:") and query.data.count(":") == 2 else None
+    )
+    await runtime.deliver(message.chat.id, replies, key, edit_message_id=edit)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log a handler's failure with its traceback; the update is marked failed."""
+    log.error("error while handling an update", exc_info=context.error)
+    runtime = context.bot_data.get("runtime")
+    if isinstance(runtime, Runtime):
+        runtime.failed = True
+
+
+def _paragraph(text: str) -> Paragraph:
+    return Paragraph(text)
+
+
+def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The python-telegram-bot application: our own intake, so no Updater."""
+    assert settings.token is not None
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_file_url)
+        .updater(None)
+        .get_updates_read_timeout(settings.poll_timeout + 10)
+    )
+    if settings.rate_limit > 0:
+        limiter: Any = AIORateLimiter(overall_max_rate=settings.rate_limit)
+        builder = builder.rate_limiter(limiter)
+    application = builder.build()
+    application.add_handler(CallbackQueryHandler(on_callback))
+    application.add_handler(MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, on_message))
+    application.add_error_handler(on_error)
+    return application
+
+
+class TelegramService:
+    """Runs the bot until SIGTERM/SIGINT: intake, processing and delivery tasks."""
+
+    def __init__(self, settings: Settings, dialogue: Dialogue):
+        self.settings = settings
+        self.dialogue = dialogue
+        self.application = build_application(settings)
+        self.stopping = asyncio.Event()
+        self.new_updates = asyncio.Event()
+        self.stores: list[Store] = []
+
+    @property
+    def bot(self) -> Any:
+        """The python-telegram-bot Bot (ExtBot)."""
+        return self.application.bot
+
+    async def run(self, install_signals: bool = True) -> int:
+        """Run until stopped (SIGTERM/SIGINT or `stopping`); return the exit code."""
+        if install_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stopping.set)
+        try:
+            if not await self._connect():
+                return EXIT_OK
+        except TokenRejected:
+            log.error("the Bot API rejected the token: check TELEGRAM_BOT_TOKEN (from @BotFather)")
+            return EXIT_TOKEN_REJECTED
+        try:
+            await self._serve()
+        finally:
+            await self.application.shutdown()
+            for store in self.stores:
+                await store.close()
+        log.info("stopped")
+        return EXIT_OK
+
+    async def _connect(self) -> bool:
+        """Initialise against the Bot API, retrying while it is unreachable."""
+        delay = 1.0
+        while not self.stopping.is_set():
+            try:
+                await self.application.initialize()
+                return True
+            except InvalidToken as exc:
+                raise TokenRejected from exc
+            except (NetworkError, TimedOut) as exc:
+                log.warning("Bot API unreachable (%s); retrying in %.0f s", exc, delay)
+            await self._sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF)
+        return False
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake up at once when stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+
+    async def _open_store(self) -> Store:
+        store = await Store.open(self.settings.db_path)
+        self.stores.append(store)
+        return store
+
+    async def _serve(self) -> None:
+        processing = await self._open_store()
+        sending = await self._open_store()
+        intake = await self._open_store()
+        me = self.bot.bot
+        runtime = Runtime(
+            dialogue=self.dialogue,
+            store=processing,
+            flood=FloodGuard(self.settings.flood_messages, self.settings.flood_window),
+            bot_id=me.id,
+            bot_username=me.username or "",
+        )
+        self.application.bot_data["runtime"] = runtime
+        self.dialogue.preferences = processing
+        self.runtime = runtime
+        await self._register_commands()
+        log.info("connected as @%s", runtime.bot_username)
+        webhook_runner: web.AppRunner | None = None
+        intake_task: asyncio.Task[Any]
+        if self.settings.webhook_url:
+            webhook_runner = await self._start_webhook(intake)
+            intake_task = asyncio.create_task(self.stopping.wait())
+        else:
+            await self.bot.delete_webhook()
+            intake_task = asyncio.create_task(self._poll(intake))
+        processor = asyncio.create_task(self._process(processing, runtime))
+        sender = asyncio.create_task(self._send_loop(sending, runtime))
+        await self.stopping.wait()
+        log.info("stopping: no new updates; finishing those in flight")
+        intake_task.cancel()
+        if webhook_runner is not None:
+            await webhook_runner.cleanup()
+        await asyncio.gather(intake_task, return_exceptions=True)
+        await processor
+        runtime.wake_sender.set()
+        await sender
+
+    async def _register_commands(self) -> None:
+        for lang, commands in COMMANDS.items():
+            items = [BotCommand(c, d) for c, d in commands]
+            await self.bot.set_my_commands(items, BotCommandScopeDefault(), language_code=lang)
+        zh = [BotCommand(c, d) for c, d in COMMANDS["zh"]]
+        await self.bot.set_my_commands(zh, BotCommandScopeDefault())
+
+    # -- intake ---------------------------------------------------------------------------
+
+    async def _poll(self, store: Store) -> None:
+        """Long polling: store each batch durably, then let the next call confirm it."""
+        last = await store.last_update_id()
+        offset = last + 1 if last is not None else None
+        delay = 1.0
+        while not self.stopping.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=self.settings.poll_timeout,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            except TimedOut:
+                continue
+            except Conflict as exc:
+                log.error("getUpdates conflict (%s); is another instance running?", exc)
+                await self._sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+                continue
+            except (NetworkError, RetryAfter) as exc:
+                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
+                await self._sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+                continue
+            delay = 1.0
+            if not updates:
+                continue
+            await store.save_updates([(u.update_id, u.to_json()) for u in updates])
+            offset = updates[-1].update_id + 1
+            self.new_updates.set()
+
+    async def _start_webhook(self, store: Store) -> web.AppRunner:
+        """Serve the webhook: check the secret, store the update, then answer 200."""
+        secret = self.settings.webhook_secret
+        url = self.settings.webhook_url
+        assert url is not None
+        path = "/" + url.split("://", 1)[1].partition("/")[2]
+
+        async def receive(request: web.Request) -> web.Response:
+            if request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+                log.warning("webhook request with a wrong or missing secret refused")
+                return web.Response(status=403, text="forbidden")
+            try:
+                data = await request.json()
+                update_id = int(data["update_id"])
+            except (ValueError, KeyError, TypeError):
+                return web.Response(status=400, text="bad update")
+            await store.save_updates([(update_id, json.dumps(data, ensure_ascii=False))])
+            self.new_updates.set()
+            return web.Response(text="ok")
+
+        async def health(request: web.Request) -> web.Response:
+            backlog = await store.outbox_backlog()
+            body = {
+                "database": "ok",
+                "kb_entries": len(self.dialogue.kb.entries),
+                "outbox": backlog,
+            }
+            return web.json_response(body)
+
+        app = web.Application()
+        app.router.add_post(path, receive)
+        app.router.add_get("/healthz", health)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        host, port = self.settings.listen_host_port
+        await web.TCPSite(runner, host, port).start()
+        await self.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+        )
+        log.info("webhook listening on %s:%s%s", host, port, path)
+        return runner
+
+    # -- processing -----------------------------------------------------------------------
+
+    async def _process(self, store: Store, runtime: Runtime) -> None:
+        """Process stored updates in order; each one's effects commit with its done mark."""
+        while True:
+            batch = await store.pending_updates()
+            if not batch:
+                if self.stopping.is_set():
+                    return
+                self.new_updates.clear()
+                await _wait_any(self.new_updates.wait(), self.stopping.wait(), timeout=1.0)
+                continue
+            for update_id, payload in batch:
+                await self.process_one(store, runtime, update_id, payload)
+
+    async def process_one(
+        self, store: Store, runtime: Runtime, update_id: int, payload: str
+    ) -> None:
+        """Process one stored update in one transaction."""
+        update = Update.de_json(json.loads(payload), self.bot)
+        runtime.failed = False
+        async with store.transaction():
+            await self.application.process_update(update)
+            await store.mark_update_done(update_id, "failed" if runtime.failed else "done")
+        runtime.wake_sender.set()
+
+    # -- delivery -------------------------------------------------------------------------
+
+    async def _send_loop(self, store: Store, runtime: Runtime) -> None:
+        """Deliver the outbox: one message at a time per chat, chats in parallel."""
+        while True:
+            items = await store.due_outbox()
+            if items:
+                await asyncio.gather(*(self.send(store, item) for item in items))
+                continue
+            if self.stopping.is_set():
+                return
+            runtime.wake_sender.clear()
+            due = await store.next_outbox_time()
+            wait = 1.0 if due is None else max(0.0, min(1.0, due - time.time()))
+            await _wait_any(runtime.wake_sender.wait(), timeout=wait)
+
+    async def send(self, store: Store, item: OutboxItem) -> None:
+        """Send one outbox message; schedule a retry or give up as the error says."""
+        payload = item.payload
+        markup = _markup(payload.get("buttons"))
+        try:
+            if item.kind == "edit":
+                result = await self.bot.edit_message_text(
+                    payload["text"],
+                    chat_id=item.chat_id,
+                    message_id=payload["message_id"],
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+                message_id = payload["message_id"] if result is True else result.message_id
+            else:
+                message = await self.bot.send_message(
+                    item.chat_id,
+                    payload["text"],
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    disable_web_page_preview=True,
+                )
+                message_id = message.message_id
+        except RetryAfter as exc:
+            delay = _seconds(exc.retry_after)
+            log.info("429 from the Bot API: waiting %.0f s before resending", delay)
+            await store.outbox_retry(item.id, delay, f"retry after {delay}")
+            return
+        except Forbidden as exc:
+            log.warning("chat %s blocked the bot: message %s undeliverable", item.chat_id, item.id)
+            await store.outbox_failed(item.id, "undeliverable", str(exc))
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                await store.outbox_sent(item.id, payload.get("message_id"))
+                return
+            log.error("message %s refused by the Bot API: %s", item.id, exc)
+            await store.outbox_failed(item.id, "failed", str(exc))
+            return
+        except (TimedOut, NetworkError) as exc:
+            delay = min(2.0**item.attempts, MAX_BACKOFF)
+            log.warning("sending message %s failed (%s); retry in %.0f s", item.id, exc, delay)
+            await store.outbox_retry(item.id, delay, str(exc))
+            return
+        if markup is not None and item.owner:
+            await store.remember_menu(item.chat_id, message_id, item.owner)
+        await store.outbox_sent(item.id, message_id)
+
+
+def _markup(rows: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(c["text"], callback_data=c["data"]) for c in row] for row in rows]
+    )
+
+
+def _seconds(value: float | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+async def _wait_any(*waits: Awaitable[Any], timeout: float) -> None:
+    """Wait until one of `waits` finishes or `timeout` passes; cancel the rest."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def language_of(code: str | None) -> str:
+    """Telegram's language_code → zh or en."""
+    return supported(code) if code else "zh"

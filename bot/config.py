@@ -1,0 +1,156 @@
+"""Settings: read once from the environment (and an optional TOML file) into one object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+#: Environment variable → settings field.
+ENVIRONMENT: dict[str, str] = {
+    "TELEGRAM_BOT_TOKEN": "token",
+    "TELEGRAM_API_BASE_URL": "api_base_url",
+    "CITIZEN_DESK_KB": "kb_dir",
+    "CITIZEN_DESK_DB": "db_path",
+    "CITIZEN_DESK_WEBHOOK_URL": "webhook_url",
+    "CITIZEN_DESK_WEBHOOK_LISTEN": "webhook_listen",
+    "CITIZEN_DESK_WEBHOOK_SECRET": "webhook_secret",
+    "CITIZEN_DESK_FLOOD_MESSAGES": "flood_messages",
+    "CITIZEN_DESK_FLOOD_WINDOW": "flood_window",
+    "CITIZEN_DESK_RATE_LIMIT": "rate_limit",
+    "CITIZEN_DESK_POLL_TIMEOUT": "poll_timeout",
+    "CITIZEN_DESK_LOG_FORMAT": "log_format",
+    "CITIZEN_DESK_LOG_LEVEL": "log_level",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting with its default, validated once."""
+
+    #: The bot token from @BotFather (required by `citizen-desk run`).
+    token: str | None = None
+    #: Bot API base URL; the file URL follows it (same host, `/file/bot`).
+    api_base_url: str = DEFAULT_API_BASE_URL
+    #: Knowledge directory; None means the shipped sample.
+    kb_dir: Path | None = None
+    #: SQLite database file.
+    db_path: Path = Path("citizen-desk.sqlite3")
+    #: Public HTTPS URL for webhook mode; None means long polling.
+    webhook_url: str | None = None
+    #: host:port the webhook server listens on.
+    webhook_listen: str = "0.0.0.0:8443"
+    #: Secret that Telegram sends with every webhook request (generated when unset).
+    webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    #: Flood control: more than this many messages from one person…
+    flood_messages: int = 8
+    #: …within this many seconds gets one notice, then silence until they calm down.
+    flood_window: float = 10.0
+    #: Outgoing messages per second for the whole bot (Telegram allows about 30); 0: off.
+    rate_limit: float = 30.0
+    #: Long-polling timeout in seconds.
+    poll_timeout: int = 30
+    #: `text` or `json` log lines.
+    log_format: str = "text"
+    log_level: str = "INFO"
+
+    @property
+    def api_file_url(self) -> str:
+        """The file download URL that matches `api_base_url`."""
+        base = self.api_base_url.rstrip("/")
+        if base.endswith("/bot"):
+            return base[: -len("/bot")] + "/file/bot"
+        return base + "/file/bot"
+
+    @property
+    def listen_host_port(self) -> tuple[str, int]:
+        """`webhook_listen` split into host and port."""
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host or "0.0.0.0", int(port)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build the settings: defaults, then the TOML file, then the environment, then overrides.
+
+    The file is named by `CITIZEN_DESK_CONFIG`; its keys are the field names
+    (docs/configuration.md).
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = env.get("CITIZEN_DESK_CONFIG")
+    if config_file:
+        values.update(_read_file(Path(config_file)))
+    for name, attr in ENVIRONMENT.items():
+        if env.get(name, "") != "":
+            values[attr] = env[name]
+    if overrides:
+        values.update({k: v for k, v in overrides.items() if v is not None})
+    return _validate(values)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown settings {', '.join(unknown)}")
+    return dict(data)
+
+
+def _validate(values: dict[str, Any]) -> Settings:
+    settings = Settings()
+    converted: dict[str, Any] = {}
+    for f in fields(Settings):
+        if f.name not in values:
+            continue
+        raw = values[f.name]
+        try:
+            converted[f.name] = _convert(f.name, raw)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"setting {f.name}: {raw!r} is not valid ({exc})") from exc
+    settings = replace(settings, **converted)
+    if settings.log_format not in ("text", "json"):
+        raise ConfigError("setting log_format must be text or json")
+    if settings.flood_messages < 1 or settings.flood_window <= 0:
+        raise ConfigError("flood_messages must be ≥ 1 and flood_window > 0")
+    if settings.rate_limit < 0:
+        raise ConfigError("rate_limit must be ≥ 0")
+    if not settings.api_base_url.startswith(("http://", "https://")):
+        raise ConfigError("TELEGRAM_API_BASE_URL must start with http:// or https://")
+    url = settings.webhook_url
+    # Telegram only calls HTTPS webhooks; a local Bot API server may call http on loopback.
+    if url and not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise ConfigError("the webhook URL must be https://")
+    settings.listen_host_port  # noqa: B018 — validates host:port early
+    return settings
+
+
+def _convert(name: str, raw: Any) -> Any:
+    if name in ("kb_dir", "db_path"):
+        return Path(str(raw)).expanduser()
+    if name in ("flood_messages", "poll_timeout"):
+        return int(raw)
+    if name in ("flood_window", "rate_limit"):
+        return float(raw)
+    if name == "webhook_listen":
+        _host, sep, port = str(raw).rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError("use host:port")
+        return str(raw)
+    return str(raw)
