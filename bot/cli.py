@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import io
 import json
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -200,6 +201,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the Telegram bot until SIGTERM/SIGINT."""
+    # Until the service installs its own handlers, SIGTERM during start-up exits cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     from bot.channels.telegram import EXIT_NO_TOKEN, TelegramService
     from bot.config import load_settings
     from bot.dialogue import Dialogue

@@ -276,6 +276,9 @@ class TelegramService:
         self.stopping = asyncio.Event()
         self.new_updates = asyncio.Event()
         self.stores: list[Store] = []
+        #: Serialises this process's writers (processor, sender) in FIFO order, so neither
+        #: waits in SQLite's busy loop behind the other.
+        self.db_lock = asyncio.Lock()
 
     @property
     def bot(self) -> Any:
@@ -468,7 +471,7 @@ class TelegramService:
         """Process one stored update in one transaction."""
         update = Update.de_json(json.loads(payload), self.bot)
         runtime.failed = False
-        async with store.transaction():
+        async with self.db_lock, store.transaction():
             await self.application.process_update(update)
             await store.mark_update_done(update_id, "failed" if runtime.failed else "done")
         runtime.wake_sender.set()
@@ -476,11 +479,16 @@ class TelegramService:
     # -- delivery -------------------------------------------------------------------------
 
     async def _send_loop(self, store: Store, runtime: Runtime) -> None:
-        """Deliver the outbox: one message at a time per chat, chats in parallel."""
+        """Deliver the outbox in order, one message at a time.
+
+        One at a time keeps at most one message in flight: a crash can leave only that
+        one in doubt (it is sent again, never lost).
+        """
         while True:
             items = await store.due_outbox()
             if items:
-                await asyncio.gather(*(self.send(store, item) for item in items))
+                for item in items:
+                    await self.send(store, item)
                 continue
             if self.stopping.is_set():
                 return
@@ -491,6 +499,12 @@ class TelegramService:
 
     async def send(self, store: Store, item: OutboxItem) -> None:
         """Send one outbox message; schedule a retry or give up as the error says."""
+        outcome = await self._deliver(item)
+        async with self.db_lock:
+            await outcome(store)
+
+    async def _deliver(self, item: OutboxItem) -> Callable[[Store], Awaitable[None]]:
+        """Call the Bot API; return the database step that records the outcome."""
         payload = item.payload
         markup = _markup(payload.get("buttons"))
         try:
@@ -515,27 +529,26 @@ class TelegramService:
         except RetryAfter as exc:
             delay = _seconds(exc.retry_after)
             log.info("429 from the Bot API: waiting %.0f s before resending", delay)
-            await store.outbox_retry(item.id, delay, f"retry after {delay}")
-            return
-        except Forbidden as exc:
+            return lambda store: store.outbox_retry(item.id, delay, f"retry after {delay}")
+        except Forbidden:
             log.warning("chat %s blocked the bot: message %s undeliverable", item.chat_id, item.id)
-            await store.outbox_failed(item.id, "undeliverable", str(exc))
-            return
+            return lambda store: store.outbox_failed(item.id, "undeliverable", str(exc))
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
-                await store.outbox_sent(item.id, payload.get("message_id"))
-                return
+                return lambda store: store.outbox_sent(item.id, payload.get("message_id"))
             log.error("message %s refused by the Bot API: %s", item.id, exc)
-            await store.outbox_failed(item.id, "failed", str(exc))
-            return
+            return lambda store: store.outbox_failed(item.id, "failed", str(exc))
         except (TimedOut, NetworkError) as exc:
             delay = min(2.0**item.attempts, MAX_BACKOFF)
             log.warning("sending message %s failed (%s); retry in %.0f s", item.id, exc, delay)
-            await store.outbox_retry(item.id, delay, str(exc))
-            return
-        if markup is not None and item.owner:
-            await store.remember_menu(item.chat_id, message_id, item.owner)
-        await store.outbox_sent(item.id, message_id)
+            return lambda store: store.outbox_retry(item.id, delay, str(exc))
+
+        async def sent(store: Store) -> None:
+            if markup is not None and item.owner:
+                await store.remember_menu(item.chat_id, message_id, item.owner)
+            await store.outbox_sent(item.id, message_id)
+
+        return sent
 
 
 def _markup(rows: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:

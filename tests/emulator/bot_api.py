@@ -313,6 +313,9 @@ class CallRecord:
     params: JSONDict
     status: int | None = None
     response: JSONDict | None = None
+    #: time.monotonic() when the request was read, and when its answer was ready.
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
 
 
 @dataclass
@@ -1200,6 +1203,7 @@ class BotApiEmulator:
             self.call_log.append(record)
         record.status = status
         record.response = body
+        record.finished = time.monotonic()
         self._notify()
         return web.json_response(body, status=status)
 
