@@ -530,18 +530,21 @@ class TelegramService:
             delay = _seconds(exc.retry_after)
             log.info("429 from the Bot API: waiting %.0f s before resending", delay)
             return lambda store: store.outbox_retry(item.id, delay, f"retry after {delay}")
-        except Forbidden:
+        except Forbidden as exc:
             log.warning("chat %s blocked the bot: message %s undeliverable", item.chat_id, item.id)
-            return lambda store: store.outbox_failed(item.id, "undeliverable", str(exc))
+            error = str(exc)
+            return lambda store: store.outbox_failed(item.id, "undeliverable", error)
         except BadRequest as exc:
-            if "not modified" in str(exc).lower():
+            error = str(exc)
+            if "not modified" in error.lower():
                 return lambda store: store.outbox_sent(item.id, payload.get("message_id"))
-            log.error("message %s refused by the Bot API: %s", item.id, exc)
-            return lambda store: store.outbox_failed(item.id, "failed", str(exc))
+            log.error("message %s refused by the Bot API: %s", item.id, error)
+            return lambda store: store.outbox_failed(item.id, "failed", error)
         except (TimedOut, NetworkError) as exc:
             delay = min(2.0**item.attempts, MAX_BACKOFF)
-            log.warning("sending message %s failed (%s); retry in %.0f s", item.id, exc, delay)
-            return lambda store: store.outbox_retry(item.id, delay, str(exc))
+            error = str(exc)
+            log.warning("sending message %s failed (%s); retry in %.0f s", item.id, error, delay)
+            return lambda store: store.outbox_retry(item.id, delay, error)
 
         async def sent(store: Store) -> None:
             if markup is not None and item.owner:
