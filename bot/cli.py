@@ -104,6 +104,13 @@ def _kb_dir(args: argparse.Namespace) -> Path:
     return Path(args.kb) if args.kb is not None else sample_kb_path()
 
 
+def make_matcher(kb: KnowledgeBase) -> Matcher:
+    """A matcher with the thresholds of the configuration file, if there is one."""
+    from bot.config import load_settings
+
+    return Matcher(kb, load_settings().matching)
+
+
 def load_kb(args: argparse.Namespace) -> KnowledgeBase:
     """Load the KB named by --kb, printing warnings to stderr; raise on errors."""
     result = load_or_raise(_kb_dir(args))
@@ -136,7 +143,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     preferences = MemoryPreferences()
     if args.lang:
         preferences.languages[USER] = args.lang
-    dialogue = Dialogue(Matcher(kb), preferences)
+    dialogue = Dialogue(make_matcher(kb), preferences)
     interactive = sys.stdin.isatty()
     chat = TerminalChat(dialogue, sys.stdout, interactive=interactive)
 
@@ -167,7 +174,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from bot.render import render_plain
 
     kb = load_kb(args)
-    matcher = Matcher(kb)
+    matcher = make_matcher(kb)
     dialogue = Dialogue(matcher)
     questions: Iterator[str] = iter(args.question) if args.question else stdin_lines()
     out: TextIO = sys.stdout
@@ -229,7 +236,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     kb_dir = settings.kb_dir or sample_kb_path()
     result = load_or_raise(kb_dir)
     assert result.kb is not None
-    service = TelegramService(settings, Dialogue(Matcher(result.kb)))
+    service = TelegramService(settings, Dialogue(Matcher(result.kb, settings.matching)))
     return asyncio.run(service.run())
 
 
@@ -247,7 +254,7 @@ def cmd_kb_eval(args: argparse.Namespace) -> int:
     cases = load_cases(args.cases)
     if not cases:
         raise UsageError(f"{args.cases}: no cases")
-    matcher = Matcher(load_kb(args))
+    matcher = make_matcher(load_kb(args))
     missing = unknown_ids(matcher, cases)
     if missing:
         raise KnowledgeError(f"cases expect ids the KB does not have: {', '.join(missing)}")

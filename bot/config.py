@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.matching.settings import MatchSettings
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 
@@ -61,6 +62,8 @@ class Settings:
     #: `text` or `json` log lines.
     log_format: str = "text"
     log_level: str = "INFO"
+    #: Matching thresholds (the `[matching]` table of the TOML file).
+    matching: MatchSettings = field(default_factory=MatchSettings)
 
     @property
     def api_file_url(self) -> str:
@@ -142,6 +145,18 @@ def _validate(values: dict[str, Any]) -> Settings:
 
 
 def _convert(name: str, raw: Any) -> Any:
+    if name == "matching":
+        if isinstance(raw, MatchSettings):
+            return raw
+        if not isinstance(raw, dict):
+            raise ValueError("[matching] must be a table")
+        known = {f.name: f.type for f in fields(MatchSettings)}
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise ValueError(f"unknown matching settings {', '.join(unknown)}")
+        defaults = MatchSettings()
+        values = {k: type(getattr(defaults, k))(v) for k, v in raw.items()}
+        return replace(defaults, **values)
     if name in ("kb_dir", "db_path"):
         return Path(str(raw)).expanduser()
     if name in ("flood_messages", "poll_timeout"):
