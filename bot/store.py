@@ -19,6 +19,17 @@ from typing import Any
 
 import aiosqlite
 
+from bot.tickets.model import (
+    Action,
+    Attachment,
+    Draft,
+    Event,
+    Role,
+    StaffMember,
+    Status,
+    Ticket,
+)
+
 #: Append-only: each migration runs once, in its own transaction, in order.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -76,6 +87,85 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (chat_id, message_id)
     );
     """,
+    """
+    CREATE TABLE staff (
+        user_id INTEGER PRIMARY KEY,
+        role TEXT NOT NULL,
+        dept TEXT,
+        name TEXT,
+        added_at TEXT NOT NULL
+    );
+    CREATE TABLE ticket_seq (
+        year INTEGER PRIMARY KEY,
+        last INTEGER NOT NULL
+    );
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        number TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        category TEXT NOT NULL,
+        department TEXT,
+        assignee TEXT,
+        status TEXT NOT NULL,
+        citizen TEXT NOT NULL,
+        anonymous INTEGER NOT NULL DEFAULT 0,
+        description TEXT NOT NULL,
+        location TEXT,
+        occurred TEXT,
+        phone TEXT,
+        attachments TEXT NOT NULL DEFAULT '[]',
+        lang TEXT NOT NULL DEFAULT 'zh',
+        created_at TEXT NOT NULL,
+        deadline TEXT NOT NULL,
+        reminded INTEGER NOT NULL DEFAULT 0,
+        overdue INTEGER NOT NULL DEFAULT 0,
+        extended INTEGER NOT NULL DEFAULT 0,
+        answered_at TEXT,
+        closed_at TEXT,
+        outcome TEXT,
+        rating INTEGER,
+        rework_count INTEGER NOT NULL DEFAULT 0,
+        merged_into INTEGER REFERENCES tickets(id),
+        source_key TEXT UNIQUE
+    );
+    CREATE INDEX tickets_status ON tickets(status, deadline);
+    CREATE INDEX tickets_citizen ON tickets(citizen, id);
+    CREATE INDEX tickets_assignee ON tickets(assignee, status);
+    CREATE TABLE ticket_events (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT,
+        note TEXT,
+        public INTEGER NOT NULL
+    );
+    CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id, id);
+    CREATE TABLE ratings (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        round INTEGER NOT NULL,
+        rating INTEGER NOT NULL,
+        comment TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE drafts (
+        user_key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        step TEXT NOT NULL,
+        data TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE staff_messages (
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        PRIMARY KEY (chat_id, message_id)
+    );
+    ALTER TABLE outbox ADD COLUMN ticket_id INTEGER;
+    """,
 )
 
 
@@ -94,6 +184,7 @@ class OutboxItem:
     payload: dict[str, Any]
     owner: str | None
     attempts: int
+    ticket_id: int | None = None
 
 
 class Store:
@@ -270,34 +361,56 @@ class Store:
     # -- outbox ---------------------------------------------------------------------------
 
     async def enqueue(
-        self, chat_id: int, kind: str, payload: dict[str, Any], owner: str | None = None
+        self,
+        chat_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        owner: str | None = None,
+        ticket_id: int | None = None,
     ) -> int:
-        """Queue a message for delivery (in the caller's transaction)."""
+        """Queue a message for delivery (in the caller's transaction).
+
+        Kinds `send` and `edit` go to Telegram; `terminal` waits for the terminal chat of
+        `owner`.
+        """
         cur = await self.conn.execute(
-            "INSERT INTO outbox (chat_id, kind, payload, owner, created_at) VALUES (?, ?, ?, ?, ?)",
-            (chat_id, kind, json.dumps(payload, ensure_ascii=False), owner, now_iso()),
+            "INSERT INTO outbox (chat_id, kind, payload, owner, created_at, ticket_id) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (chat_id, kind, json.dumps(payload, ensure_ascii=False), owner, now_iso(), ticket_id),
         )
         return int(cur.lastrowid or 0)
+
+    async def terminal_messages(self, owner: str) -> list[tuple[int, str]]:
+        """Pending messages for a terminal user: (id, text)."""
+        async with self.conn.execute(
+            "SELECT id, payload FROM outbox WHERE kind = 'terminal' AND state = 'pending' "
+            "AND owner = ? ORDER BY id",
+            (owner,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(int(r[0]), str(json.loads(r[1])["text"])) for r in rows]
 
     async def due_outbox(self, limit: int = 50) -> list[OutboxItem]:
         """Messages due for delivery: the oldest pending one of each chat, in order."""
         async with self.conn.execute(
-            "SELECT o.id, o.chat_id, o.kind, o.payload, o.owner, o.attempts FROM outbox o "
-            "WHERE o.state = 'pending' AND o.next_at <= ? AND o.id = ("
-            "  SELECT MIN(id) FROM outbox p WHERE p.chat_id = o.chat_id AND p.state = 'pending'"
+            "SELECT o.id, o.chat_id, o.kind, o.payload, o.owner, o.attempts, o.ticket_id "
+            "FROM outbox o WHERE o.state = 'pending' AND o.kind IN ('send', 'edit') "
+            "AND o.next_at <= ? AND o.id = ("
+            "  SELECT MIN(id) FROM outbox p WHERE p.chat_id = o.chat_id AND p.state = 'pending' "
+            "  AND p.kind IN ('send', 'edit')"
             ") ORDER BY o.id LIMIT ?",
             (time.time(), limit),
         ) as cur:
             rows = await cur.fetchall()
         return [
-            OutboxItem(int(r[0]), int(r[1]), str(r[2]), json.loads(r[3]), r[4], int(r[5]))
+            OutboxItem(int(r[0]), int(r[1]), str(r[2]), json.loads(r[3]), r[4], int(r[5]), r[6])
             for r in rows
         ]
 
     async def next_outbox_time(self) -> float | None:
         """When the next pending message is due (epoch seconds), if any."""
         async with self.conn.execute(
-            "SELECT MIN(next_at) FROM outbox WHERE state = 'pending'"
+            "SELECT MIN(next_at) FROM outbox WHERE state = 'pending' AND kind IN ('send', 'edit')"
         ) as cur:
             row = await cur.fetchone()
         return float(row[0]) if row and row[0] is not None else None
@@ -350,3 +463,276 @@ class Store:
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+# -- tickets --------------------------------------------------------------------------------
+# (methods added to Store below; kept with the rest of the SQL)
+
+TICKET_COLUMNS = (
+    "id, number, kind, category, status, citizen, description, created_at, deadline, "
+    "department, assignee, anonymous, location, occurred, phone, attachments, lang, overdue, "
+    "reminded, extended, answered_at, closed_at, outcome, rating, rework_count, merged_into"
+)
+
+
+def _ticket(row: Any) -> Ticket:
+    return Ticket(
+        id=int(row[0]),
+        number=str(row[1]),
+        kind=str(row[2]),
+        category=str(row[3]),
+        status=Status(row[4]),
+        citizen=str(row[5]),
+        description=str(row[6]),
+        created_at=dt.datetime.fromisoformat(row[7]),
+        deadline=dt.date.fromisoformat(row[8]),
+        department=row[9],
+        assignee=row[10],
+        anonymous=bool(row[11]),
+        location=row[12],
+        occurred=row[13],
+        phone=row[14],
+        attachments=tuple(Attachment(**a) for a in json.loads(row[15])),
+        lang=str(row[16]),
+        overdue=bool(row[17]),
+        reminded=bool(row[18]),
+        extended=bool(row[19]),
+        answered_at=dt.datetime.fromisoformat(row[20]) if row[20] else None,
+        closed_at=dt.datetime.fromisoformat(row[21]) if row[21] else None,
+        outcome=row[22],
+        rating=row[23],
+        rework_count=int(row[24]),
+        merged_into=row[25],
+    )
+
+
+class TicketStore:
+    """Ticket SQL; shares the `Store`'s connection and transactions."""
+
+    def __init__(self, store: Store):
+        self.conn = store.conn
+
+    async def next_number(self, year: int) -> str:
+        """Allocate the next ticket number of `year` (never reused)."""
+        await self.conn.execute(
+            "INSERT INTO ticket_seq (year, last) VALUES (?, 1) "
+            "ON CONFLICT(year) DO UPDATE SET last = last + 1",
+            (year,),
+        )
+        async with self.conn.execute("SELECT last FROM ticket_seq WHERE year = ?", (year,)) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return f"TS-{year}-{int(row[0]):06d}"
+
+    async def insert(self, values: dict[str, Any]) -> int:
+        """Insert a ticket row; return its id."""
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        cur = await self.conn.execute(
+            f"INSERT INTO tickets ({names}) VALUES ({marks})", tuple(values.values())
+        )
+        return int(cur.lastrowid or 0)
+
+    async def update(self, ticket_id: int, **values: Any) -> None:
+        """Change columns of a ticket."""
+        sets = ", ".join(f"{name} = ?" for name in values)
+        await self.conn.execute(
+            f"UPDATE tickets SET {sets} WHERE id = ?", (*values.values(), ticket_id)
+        )
+
+    async def by_source(self, source_key: str) -> Ticket | None:
+        """The ticket filed from a given draft (double confirmation guard)."""
+        return await self._one("source_key = ?", (source_key,))
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        """A ticket by id."""
+        return await self._one("id = ?", (ticket_id,))
+
+    async def by_number(self, number: str) -> Ticket | None:
+        """A ticket by its number."""
+        return await self._one("number = ?", (number.upper(),))
+
+    async def _one(self, where: str, args: tuple[Any, ...]) -> Ticket | None:
+        async with self.conn.execute(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where}", args
+        ) as cur:
+            row = await cur.fetchone()
+        return _ticket(row) if row else None
+
+    async def query(
+        self, where: str = "1", args: tuple[Any, ...] = (), limit: int = 50, order: str = "id"
+    ) -> list[Ticket]:
+        """Tickets matching a condition."""
+        async with self.conn.execute(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where} ORDER BY {order} LIMIT ?",
+            (*args, limit),
+        ) as cur:
+            return [_ticket(r) for r in await cur.fetchall()]
+
+    async def of_citizen(self, citizen: str, limit: int = 20) -> list[Ticket]:
+        """A citizen's own tickets, newest first."""
+        return await self.query("citizen = ?", (citizen,), limit, "id DESC")
+
+    async def open_tickets(self, limit: int = 100_000) -> list[Ticket]:
+        """Every open ticket, oldest deadline first."""
+        return await self.query(
+            "status IN ('received', 'assigned', 'in_progress', 'reopened')",
+            (),
+            limit,
+            "deadline, id",
+        )
+
+    async def answered(self) -> list[Ticket]:
+        """Tickets waiting for the citizen's rating."""
+        return await self.query("status = 'answered'", (), 100_000)
+
+    async def merged_into(self, ticket_id: int) -> list[Ticket]:
+        """Tickets merged into this one."""
+        return await self.query("merged_into = ?", (ticket_id,), 1000)
+
+    async def add_event(
+        self,
+        ticket_id: int,
+        at: str,
+        actor: str,
+        action: str,
+        from_status: str | None,
+        to_status: str | None,
+        note: str | None,
+        public: bool,
+    ) -> None:
+        """Append to the audit log."""
+        await self.conn.execute(
+            "INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, "
+            "note, public) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (ticket_id, at, actor, action, from_status, to_status, note, int(public)),
+        )
+
+    async def events(self, ticket_id: int, public_only: bool = False) -> list[Event]:
+        """A ticket's audit log, oldest first."""
+        where = "ticket_id = ?" + (" AND public = 1" if public_only else "")
+        async with self.conn.execute(
+            "SELECT at, actor, action, from_status, to_status, note, public FROM ticket_events "
+            f"WHERE {where} ORDER BY id",
+            (ticket_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            Event(
+                dt.datetime.fromisoformat(r[0]),
+                str(r[1]),
+                Action(r[2]),
+                Status(r[3]) if r[3] else None,
+                Status(r[4]) if r[4] else None,
+                r[5],
+                bool(r[6]),
+            )
+            for r in rows
+        ]
+
+    async def add_rating(
+        self, ticket_id: int, round_: int, rating: int, comment: str | None, at: str
+    ) -> None:
+        """Record a rating (round 1, or 2 for the 追评 after rework)."""
+        await self.conn.execute(
+            "INSERT INTO ratings (ticket_id, round, rating, comment, at) VALUES (?, ?, ?, ?, ?)",
+            (ticket_id, round_, rating, comment, at),
+        )
+
+    async def set_rating_comment(self, ticket_id: int, comment: str) -> None:
+        """Attach a comment to the latest rating of a ticket."""
+        await self.conn.execute(
+            "UPDATE ratings SET comment = ? WHERE id = (SELECT MAX(id) FROM ratings "
+            "WHERE ticket_id = ?)",
+            (comment, ticket_id),
+        )
+
+    async def ratings(self, ticket_id: int) -> list[tuple[int, int, str | None]]:
+        """(round, rating, comment) of a ticket."""
+        async with self.conn.execute(
+            "SELECT round, rating, comment FROM ratings WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
+        ) as cur:
+            return [(int(r[0]), int(r[1]), r[2]) for r in await cur.fetchall()]
+
+    # -- staff ----------------------------------------------------------------------------
+
+    async def add_staff(self, member: StaffMember) -> None:
+        """Register or update a staff member."""
+        await self.conn.execute(
+            "INSERT INTO staff (user_id, role, dept, name, added_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET role = excluded.role, dept = excluded.dept, "
+            "name = excluded.name",
+            (member.user_id, member.role.value, member.dept, member.name, now_iso()),
+        )
+
+    async def remove_staff(self, user_id: int) -> bool:
+        """Remove a staff member; return whether there was one."""
+        cur = await self.conn.execute("DELETE FROM staff WHERE user_id = ?", (user_id,))
+        return bool(cur.rowcount)
+
+    async def staff(self) -> list[StaffMember]:
+        """Every staff member."""
+        async with self.conn.execute(
+            "SELECT user_id, role, dept, name FROM staff ORDER BY user_id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [StaffMember(int(r[0]), Role(r[1]), r[2], r[3]) for r in rows]
+
+    async def staff_member(self, user_key: str) -> StaffMember | None:
+        """The staff member behind a user key (`tg:<id>`), if any."""
+        if not user_key.startswith("tg:") or not user_key[3:].lstrip("-").isdigit():
+            return None
+        async with self.conn.execute(
+            "SELECT user_id, role, dept, name FROM staff WHERE user_id = ?", (int(user_key[3:]),)
+        ) as cur:
+            r = await cur.fetchone()
+        return StaffMember(int(r[0]), Role(r[1]), r[2], r[3]) if r else None
+
+    # -- drafts ---------------------------------------------------------------------------
+
+    async def get_draft(self, user: str) -> Draft | None:
+        """A person's form in progress."""
+        async with self.conn.execute(
+            "SELECT kind, step, data FROM drafts WHERE user_key = ?", (user,)
+        ) as cur:
+            r = await cur.fetchone()
+        return Draft(user, str(r[0]), str(r[1]), json.loads(r[2])) if r else None
+
+    async def save_draft(self, draft: Draft) -> None:
+        """Save a form step."""
+        await self.conn.execute(
+            "INSERT INTO drafts (user_key, kind, step, data, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(user_key) DO UPDATE SET kind = excluded.kind, step = excluded.step, "
+            "data = excluded.data, updated_at = excluded.updated_at",
+            (
+                draft.user,
+                draft.kind,
+                draft.step,
+                json.dumps(draft.data, ensure_ascii=False),
+                now_iso(),
+            ),
+        )
+
+    async def delete_draft(self, user: str) -> None:
+        """Drop a person's form."""
+        await self.conn.execute("DELETE FROM drafts WHERE user_key = ?", (user,))
+
+    # -- staff chat messages --------------------------------------------------------------
+
+    async def remember_ticket_message(self, chat_id: int, message_id: int, ticket_id: int) -> None:
+        """Record which ticket a bot message in a staff chat is about."""
+        await self.conn.execute(
+            "INSERT OR REPLACE INTO staff_messages (chat_id, message_id, ticket_id) "
+            "VALUES (?, ?, ?)",
+            (chat_id, message_id, ticket_id),
+        )
+
+    async def ticket_of_message(self, chat_id: int, message_id: int) -> int | None:
+        """The ticket a bot message is about, if any."""
+        async with self.conn.execute(
+            "SELECT ticket_id FROM staff_messages WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        ) as cur:
+            r = await cur.fetchone()
+        return int(r[0]) if r else None

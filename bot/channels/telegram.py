@@ -57,7 +57,7 @@ from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
 from bot.messages import supported, t
 from bot.replies import Paragraph, Reply
-from bot.store import OutboxItem, Store
+from bot.store import OutboxItem, Store, TicketStore
 
 log = logging.getLogger(__name__)
 
@@ -549,6 +549,10 @@ class TelegramService:
         async def sent(store: Store) -> None:
             if markup is not None and item.owner:
                 await store.remember_menu(item.chat_id, message_id, item.owner)
+            if item.ticket_id is not None:
+                await TicketStore(store).remember_ticket_message(
+                    item.chat_id, message_id, item.ticket_id
+                )
             await store.outbox_sent(item.id, message_id)
 
         return sent
