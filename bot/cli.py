@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="chat with the bot in the terminal")
     _kb_arg(chat)
+    chat.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
     chat.add_argument("--lang", choices=("zh", "en"), default=None, help="reply language")
 
     ask = sub.add_parser("ask", help="route questions (arguments, or one per line on stdin)")
@@ -56,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook-url", default=None, help="serve a webhook at this HTTPS URL")
     run.add_argument("--listen", default=None, help="webhook host:port (default 0.0.0.0:8443)")
     run.add_argument("--webhook-secret", default=None, help="secret token for the webhook")
+
+    from bot.desk_cli import add_parsers
+
+    add_parsers(sub)
 
     kb = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND")
@@ -92,6 +97,12 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return cmd_ask(args)
     if args.command == "run":
         return cmd_run(args)
+    if args.command in ("staff", "tickets", "db"):
+        from bot.desk_cli import run
+
+        code = run(args)
+        if code is not None:
+            return code
     if args.command == "kb" and args.kb_command == "check":
         return cmd_kb_check(args)
     if args.command == "kb" and args.kb_command == "eval":
@@ -137,22 +148,27 @@ def stdin_lines(stream: io.BufferedIOBase | None = None) -> Iterator[str]:
 def cmd_chat(args: argparse.Namespace) -> int:
     """Run the terminal chat."""
     from bot.channels.terminal import USER, TerminalChat
-    from bot.dialogue import Dialogue, MemoryPreferences
+    from bot.config import load_settings
+    from bot.dialogue import Dialogue
+    from bot.store import Store
+    from bot.tickets.service import TicketDesk
 
     kb = load_kb(args)
-    preferences = MemoryPreferences()
-    if args.lang:
-        preferences.languages[USER] = args.lang
-    dialogue = Dialogue(make_matcher(kb), preferences)
+    settings = load_settings(overrides={"db_path": args.db})
     interactive = sys.stdin.isatty()
-    chat = TerminalChat(dialogue, sys.stdout, interactive=interactive)
 
     async def run() -> None:
-        if interactive:
-            await chat.run(sys.stdin)
-            return
-        if not await _run_lines(chat, stdin_lines()):
-            return
+        async with Store.opened(settings.db_path) as store:
+            dialogue = Dialogue(Matcher(kb, settings.matching), store)
+            dialogue.attach_desk(TicketDesk.from_settings(store, kb, settings))
+            if args.lang:
+                await store.set_language(USER, args.lang)
+            chat = TerminalChat(dialogue, sys.stdout, interactive=interactive, store=store)
+            if interactive:
+                await chat.run(sys.stdin)
+                return
+            await chat.show_notifications()
+            await _run_lines(chat, stdin_lines())
 
     asyncio.run(run())
     return EXIT_OK
@@ -195,7 +211,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         from bot.text import detect_language
 
         lang = args.lang or detect_language(question)
-        replies = dialogue.reply_for(match, question, lang)
+        replies = asyncio.run(dialogue.reply_for(match, question, lang))
         for reply in replies:
             text = render_plain(reply.blocks)
             labels = [b.label for row in reply.buttons for b in row]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import tomllib
@@ -30,6 +31,9 @@ ENVIRONMENT: dict[str, str] = {
     "CITIZEN_DESK_POLL_TIMEOUT": "poll_timeout",
     "CITIZEN_DESK_LOG_FORMAT": "log_format",
     "CITIZEN_DESK_LOG_LEVEL": "log_level",
+    "CITIZEN_DESK_STAFF_CHAT": "staff_chat",
+    "CITIZEN_DESK_ADMINS": "admins",
+    "CITIZEN_DESK_SCAN_INTERVAL": "scan_interval",
 }
 
 
@@ -62,6 +66,15 @@ class Settings:
     #: `text` or `json` log lines.
     log_format: str = "text"
     log_level: str = "INFO"
+    #: The staff group chat id where new tickets are posted.
+    staff_chat: int | None = None
+    #: Telegram user ids of admins (comma-separated in the environment).
+    admins: tuple[int, ...] = ()
+    #: Seconds between deadline scans (reminders, overdue, unrated answers).
+    scan_interval: float = 60.0
+    #: Official days off and worked weekends not yet in the holiday library (TOML lists).
+    extra_holidays: tuple[dt.date, ...] = ()
+    extra_workdays: tuple[dt.date, ...] = ()
     #: Matching thresholds (the `[matching]` table of the TOML file).
     matching: MatchSettings = field(default_factory=MatchSettings)
 
@@ -159,10 +172,18 @@ def _convert(name: str, raw: Any) -> Any:
         return replace(defaults, **values)
     if name in ("kb_dir", "db_path"):
         return Path(str(raw)).expanduser()
-    if name in ("flood_messages", "poll_timeout"):
+    if name in ("flood_messages", "poll_timeout", "staff_chat"):
         return int(raw)
-    if name in ("flood_window", "rate_limit"):
+    if name in ("flood_window", "rate_limit", "scan_interval"):
         return float(raw)
+    if name == "admins":
+        items = raw if isinstance(raw, list) else str(raw).split(",")
+        return tuple(int(str(i).strip()) for i in items if str(i).strip())
+    if name in ("extra_holidays", "extra_workdays"):
+        items = raw if isinstance(raw, list) else str(raw).split(",")
+        return tuple(
+            i if isinstance(i, dt.date) else dt.date.fromisoformat(str(i).strip()) for i in items
+        )
     if name == "webhook_listen":
         _host, sep, port = str(raw).rpartition(":")
         if not sep or not port.isdigit():

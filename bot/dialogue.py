@@ -8,11 +8,16 @@ from typing import Protocol
 
 from bot.knowledge.model import Entry, KnowledgeBase
 from bot.matching.matcher import Match, Matcher
-from bot.matching.routes import Route
+from bot.matching.routes import Route, find_ticket_number
 from bot.messages import LANGUAGES, supported, t
 from bot.render import entry_blocks
 from bot.replies import Button, Heading, Paragraph, Reply, text_reply
 from bot.text import MAX_MATCH_CHARS, detect_language, has_content, normalize, strip_controls
+from bot.tickets.intake import Intake
+from bot.tickets.model import Attachment, Status
+from bot.tickets.render import citizen_detail, citizen_list
+from bot.tickets.service import TicketDesk, TicketError
+from bot.tickets.staff import StaffDesk
 
 #: Longest message accepted as is (Telegram's own limit); longer ones are cut.
 MAX_MESSAGE_CHARS = 4096
@@ -36,6 +41,12 @@ class Incoming:
     lang_hint: str | None = None
     #: False for stickers, photos without caption, voice…
     is_text: bool = True
+    #: Photos or documents sent with the message (complaint evidence).
+    attachments: tuple[Attachment, ...] = ()
+    #: A shared location, as text ("lat,lon").
+    location: str | None = None
+    #: The ticket a staff member's reply refers to (a reply to the bot's ticket message).
+    reply_to_ticket: int | None = None
 
 
 class Preferences(Protocol):
@@ -105,10 +116,18 @@ class MemoryPreferences:
 class Dialogue:
     """Turns incoming messages into replies, using the knowledge base and the matcher."""
 
-    def __init__(self, matcher: Matcher, preferences: Preferences | None = None):
+    def __init__(
+        self,
+        matcher: Matcher,
+        preferences: Preferences | None = None,
+        desk: TicketDesk | None = None,
+    ):
         self.matcher = matcher
         self.preferences: Preferences = preferences or MemoryPreferences()
         self._refs: dict[str, dict[str, str]] = {}
+        self.desk = desk
+        self.intake = Intake(desk) if desk is not None else None
+        self.staff = StaffDesk(desk) if desk is not None else None
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -118,6 +137,14 @@ class Dialogue:
     def use(self, matcher: Matcher) -> None:
         """Switch to another knowledge base's matcher (a reload); in-flight calls finish."""
         self.matcher = matcher
+        if self.desk is not None:
+            self.desk.kb = matcher.kb
+
+    def attach_desk(self, desk: TicketDesk) -> None:
+        """Turn on complaints, status and hand-over to staff with this ticket desk."""
+        self.desk = desk
+        self.intake = Intake(desk)
+        self.staff = StaffDesk(desk)
 
     async def language(self, incoming: Incoming) -> str:
         """The person's language: their choice, else the channel hint, else the text's."""
@@ -135,11 +162,15 @@ class Dialogue:
         lang = await self.language(incoming)
         if incoming.action is not None:
             return await self.on_action(incoming, incoming.action, lang)
-        if not incoming.is_text:
-            return [text_reply(t("no_text", lang))]
         text = strip_controls(incoming.text or "").strip()
         if text.startswith("/"):
             return await self.on_command(incoming, text, lang)
+        if self.desk is not None:
+            handled = await self._ticket_flows(incoming, text)
+            if handled is not None:
+                return handled
+        if not incoming.is_text:
+            return [text_reply(t("no_text", lang))]
         if not text or not has_content(text):
             return [text_reply(t("empty_message", lang))]
         if not await self.preferences.get_language(incoming.user) and not incoming.lang_hint:
@@ -148,6 +179,18 @@ class Dialogue:
         if len(text) > MAX_MATCH_CHARS * 2:
             replies.insert(0, text_reply(t("too_long", lang, limit=MAX_MATCH_CHARS)))
         return replies
+
+    async def _ticket_flows(self, incoming: Incoming, text: str) -> list[Reply] | None:
+        """A staff reply to a ticket message, or the next step of an open form."""
+        assert self.desk is not None and self.intake is not None and self.staff is not None
+        if incoming.reply_to_ticket is not None and text:
+            replied = await self.staff.reply_to(incoming.user, incoming.reply_to_ticket, text)
+            if replied is not None:
+                return replied
+        draft = await self.desk.tickets.get_draft(incoming.user)
+        if draft is None:
+            return None
+        return await self.intake.on_text(draft, text, incoming.attachments, incoming.location)
 
     # -- questions ------------------------------------------------------------------------
 
@@ -163,12 +206,24 @@ class Dialogue:
             match.score,
             [(c.entry_id, c.score) for c in match.candidates],
         )
-        return self.reply_for(match, text, lang, question_id)
+        return await self.reply_for(match, text, lang, question_id, user)
 
-    def reply_for(
-        self, match: Match, text: str, lang: str, question_id: int | None = None
+    async def reply_for(
+        self,
+        match: Match,
+        text: str,
+        lang: str,
+        question_id: int | None = None,
+        user: str | None = None,
     ) -> list[Reply]:
         """The replies for a matcher decision."""
+        if self.intake is not None and user is not None:
+            if match.route is Route.COMPLAINT:
+                return await self.intake.start_complaint(user, lang, text)
+            if match.route is Route.STATUS:
+                return await self.citizen_status(user, match.ticket, lang)
+            if match.route is Route.HUMAN:
+                return await self.intake.start_inquiry(user, lang)
         if match.route is Route.ANSWER and match.entry_id:
             entry = self.kb.get(match.entry_id)
             if entry is not None:
@@ -310,12 +365,25 @@ class Dialogue:
             return [text_reply(t("lang_switched", new))]
         if command in ("services", "browse"):
             return [self.browse(lang)]
-        if command in ("complain", "complaint"):
-            return [self.complaint(lang)]
-        if command == "status":
-            return [self.status(arg or None, lang)]
-        if command == "human":
-            return [self.human(lang)]
+        if command in ("complain", "complaint", "status", "human"):
+            return await self._menu_action(
+                incoming.user, command.replace("complaint", "complain"), lang, arg
+            )
+        if command in ("cancel", "skip"):
+            if self.intake is not None:
+                draft = await self.intake.tickets.get_draft(incoming.user)
+                if draft is not None:
+                    if command == "skip" and draft.kind == "comment":
+                        await self.intake.tickets.delete_draft(incoming.user)
+                        return [text_reply(t("ticket_comment_thanks", lang))]
+                    if command == "skip" and draft.kind == "complaint":
+                        return await self.intake.on_action(incoming.user, "skip", lang)
+                    return await self.intake.cancel(incoming.user, lang)
+            return [text_reply(t("form_cancelled", lang))]
+        if self.staff is not None:
+            staff_replies = await self.staff.command(incoming.user, command, arg)
+            if staff_replies is not None:
+                return staff_replies
         return [text_reply(t("unknown_command", lang))]
 
     async def on_action(self, incoming: Incoming, action: str, lang: str) -> list[Reply]:
@@ -330,9 +398,17 @@ class Dialogue:
         elif kind == "b":
             return self._browse_action(rest, lang)
         elif kind == "m" and rest in ("complain", "status", "human", "browse"):
-            return self._menu_action(rest, lang)
+            return await self._menu_action(incoming.user, rest, lang)
         elif kind == "f":
             return await self._feedback(incoming.user, rest, lang)
+        elif kind == "fm" and self.intake is not None:
+            return await self.intake.on_action(incoming.user, rest, lang)
+        elif kind == "r" and self.desk is not None:
+            return await self._rate(incoming.user, rest, lang)
+        elif kind == "t" and self.staff is not None:
+            replies = await self.staff.action(incoming.user, action)
+            if replies is not None:
+                return replies
         return [text_reply(t("expired", lang))]
 
     async def _feedback(self, user: str, rest: str, lang: str) -> list[Reply]:
@@ -367,14 +443,51 @@ class Dialogue:
         """The button action that shows an entry."""
         return f"e:{self.ref(entry_id)}"
 
-    def _menu_action(self, which: str, lang: str) -> list[Reply]:
+    async def _menu_action(self, user: str, which: str, lang: str, arg: str = "") -> list[Reply]:
+        if self.intake is not None:
+            if which == "complain":
+                return await self.intake.start_complaint(user, lang)
+            if which == "status":
+                return await self.citizen_status(user, arg or None, lang)
+            if which == "human":
+                return await self.intake.start_inquiry(user, lang)
         if which == "complain":
             return [self.complaint(lang)]
         if which == "status":
-            return [self.status(None, lang)]
+            return [self.status(arg or None, lang)]
         if which == "human":
             return [self.human(lang)]
         return [self.browse(lang)]
+
+    async def citizen_status(self, user: str, number: str | None, lang: str) -> list[Reply]:
+        """The citizen's own tickets, or one of them with its public timeline."""
+        assert self.desk is not None
+        if number:
+            ticket_number = find_ticket_number(number) or number
+            try:
+                ticket = await self.desk.citizen_ticket(user, ticket_number)
+            except TicketError as exc:
+                return [text_reply(t(exc.key, lang, **exc.values))]
+            events = await self.desk.timeline(ticket, public_only=True)
+            detail = text_reply(citizen_detail(self.kb, ticket, events, lang))
+            if ticket.status is Status.ANSWERED:  # the rating buttons, again
+                return [detail, self.desk.outcome_reply(ticket)]
+            return [detail]
+        tickets = await self.desk.tickets.of_citizen(user)
+        return [text_reply(citizen_list(self.kb, tickets, lang))]
+
+    async def _rate(self, user: str, rest: str, lang: str) -> list[Reply]:
+        assert self.desk is not None and self.intake is not None
+        ticket_id, _, rating = rest.partition(":")
+        if not ticket_id.isdigit() or not rating.isdigit():
+            return [text_reply(t("expired", lang))]
+        try:
+            ticket = await self.desk.rate(user, int(ticket_id), int(rating))
+        except TicketError as exc:
+            return [text_reply(t(exc.key, lang, **exc.values))]
+        if ticket.status.value == "closed":
+            await self.intake.start_comment(user, ticket.id, ticket.lang)
+        return []
 
     def _browse_action(self, rest: str, lang: str) -> list[Reply]:
         if not rest:

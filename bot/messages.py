@@ -146,6 +146,261 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "bye": {"zh": "再见！", "en": "Goodbye!"},
 }
 
+TICKET_MESSAGES: dict[str, dict[str, str]] = {
+    "ticket_filed": {
+        "zh": "已受理。工单号：{number}。承诺在 {deadline} 前（{days}个工作日内）办结，办理结果会在这里告诉您。发送 /status 可随时查看进度。",
+        "en": "Received. Your ticket number is {number}. We commit to an answer by {deadline} (within {days} working days) and will send the outcome here. Send /status to follow it.",
+    },
+    "ticket_staff_reply": {
+        "zh": "关于工单 {number}，工作人员回复：\n{text}",
+        "en": "About ticket {number}, a staff member replies:\n{text}",
+    },
+    "ticket_outcome": {
+        "zh": "工单 {number} 已办理完毕。办理结果：\n{outcome}\n请您对办理结果进行评价：",
+        "en": "Ticket {number} has been handled. Outcome:\n{outcome}\nPlease rate the outcome:",
+    },
+    "ticket_outcome_again": {
+        "zh": "工单 {number} 已重新办理完毕。办理结果：\n{outcome}\n请您再次评价（追评）：",
+        "en": "Ticket {number} has been handled again. Outcome:\n{outcome}\nPlease rate it once more:",
+    },
+    "ticket_rejected": {
+        "zh": "工单 {number} 不予受理。原因和办理渠道：{reason}",
+        "en": "Ticket {number} cannot be accepted here. Reason and where to go instead: {reason}",
+    },
+    "ticket_merged": {
+        "zh": "您反映的问题与工单 {target} 是同一件事，已合并办理，办理结果会一并告诉您。",
+        "en": "Your report is about the same matter as ticket {target}; they are handled together and you will get the outcome.",
+    },
+    "ticket_merged_outcome": {
+        "zh": "您的工单 {number} 已与 {target} 合并办理。办理结果：\n{outcome}",
+        "en": "Your ticket {number} was handled together with {target}. Outcome:\n{outcome}",
+    },
+    "ticket_extended": {
+        "zh": "工单 {number} 的办结时限延长至 {deadline}。原因：{reason}",
+        "en": "The deadline of ticket {number} is extended to {deadline}. Reason: {reason}",
+    },
+    "ticket_reopened": {
+        "zh": "收到您的评价。工单 {number} 已重新办理（重办），新的办结时限：{deadline}，并已报告督办负责人。",
+        "en": "Thank you. Ticket {number} has been reopened for rework; new deadline: {deadline}. A supervisor has been told.",
+    },
+    "ticket_rated": {
+        "zh": "谢谢您的评价，工单 {number} 已办结。如需补充意见，请直接回复文字；不需要请发送 /skip。",
+        "en": "Thank you for rating. Ticket {number} is closed. To add a comment, just reply; otherwise send /skip.",
+    },
+    "ticket_comment_thanks": {
+        "zh": "已记录您的意见，谢谢！",
+        "en": "Your comment is recorded. Thank you!",
+    },
+    "ticket_not_found": {
+        "zh": "没有找到工单 {number}。请核对工单号，您只能查询自己的工单。",
+        "en": "Ticket {number} was not found. Check the number; you can only see your own tickets.",
+    },
+    "ticket_not_ratable": {
+        "zh": "工单 {number} 现在不能评价。",
+        "en": "Ticket {number} cannot be rated now.",
+    },
+    "ticket_closed": {
+        "zh": "工单 {number} 已结束（{status}），不能再操作。",
+        "en": "Ticket {number} is finished ({status}); nothing more can be done on it.",
+    },
+    "ticket_not_allowed": {
+        "zh": "工单 {number} 处于“{status}”状态，不能执行“{action}”。",
+        "en": "Ticket {number} is {status}: {action} is not allowed.",
+    },
+    "ticket_bad_department": {
+        "zh": "没有这个部门：{dept}。",
+        "en": "Unknown department: {dept}.",
+    },
+    "ticket_bad_category": {"zh": "没有这个投诉类别。", "en": "Unknown complaint category."},
+    "ticket_merge_self": {"zh": "不能合并到自身。", "en": "A ticket cannot be merged into itself."},
+    "ticket_supervisor_only": {
+        "zh": "只有督办负责人可以这样做。",
+        "en": "Only a supervisor can do this.",
+    },
+    "ticket_bad_days": {"zh": "天数必须是正整数。", "en": "The number of days must be positive."},
+    "staff_card_title": {"zh": "【{kind}】{number}", "en": "[{kind}] {number}"},
+    "staff_assigned": {
+        "zh": "工单 {number} 已派给您办理。发送 /ticket {number} 查看。",
+        "en": "Ticket {number} was assigned to you. Send /ticket {number}.",
+    },
+    "staff_reminder": {
+        "zh": "提醒：工单 {number} 将于 {deadline} 到期，请抓紧办理。",
+        "en": "Reminder: ticket {number} is due on {deadline}.",
+    },
+    "staff_overdue": {
+        "zh": "【督办】工单 {number} 已超过办结时限 {deadline}，承办：{who}。",
+        "en": "[Overdue] Ticket {number} passed its deadline {deadline}; handled by {who}.",
+    },
+    "staff_reopened": {
+        "zh": "【差评重办】工单 {number} 评价为“{rating}”，已重办，新时限 {deadline}。",
+        "en": "[Reopened] Ticket {number} was rated {rating}; reopened, new deadline {deadline}.",
+    },
+    "staff_done": {"zh": "已完成：{number}（{status}）", "en": "Done: {number} ({status})"},
+    "staff_usage": {
+        "zh": "用法：{usage}",
+        "en": "Usage: {usage}",
+    },
+    "staff_reject_how": {
+        "zh": "请发送 /reject {number} 理由（写明不予受理的原因和正确的办理渠道）。",
+        "en": "Send /reject {number} followed by the reason and the right channel.",
+    },
+    "staff_assign_choose": {
+        "zh": "把工单 {number} 派给哪个部门？",
+        "en": "Assign ticket {number} to which department?",
+    },
+    "staff_reply_sent": {
+        "zh": "已把您的回复发给群众（工单 {number}）。",
+        "en": "Your reply was sent to the citizen (ticket {number}).",
+    },
+    "kind_complaint": {"zh": "投诉", "en": "Complaint"},
+    "kind_report": {"zh": "举报", "en": "Report"},
+    "kind_inquiry": {"zh": "咨询", "en": "Question"},
+    "identity_hidden": {
+        "zh": "（举报人身份受保护，督办负责人可用 /reveal 查看）",
+        "en": "(reporter protected; a supervisor may /reveal)",
+    },
+    "internal_mark": {"zh": "[内部] ", "en": "[internal] "},
+    "button_claim": {"zh": "认领", "en": "Claim"},
+    "button_assign": {"zh": "派单", "en": "Assign"},
+    "button_reject": {"zh": "退回", "en": "Reject"},
+    "label_category": {"zh": "类别", "en": "Category"},
+    "label_department": {"zh": "承办部门", "en": "Department"},
+    "label_status": {"zh": "状态", "en": "Status"},
+    "label_deadline": {"zh": "办结时限", "en": "Deadline"},
+    "label_description": {"zh": "内容", "en": "What happened"},
+    "label_location": {"zh": "地点", "en": "Where"},
+    "label_time": {"zh": "时间", "en": "When"},
+    "label_attachments": {"zh": "附件", "en": "Attachments"},
+    "label_contact": {"zh": "联系人", "en": "Contact"},
+    "label_phone": {"zh": "联系电话", "en": "Phone"},
+    "label_anonymous": {"zh": "匿名", "en": "Anonymous"},
+    "label_outcome": {"zh": "办理结果", "en": "Outcome"},
+    "label_timeline": {"zh": "办理过程：", "en": "Timeline:"},
+    "status_received": {"zh": "已受理", "en": "received"},
+    "status_assigned": {"zh": "已派单", "en": "assigned"},
+    "status_in_progress": {"zh": "办理中", "en": "in progress"},
+    "status_answered": {"zh": "已答复", "en": "answered"},
+    "status_closed": {"zh": "已办结", "en": "closed"},
+    "status_rejected": {"zh": "不予受理", "en": "not accepted"},
+    "status_reopened": {"zh": "重办中", "en": "reopened"},
+    "status_merged": {"zh": "已合并", "en": "merged"},
+    "status_overdue_suffix": {
+        "zh": "（已超期，已报督办）",
+        "en": " (overdue — escalated to a supervisor)",
+    },
+    "status_none": {
+        "zh": "您还没有工单。要投诉或反映问题，请发送 /complain。",
+        "en": "You have no tickets yet. To make a complaint, send /complain.",
+    },
+    "status_list_title": {"zh": "您的工单：", "en": "Your tickets:"},
+    "status_line": {
+        "zh": "• {number} {category} {status} 时限 {deadline}",
+        "en": "• {number} {category} {status}, due {deadline}",
+    },
+    "status_detail_title": {"zh": "工单 {number}", "en": "Ticket {number}"},
+    "event_file": {"zh": "受理", "en": "received"},
+    "event_claim": {"zh": "认领", "en": "claimed"},
+    "event_assign": {"zh": "派单", "en": "assigned"},
+    "event_transfer": {"zh": "转办", "en": "transferred"},
+    "event_reply": {"zh": "工作人员回复", "en": "staff replied"},
+    "event_note": {"zh": "备注", "en": "note"},
+    "event_resolve": {"zh": "答复办理结果", "en": "outcome sent"},
+    "event_reject": {"zh": "不予受理", "en": "not accepted"},
+    "event_merge": {"zh": "合并到", "en": "merged into"},
+    "event_extend": {"zh": "延期", "en": "extended"},
+    "event_rate": {"zh": "评价并办结", "en": "rated and closed"},
+    "event_reopen": {"zh": "不满意，重办", "en": "not satisfied: reopened"},
+    "event_close": {"zh": "超过评价期限，自动办结", "en": "closed without a rating"},
+    "event_remind": {"zh": "到期提醒", "en": "reminder"},
+    "event_escalate": {"zh": "超期督办", "en": "overdue: escalated"},
+    "event_reveal": {
+        "zh": "督办负责人查看举报人身份",
+        "en": "reporter identity revealed to a supervisor",
+    },
+    "rating_5": {"zh": "非常满意", "en": "Very satisfied"},
+    "rating_4": {"zh": "满意", "en": "Satisfied"},
+    "rating_3": {"zh": "基本满意", "en": "Fairly satisfied"},
+    "rating_2": {"zh": "不满意", "en": "Dissatisfied"},
+    "rating_1": {"zh": "非常不满意", "en": "Very dissatisfied"},
+    "form_category": {"zh": "请选择问题类别：", "en": "What is it about? Choose a category:"},
+    "form_description": {
+        "zh": "请描述发生了什么（至少10个字），越具体越好。随时发送 /cancel 可取消。",
+        "en": "Please describe what happened (at least 10 characters). Send /cancel at any time to stop.",
+    },
+    "form_description_short": {
+        "zh": "描述太短了，请至少写10个字，说清楚发生了什么。",
+        "en": "That is too short; please write at least 10 characters about what happened.",
+    },
+    "form_location": {
+        "zh": "在哪里发生的？请输入地点，或发送位置。不清楚可点“跳过”。",
+        "en": "Where did it happen? Type the place or send a location, or press Skip.",
+    },
+    "form_time": {
+        "zh": "什么时候发生的？（例如：昨天上午、11月20日）可点“跳过”。",
+        "en": "When did it happen? (e.g. yesterday morning, 20 November) You can skip this.",
+    },
+    "form_attachments": {
+        "zh": "可以发送照片或文件作为证据（最多5个，每个不超过20MB）。发完后点“完成”，没有就点“跳过”。",
+        "en": "You can send photos or files as evidence (up to 5, 20 MB each). Press Done when finished, or Skip.",
+    },
+    "form_attachment_added": {
+        "zh": "已收到第{count}个附件。可继续发送，或点“完成”。",
+        "en": "Attachment {count} received. Send more or press Done.",
+    },
+    "form_attachment_limit": {
+        "zh": "最多5个附件，已经够了。请点“完成”。",
+        "en": "That is the maximum of 5 attachments. Press Done.",
+    },
+    "form_attachment_too_big": {
+        "zh": "这个文件太大了（超过20MB），没有收下。",
+        "en": "That file is over 20 MB and was not accepted.",
+    },
+    "form_phone": {
+        "zh": "留个手机号方便工作人员联系您吗？（11位手机号）不想留可点“跳过”。",
+        "en": "A mobile number so staff can call you? (11 digits, mainland) Or press Skip.",
+    },
+    "form_phone_bad": {
+        "zh": "这不像手机号（应为1开头的11位数字），请重新输入或点“跳过”。",
+        "en": "That does not look like a mainland mobile number (11 digits starting with 1). Try again or Skip.",
+    },
+    "form_anonymous": {
+        "zh": "举报人身份默认保密。是否完全匿名（工作人员看不到您的联系方式）？",
+        "en": "Reporters are protected by default. Do you want to stay fully anonymous (staff never see your contact)?",
+    },
+    "form_summary": {
+        "zh": "请核对您要提交的内容：",
+        "en": "Please check what you are about to submit:",
+    },
+    "form_edit_which": {"zh": "要修改哪一项？", "en": "What do you want to change?"},
+    "form_cancelled": {
+        "zh": "已取消，没有提交任何内容。",
+        "en": "Cancelled; nothing was submitted.",
+    },
+    "form_choose_button": {
+        "zh": "请点击上面的按钮选择，或发送 /cancel 取消。",
+        "en": "Please use the buttons above, or send /cancel.",
+    },
+    "form_resumed": {
+        "zh": "我们接着填刚才的表：",
+        "en": "Let's continue where you left off:",
+    },
+    "button_skip": {"zh": "跳过", "en": "Skip"},
+    "button_done": {"zh": "完成", "en": "Done"},
+    "button_confirm": {"zh": "确认提交", "en": "Submit"},
+    "button_edit": {"zh": "修改", "en": "Change"},
+    "button_cancel": {"zh": "取消", "en": "Cancel"},
+    "button_yes_anonymous": {"zh": "匿名", "en": "Anonymous"},
+    "button_no_anonymous": {"zh": "不匿名", "en": "Not anonymous"},
+    "inquiry_ask": {
+        "zh": "请写下您想咨询的问题，工作人员会在{days}个工作日内答复您。发送 /cancel 取消。",
+        "en": "Please write your question; a staff member will answer within {days} working days. Send /cancel to stop.",
+    },
+    "yes": {"zh": "是", "en": "yes"},
+    "no": {"zh": "否", "en": "no"},
+    "none_given": {"zh": "（未填写）", "en": "(none)"},
+}
+CATALOGUE.update(TICKET_MESSAGES)
+
 
 def t(key: str, lang: str, **values: Any) -> str:
     """Return the catalogue string `key` in `lang` (falling back to zh), formatted."""

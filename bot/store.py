@@ -380,15 +380,21 @@ class Store:
         )
         return int(cur.lastrowid or 0)
 
-    async def terminal_messages(self, owner: str) -> list[tuple[int, str]]:
-        """Pending messages for a terminal user: (id, text)."""
+    async def terminal_messages(
+        self, owner: str
+    ) -> list[tuple[int, str, list[list[dict[str, str]]]]]:
+        """Pending messages for a terminal user: (id, text, button rows)."""
         async with self.conn.execute(
             "SELECT id, payload FROM outbox WHERE kind = 'terminal' AND state = 'pending' "
             "AND owner = ? ORDER BY id",
             (owner,),
         ) as cur:
             rows = await cur.fetchall()
-        return [(int(r[0]), str(json.loads(r[1])["text"])) for r in rows]
+        result = []
+        for row in rows:
+            payload = json.loads(row[1])
+            result.append((int(row[0]), str(payload["text"]), list(payload.get("buttons", []))))
+        return result
 
     async def due_outbox(self, limit: int = 50) -> list[OutboxItem]:
         """Messages due for delivery: the oldest pending one of each chat, in order."""

@@ -9,6 +9,7 @@ from bot.dialogue import Dialogue, Incoming
 from bot.messages import t
 from bot.render import render_plain
 from bot.replies import Button, Reply
+from bot.store import Store
 
 USER = "terminal:local"
 PROMPT = "> "
@@ -17,35 +18,69 @@ PROMPT = "> "
 class TerminalChat:
     """Reads lines, shows replies; numbered choices are answered by typing the number."""
 
-    def __init__(self, dialogue: Dialogue, out: TextIO = sys.stdout, interactive: bool = False):
+    def __init__(
+        self,
+        dialogue: Dialogue,
+        out: TextIO = sys.stdout,
+        interactive: bool = False,
+        store: Store | None = None,
+        user: str = USER,
+    ):
         self.dialogue = dialogue
         self.out = out
         self.interactive = interactive
+        self.store = store
+        self.user = user
         self.choices: list[Button] = []
 
     async def greet(self) -> None:
         """Show the welcome message (interactive sessions only)."""
-        lang = await self.dialogue.language(Incoming(USER))
+        lang = await self.dialogue.language(Incoming(self.user))
         self.show([self.dialogue.welcome(lang)])
+        await self.show_notifications()
 
     async def handle_line(self, line: str) -> bool:
         """Handle one typed line; return False when the user wants to quit."""
         text = line.strip()
         if text.lower() in ("/quit", "/exit", "/q"):
-            lang = await self.dialogue.language(Incoming(USER))
+            lang = await self.dialogue.language(Incoming(self.user))
             self.write(t("bye", lang))
             return False
         incoming = self._incoming(text)
-        replies = await self.dialogue.handle(incoming)
+        if self.store is None:
+            replies = await self.dialogue.handle(incoming)
+        else:
+            async with self.store.transaction():
+                replies = await self.dialogue.handle(incoming)
         self.show(replies)
+        await self.show_notifications()
         return True
+
+    async def show_notifications(self) -> None:
+        """Print messages queued for this terminal user (ticket updates), once each."""
+        if self.store is None:
+            return
+        pending = await self.store.terminal_messages(self.user)
+        if not pending:
+            return
+        choices: list[Button] = []
+        for item_id, text, buttons in pending:
+            lines = [text]
+            for row in buttons:
+                for cell in row:
+                    choices.append(Button(cell["text"], cell["data"]))
+                    lines.append(f"  {len(choices)}. {cell['text']}")
+            self.write("\n".join(lines))
+            await self.store.outbox_sent(item_id, None)
+        if choices:
+            self.choices = choices
 
     def _incoming(self, text: str) -> Incoming:
         if text.isdigit() and self.choices:
             number = int(text)
             if 1 <= number <= len(self.choices):
-                return Incoming(USER, action=self.choices[number - 1].action)
-        return Incoming(USER, text=text)
+                return Incoming(self.user, action=self.choices[number - 1].action)
+        return Incoming(self.user, text=text)
 
     def show(self, replies: list[Reply]) -> None:
         """Print replies; buttons become a numbered list remembered for the next line."""
@@ -57,7 +92,8 @@ class TerminalChat:
                     choices.append(button)
                     lines.append(f"  {len(choices)}. {button.label}")
             self.write("\n".join(lines))
-        self.choices = choices
+        if choices:  # a reply without buttons keeps the last choices usable
+            self.choices = choices
 
     def write(self, text: str) -> None:
         """Print a block of output followed by a blank line."""

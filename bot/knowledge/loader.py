@@ -11,7 +11,14 @@ from pathlib import Path
 from types import MappingProxyType
 
 from bot.errors import KnowledgeError
-from bot.knowledge.model import Category, Centre, Entry, KnowledgeBase
+from bot.knowledge.model import (
+    Category,
+    Centre,
+    ComplaintCategory,
+    Entry,
+    KnowledgeBase,
+    TriageRule,
+)
 from bot.knowledge.parse import FileContent, FileParser, RoutePhrases
 from bot.knowledge.problems import Level, Problem, errors, report
 from bot.knowledge.yamlsafe import Document, YamlRefused, load_yaml_file, load_yaml_text
@@ -181,13 +188,32 @@ def _question_key(question: str) -> str:
 
 def _assemble(entries: list[Entry], contents: list[FileContent], fingerprint: str) -> KnowledgeBase:
     routes, exceptions = default_routes()
+    defaults = _default_complaints()
     centre: Centre | None = None
     categories: list[Category] = []
+    departments = {d.id: d for d in defaults.departments}
+    complaint_categories: dict[str, ComplaintCategory] = {}
+    triage = {r.id: r for r in defaults.triage}
     for content in contents:
         centre = centre or content.centre
         categories.extend(content.categories)
         _merge(routes, content.routes)
         _merge(exceptions, content.route_exceptions)
+        departments.update((d.id, d) for d in content.departments)
+        complaint_categories.update((c.id, c) for c in content.complaint_categories)
+        for rule in content.triage:
+            base = triage.get(rule.id)
+            if base is not None:  # a KB adds phrases to a default rule of the same id
+                merged = {k: tuple(v) for k, v in base.phrases.items()}
+                for lang, more in rule.phrases.items():
+                    merged[lang] = (*merged.get(lang, ()), *more)
+                rule = TriageRule(rule.id, merged, rule.message)
+            triage[rule.id] = rule
+    if not complaint_categories:
+        complaint_categories = {c.id: c for c in defaults.complaint_categories}
+    for category in defaults.complaint_categories:
+        if not category.intake:  # the inquiry type always exists
+            complaint_categories.setdefault(category.id, category)
     return KnowledgeBase(
         entries=tuple(entries),
         categories=tuple(categories),
@@ -195,7 +221,20 @@ def _assemble(entries: list[Entry], contents: list[FileContent], fingerprint: st
         routes=_freeze(routes),
         route_exceptions=_freeze(exceptions),
         fingerprint=fingerprint,
+        departments=tuple(departments.values()),
+        complaint_categories=tuple(complaint_categories.values()),
+        triage=tuple(triage.values()),
     )
+
+
+def _default_complaints() -> FileContent:
+    text = resources.files("bot.defaults").joinpath("complaints.yaml").read_text("utf-8")
+    doc = load_yaml_text(text)
+    problems: list[Problem] = []
+    content = FileParser("bot/defaults/complaints.yaml", doc.node, problems).parse(doc.value)
+    if problems:
+        raise KnowledgeError("the packaged complaints.yaml is broken:\n" + report(problems, 0, 1))
+    return content
 
 
 def default_routes() -> tuple[RoutePhrases, RoutePhrases]:

@@ -145,6 +145,42 @@ class Centre:
     supervision_phone: str | None = None
 
 
+#: Optional fields a complaint form may ask for.
+COMPLAINT_FIELDS: tuple[str, ...] = ("location", "time", "attachments", "phone")
+
+
+@dataclass(frozen=True)
+class Department:
+    """A unit that handles tickets."""
+
+    id: str
+    name: LocalText
+
+
+@dataclass(frozen=True)
+class ComplaintCategory:
+    """A kind of complaint or report, with who handles it and how fast."""
+
+    id: str
+    name: LocalText
+    department: str
+    deadline_days: int
+    #: A 举报 about an official or a unit: the reporter's identity is protected.
+    report: bool = False
+    fields: tuple[str, ...] = COMPLAINT_FIELDS
+    #: Offered in the complaint form (the `inquiry` type is not: it comes from 转人工).
+    intake: bool = True
+
+
+@dataclass(frozen=True)
+class TriageRule:
+    """Messages that must not become a ticket, and what to tell the citizen instead."""
+
+    id: str
+    phrases: Mapping[str, tuple[str, ...]]
+    message: LocalText
+
+
 @dataclass(frozen=True)
 class KnowledgeBase:
     """A loaded, validated knowledge base."""
@@ -162,6 +198,9 @@ class KnowledgeBase:
     )
     default_language: str = DEFAULT_LANGUAGE
     fingerprint: str = ""
+    departments: tuple[Department, ...] = ()
+    complaint_categories: tuple[ComplaintCategory, ...] = ()
+    triage: tuple[TriageRule, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})
@@ -174,6 +213,14 @@ class KnowledgeBase:
     def category(self, category_id: str) -> Category | None:
         """Return the declared category `category_id`, or None."""
         return next((c for c in self.categories if c.id == category_id), None)
+
+    def complaint_category(self, category_id: str) -> ComplaintCategory | None:
+        """The complaint category `category_id`, or None."""
+        return next((c for c in self.complaint_categories if c.id == category_id), None)
+
+    def department(self, department_id: str) -> Department | None:
+        """The department `department_id`, or None."""
+        return next((d for d in self.departments if d.id == department_id), None)
 
     def category_ids(self) -> tuple[str, ...]:
         """Return the categories that have entries: declared ones first, in order."""

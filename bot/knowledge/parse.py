@@ -10,17 +10,21 @@ from typing import Any
 import yaml
 
 from bot.knowledge.model import (
+    COMPLAINT_FIELDS,
     GUIDE_FIELDS,
     PHRASE_ROUTES,
     Answer,
     Category,
     Centre,
+    ComplaintCategory,
+    Department,
     Entry,
     GuideField,
     LocalList,
     LocalText,
     Phone,
     Source,
+    TriageRule,
 )
 from bot.knowledge.problems import Level, Problem
 from bot.knowledge.yamlsafe import mapping_child, node_line, sequence_item
@@ -40,7 +44,18 @@ ENTRY_KEYS = frozenset(
         "review_by",
     }
 )
-TOP_KEYS = frozenset({"entries", "language", "centre", "categories", "routes"})
+TOP_KEYS = frozenset(
+    {
+        "entries",
+        "language",
+        "centre",
+        "categories",
+        "routes",
+        "departments",
+        "complaint_categories",
+        "triage",
+    }
+)
 CENTRE_KEYS = frozenset({"name", "address", "hours", "phones", "supervision_phone"})
 
 #: Route phrases: route → language → phrases.
@@ -98,6 +113,12 @@ class FileParser:
             content.categories = self._categories(data["categories"])
         if "routes" in data:
             content.routes, content.route_exceptions = self._routes(data["routes"])
+        if "departments" in data:
+            content.departments = self._departments(data["departments"])
+        if "complaint_categories" in data:
+            content.complaint_categories = self._complaint_categories(data["complaint_categories"])
+        if "triage" in data:
+            content.triage = self._triage(data["triage"])
         return content
 
     def _line(self, key: str) -> int | None:
@@ -359,11 +380,88 @@ class FileParser:
                     target.setdefault(route, {}).setdefault(lang, []).extend(texts)
         return phrases, exceptions
 
+    def _departments(self, value: Any) -> list[Department]:
+        line = self._line("departments")
+        if not isinstance(value, list):
+            self.error(line, None, "`departments` must be a list of {id, name}")
+            return []
+        result = []
+        for item in value:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                self.error(line, None, "each department needs an `id` and a `name`")
+                continue
+            name = self.text(item.get("name", item["id"]), line, None, "department name")
+            if name is not None:
+                result.append(Department(item["id"], name))
+        return result
+
+    def _complaint_categories(self, value: Any) -> list[ComplaintCategory]:
+        line = self._line("complaint_categories")
+        if not isinstance(value, list):
+            self.error(line, None, "`complaint_categories` must be a list")
+            return []
+        result = []
+        for item in value:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                self.error(line, None, "each complaint category needs an `id`")
+                continue
+            label = item["id"]
+            name = self.text(item.get("name"), line, label, "name")
+            days = item.get("deadline_days")
+            if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+                self.error(line, label, "`deadline_days` must be a whole number ≥ 1")
+                continue
+            dept = item.get("department")
+            if not isinstance(dept, str):
+                self.error(line, label, "`department` must be a department id")
+                continue
+            fields = item.get("fields", list(COMPLAINT_FIELDS))
+            if not isinstance(fields, list) or not set(fields) <= set(COMPLAINT_FIELDS):
+                known = ", ".join(COMPLAINT_FIELDS)
+                self.error(line, label, f"`fields` must be a list of: {known}")
+                continue
+            if name is None:
+                self.error(line, label, "a complaint category needs a `name`")
+                continue
+            result.append(
+                ComplaintCategory(
+                    id=label,
+                    name=name,
+                    department=dept,
+                    deadline_days=days,
+                    report=bool(item.get("report", False)),
+                    fields=tuple(fields),
+                    intake=bool(item.get("intake", True)),
+                )
+            )
+        return result
+
+    def _triage(self, value: Any) -> list[TriageRule]:
+        line = self._line("triage")
+        if not isinstance(value, list):
+            self.error(line, None, "`triage` must be a list of {id, phrases, message}")
+            return []
+        result = []
+        for item in value:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                self.error(line, None, "each triage rule needs an `id`")
+                continue
+            phrases = self.text_list(item.get("phrases"), line, item["id"], "phrases")
+            message = self.text(item.get("message"), line, item["id"], "message")
+            if phrases is None or message is None:
+                self.error(line, item["id"], "a triage rule needs `phrases` and `message`")
+                continue
+            result.append(TriageRule(item["id"], phrases.values, message))
+        return result
+
 
 class FileContent:
     """What one file contributes to the knowledge base."""
 
     def __init__(self) -> None:
+        self.departments: list[Department] = []
+        self.complaint_categories: list[ComplaintCategory] = []
+        self.triage: list[TriageRule] = []
         self.entries: list[Entry] = []
         self.centre: Centre | None = None
         self.categories: list[Category] = []

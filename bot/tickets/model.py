@@ -100,8 +100,8 @@ class StaffMember:
 
     @property
     def key(self) -> str:
-        """The core's key for this person."""
-        return f"tg:{self.user_id}"
+        """The core's key for this person (`desk` for the command line's actor)."""
+        return f"tg:{self.user_id}" if self.user_id else "desk"
 
     @property
     def is_supervisor(self) -> bool:

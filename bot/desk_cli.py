@@ -1,0 +1,202 @@
+"""`citizen-desk staff|tickets|db …`: the desk's command line, on the same core and audit log."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+from pathlib import Path
+
+from bot.config import Settings, load_settings
+from bot.errors import UsageError
+from bot.knowledge.loader import load_or_raise, sample_kb_path
+from bot.messages import t
+from bot.store import Store, TicketStore
+from bot.tickets.model import Role, StaffMember
+from bot.tickets.render import staff_detail, status_label
+from bot.tickets.service import TicketDesk, TicketError
+from bot.tickets.staff import normalize_number
+
+DESK_ACTOR = StaffMember(0, Role.SUPERVISOR, None, "desk")
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `staff`, `tickets` and `db`."""
+    staff = sub.add_parser("staff", help="register staff and supervisors")
+    staff_sub = staff.add_subparsers(dest="staff_command", metavar="STAFF_COMMAND")
+    add = staff_sub.add_parser("add", help="add or update a staff member")
+    add.add_argument("user_id", type=int, help="Telegram user id")
+    add.add_argument("--role", choices=("staff", "supervisor"), default="staff")
+    add.add_argument("--dept", default=None, help="department id")
+    add.add_argument("--name", default=None)
+    remove = staff_sub.add_parser("remove", help="remove a staff member")
+    remove.add_argument("user_id", type=int)
+    staff_sub.add_parser("list", help="list staff")
+    for p in (add, remove, staff):
+        p.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+
+    tickets = sub.add_parser("tickets", help="work on tickets from the desk")
+    tickets.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    tickets.add_argument("--kb", type=Path, default=None, help="knowledge directory")
+    tickets.add_argument(
+        "--as", dest="actor", type=int, default=None, help="act as this staff user id"
+    )
+    t_sub = tickets.add_subparsers(dest="tickets_command", metavar="TICKETS_COMMAND")
+    listing = t_sub.add_parser("list", help="list tickets")
+    listing.add_argument("--status", default="open", help="open (default), all, or a status")
+    listing.add_argument("--limit", type=int, default=50)
+    show = t_sub.add_parser("show", help="a ticket with its timeline")
+    show.add_argument("number")
+    for name in ("claim", "reveal"):
+        p = t_sub.add_parser(name)
+        p.add_argument("number")
+    for name in ("reply", "resolve", "reject", "note"):
+        p = t_sub.add_parser(name)
+        p.add_argument("number")
+        p.add_argument("text", nargs="+")
+    for name in ("transfer", "assign"):
+        p = t_sub.add_parser(name)
+        p.add_argument("number")
+        p.add_argument("dept")
+    merge = t_sub.add_parser("merge", help="merge a duplicate into another ticket")
+    merge.add_argument("number")
+    merge.add_argument("into")
+    extend = t_sub.add_parser("extend", help="extend the deadline (supervisor)")
+    extend.add_argument("number")
+    extend.add_argument("days", type=int)
+    extend.add_argument("reason", nargs="+")
+    t_sub.add_parser("scan", help="run the deadline scan now (reminders, overdue, unrated)")
+
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND")
+    migrate = db_sub.add_parser("migrate", help="apply pending migrations")
+    backup = db_sub.add_parser("backup", help="online backup with SQLite's backup API")
+    backup.add_argument("path", type=Path)
+    for p in (migrate, backup):
+        p.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(overrides={"db_path": getattr(args, "db", None)})
+
+
+def run(args: argparse.Namespace) -> int | None:
+    """Dispatch `staff`, `tickets` and `db`; None when the command is not one of them."""
+    handlers: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
+        "staff": _staff,
+        "tickets": _tickets,
+        "db": _db,
+    }
+    handler = handlers.get(args.command)
+    if handler is None:
+        return None
+    return asyncio.run(handler(args))
+
+
+async def _staff(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    async with Store.opened(settings.db_path) as store:
+        tickets = TicketStore(store)
+        if args.staff_command == "add":
+            member = StaffMember(args.user_id, Role(args.role), args.dept, args.name)
+            await tickets.add_staff(member)
+            print(f"added {member.user_id} as {member.role.value}")
+        elif args.staff_command == "remove":
+            if not await tickets.remove_staff(args.user_id):
+                print(f"citizen-desk: no staff member {args.user_id}", file=sys.stderr)
+                return 1
+            print(f"removed {args.user_id}")
+        else:
+            for m in await tickets.staff():
+                name = _mask_name(m.name)
+                print(f"{m.user_id}\t{m.role.value}\t{m.dept or '-'}\t{name}")
+    return 0
+
+
+def _mask_name(name: str | None) -> str:
+    """Names are masked in lists: 张三丰 → 张**."""
+    if not name:
+        return "-"
+    return name[0] + "*" * (len(name) - 1)
+
+
+async def _tickets(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    kb_dir = args.kb or settings.kb_dir or sample_kb_path()
+    kb = load_or_raise(kb_dir).kb
+    assert kb is not None
+    command = args.tickets_command
+    if command is None:
+        raise UsageError("tickets: choose list, show, claim, reply, resolve, reject, …")
+    async with Store.opened(settings.db_path) as store:
+        desk = TicketDesk.from_settings(store, kb, settings)
+        actor = DESK_ACTOR
+        if args.actor is not None:
+            member = await desk.tickets.staff_member(f"tg:{args.actor}")
+            if member is None:
+                raise UsageError(f"{args.actor} is not registered staff (citizen-desk staff add)")
+            actor = member
+        try:
+            async with store.transaction():
+                print(await _ticket_command(desk, actor, args))
+        except TicketError as exc:
+            print(f"citizen-desk: {t(exc.key, 'en', **exc.values)}", file=sys.stderr)
+            return 1
+    return 0
+
+
+async def _ticket_command(desk: TicketDesk, actor: StaffMember, args: argparse.Namespace) -> str:
+    command = args.tickets_command
+    if command == "list":
+        if args.status == "open":
+            found = await desk.tickets.open_tickets(args.limit)
+        elif args.status == "all":
+            found = await desk.tickets.query("1", (), args.limit, "id DESC")
+        else:
+            found = await desk.tickets.query("status = ?", (args.status,), args.limit, "id DESC")
+        return (
+            "\n".join(
+                f"{x.number}\t{x.category}\t{status_label(x, 'en')}\t{x.deadline.isoformat()}\t"
+                f"{x.assignee or '-'}"
+                for x in found
+            )
+            or "no tickets"
+        )
+    if command == "scan":
+        counts = await desk.scan()
+        return ", ".join(f"{k}: {v}" for k, v in counts.items())
+    number = normalize_number(args.number)
+    text = " ".join(getattr(args, "text", []) or [])
+    if command == "show":
+        ticket = await desk._find(number)
+        return staff_detail(desk.kb, ticket, await desk.timeline(ticket, False), reveal=False)
+    if command == "reveal":
+        ticket = await desk.reveal(actor, number)
+        return staff_detail(desk.kb, ticket, await desk.timeline(ticket, False), reveal=True)
+    operations = {
+        "claim": lambda: desk.claim(actor, number),
+        "reply": lambda: desk.reply(actor, number, text),
+        "resolve": lambda: desk.resolve(actor, number, text),
+        "reject": lambda: desk.reject(actor, number, text),
+        "note": lambda: desk.note(actor, number, text),
+        "transfer": lambda: desk.transfer(actor, number, args.dept),
+        "assign": lambda: desk.assign(actor, number, args.dept, None),
+        "merge": lambda: desk.merge(actor, number, normalize_number(args.into)),
+        "extend": lambda: desk.extend(actor, number, args.days, " ".join(args.reason)),
+    }
+    ticket = await operations[command]()
+    return f"{ticket.number}: {status_label(ticket, 'en')}"
+
+
+async def _db(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    async with Store.opened(settings.db_path) as store:
+        if args.db_command == "backup":
+            await store.backup(args.path)
+            print(f"backed up {settings.db_path} to {args.path}")
+        else:
+            version = await store.migrate()
+            print(f"{settings.db_path}: schema version {version}")
+    return 0

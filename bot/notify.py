@@ -1,0 +1,47 @@
+"""Notifications into the outbox: Telegram chats, the staff group, or a terminal user."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.channels.telegram_format import keyboard_rows, reply_payloads
+from bot.render import render_plain
+from bot.replies import Reply
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+#: The owner recorded for staff-group menus: any staff member may press their buttons.
+STAFF_OWNER = "staff"
+
+
+class OutboxNotifier:
+    """Writes notifications to the outbox in the caller's transaction."""
+
+    def __init__(self, store: Store, staff_chat: int | None = None):
+        self.store = store
+        self.staff_chat = staff_chat
+        self._warned = False
+
+    async def notify(self, recipient: str, reply: Reply, ticket_id: int | None = None) -> None:
+        """Queue `reply` for `recipient` (`tg:<id>`, `staff`, `terminal:<name>`)."""
+        if recipient.startswith("terminal:"):
+            payload = {"text": render_plain(reply.blocks), "buttons": keyboard_rows(reply)}
+            await self.store.enqueue(0, "terminal", payload, recipient, ticket_id)
+            return
+        if recipient == STAFF_OWNER:
+            if self.staff_chat is None:
+                if not self._warned:
+                    log.warning(
+                        "CITIZEN_DESK_STAFF_CHAT is not set: staff-group messages are dropped"
+                    )
+                    self._warned = True
+                return
+            chat_id, owner = self.staff_chat, STAFF_OWNER
+        elif recipient.startswith("tg:") and recipient[3:].lstrip("-").isdigit():
+            chat_id, owner = int(recipient[3:]), recipient
+        else:
+            log.error("no channel for recipient %s: message dropped", recipient)
+            return
+        for payload in reply_payloads(reply):
+            await self.store.enqueue(chat_id, "send", payload, owner, ticket_id)
