@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -16,12 +18,15 @@ def run(
     *args: str, stdin: bytes | str = b"", cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     data = stdin.encode() if isinstance(stdin, str) else stdin
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITIZEN_DESK_")}
+    env["CITIZEN_DESK_DB"] = str(Path(tempfile.mkdtemp()) / "db.sqlite3")
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         input=data,
         capture_output=True,
         timeout=120,
         cwd=cwd,
+        env=env,
     )
     return subprocess.CompletedProcess(
         proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode()
