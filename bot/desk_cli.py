@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from bot.config import Settings, load_settings
 from bot.errors import UsageError

@@ -190,6 +190,10 @@ class Dialogue:
         draft = await self.desk.tickets.get_draft(incoming.user)
         if draft is None:
             return None
+        if draft.kind == "comment" and find_ticket_number(text):
+            # A question about a ticket is not a comment on the last rating.
+            await self.desk.tickets.delete_draft(incoming.user)
+            return None
         return await self.intake.on_text(draft, text, incoming.attachments, incoming.location)
 
     # -- questions ------------------------------------------------------------------------

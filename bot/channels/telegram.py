@@ -56,8 +56,11 @@ from bot.channels.telegram_format import reply_payloads
 from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
 from bot.messages import supported, t
+from bot.notify import STAFF_OWNER
 from bot.replies import Paragraph, Reply
 from bot.store import OutboxItem, Store, TicketStore
+from bot.tickets.model import Attachment
+from bot.tickets.service import TicketDesk
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +195,15 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     verdict = runtime.flood.check(key)
     if verdict == "drop":
         return
-    incoming = Incoming(key, text=text, lang_hint=user.language_code, is_text=bool(text))
+    incoming = Incoming(
+        key,
+        text=text,
+        lang_hint=user.language_code,
+        is_text=bool(text),
+        attachments=_attachments(message),
+        location=_location(message),
+        reply_to_ticket=await _replied_ticket(message, runtime),
+    )
     if verdict == "notify":
         lang = await runtime.dialogue.language(incoming)
         notice = Reply((_paragraph(t("slow_down", lang)),))
@@ -200,6 +211,31 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     replies = await runtime.dialogue.handle(incoming)
     await runtime.deliver(message.chat_id, replies, key)
+
+
+def _attachments(message: Message) -> tuple[Attachment, ...]:
+    """The photo (largest size) or document of a message, by Telegram file id."""
+    if message.photo:
+        photo = message.photo[-1]
+        return (Attachment("photo", photo.file_id, photo.file_size or 0),)
+    if message.document:
+        doc = message.document
+        return (Attachment("document", doc.file_id, doc.file_size or 0, doc.file_name),)
+    return ()
+
+
+def _location(message: Message) -> str | None:
+    if message.location is None:
+        return None
+    return f"{message.location.latitude:.5f},{message.location.longitude:.5f}"
+
+
+async def _replied_ticket(message: Message, runtime: Runtime) -> int | None:
+    """The ticket of the bot message this one replies to (staff answering a ticket)."""
+    reply_to = message.reply_to_message
+    if reply_to is None or reply_to.from_user is None or reply_to.from_user.id != runtime.bot_id:
+        return None
+    return await TicketStore(runtime.store).ticket_of_message(message.chat.id, reply_to.message_id)
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -218,13 +254,12 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if message is None or not query.data:
         return
     owner = await runtime.store.menu_owner(message.chat.id, message.message_id)
-    if owner != key:
+    if owner != key and owner != STAFF_OWNER:  # staff-group menus: the core checks staff
         lang = await runtime.dialogue.language(Incoming(key, lang_hint=lang_hint))
         expired = Reply((_paragraph(t("expired", lang)),))
         await runtime.deliver(message.chat.id, [expired], key)
         return
-    if runtime.flood.check(key) == "drop":
-        return
+    # Button presses are not counted by flood control: only menus the bot sent are accepted.
     replies = await runtime.dialogue.handle(Incoming(key, action=query.data, lang_hint=lang_hint))
     # Paging through a category edits the menu in place; everything else is a new message.
     edit = (
@@ -345,7 +380,15 @@ class TelegramService:
         )
         self.application.bot_data["runtime"] = runtime
         self.dialogue.preferences = processing
+        self.desk = TicketDesk.from_settings(processing, self.dialogue.kb, self.settings)
+        self.dialogue.attach_desk(self.desk)
+        self.processing = processing
         self.runtime = runtime
+        await self.application.start()
+        job_queue = self.application.job_queue
+        if job_queue is not None:
+            interval = self.settings.scan_interval
+            job_queue.run_repeating(self._scan_job, interval=interval, first=min(interval, 5.0))
         await self._register_commands()
         log.info("connected as @%s", runtime.bot_username)
         webhook_runner: web.AppRunner | None = None
@@ -367,6 +410,7 @@ class TelegramService:
         await processor
         runtime.wake_sender.set()
         await sender
+        await self.application.stop()
 
     async def _register_commands(self) -> None:
         for lang, commands in COMMANDS.items():
@@ -374,6 +418,19 @@ class TelegramService:
             await self.bot.set_my_commands(items, BotCommandScopeDefault(), language_code=lang)
         zh = [BotCommand(c, d) for c, d in COMMANDS["zh"]]
         await self.bot.set_my_commands(zh, BotCommandScopeDefault())
+
+    async def _scan_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """JobQueue: the deadline scan reads the database, so a restart misses nothing."""
+        await self.scan()
+
+    async def scan(self) -> dict[str, int]:
+        """Run the deadline scan in one transaction and wake the sender."""
+        async with self.db_lock, self.processing.transaction():
+            counts = await self.desk.scan()
+        if any(counts.values()):
+            log.info("deadline scan: %s", counts)
+        self.runtime.wake_sender.set()
+        return counts
 
     # -- intake ---------------------------------------------------------------------------
 
