@@ -1,8 +1,5 @@
 """The whole complaint loop, end to end: Telegram through the emulator, and terminal + CLI."""
 
-# The emulator fixture is used as a test argument of the same name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import asyncio
@@ -72,9 +69,11 @@ async def test_telegram_complaint_loop(
         assert "fm:skip" in where.callback_data
         when = await citizen_says(emulator, location=(32.1234, 114.5678))
         evidence = await citizen_presses(emulator, when, "fm:skip")
+        assert "fm:done" in evidence.callback_data
         added = await citizen_says(emulator, photo=True)
         assert added.plain_text is not None and "第1个附件" in added.plain_text
         phone = await citizen_presses(emulator, added, "fm:done")
+        assert phone.plain_text is not None and "手机号" in phone.plain_text
         summary = await citizen_says(emulator, "138 1234 5678")
         assert summary.plain_text is not None and "13812345678" in summary.plain_text
         confirm = next(d for d in summary.callback_data if d.startswith("fm:confirm:"))
