@@ -171,10 +171,12 @@ async def _ticket_command(desk: TicketDesk, actor: StaffMember, args: argparse.N
     text = " ".join(getattr(args, "text", []) or [])
     if command == "show":
         ticket = await desk._find(number)
-        return staff_detail(desk.kb, ticket, await desk.timeline(ticket, False), reveal=False)
+        undelivered = await desk.tickets.undeliverable(ticket.id)
+        return staff_detail(desk.kb, ticket, await desk.timeline(ticket, False), False, undelivered)
     if command == "reveal":
         ticket = await desk.reveal(actor, number)
-        return staff_detail(desk.kb, ticket, await desk.timeline(ticket, False), reveal=True)
+        undelivered = await desk.tickets.undeliverable(ticket.id)
+        return staff_detail(desk.kb, ticket, await desk.timeline(ticket, False), True, undelivered)
     operations = {
         "claim": lambda: desk.claim(actor, number),
         "reply": lambda: desk.reply(actor, number, text),

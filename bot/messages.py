@@ -252,6 +252,10 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "已把您的回复发给群众（工单 {number}）。",
         "en": "Your reply was sent to the citizen (ticket {number}).",
     },
+    "staff_undeliverable": {
+        "zh": "注意：有{count}条消息无法送达群众（对方已屏蔽机器人），请电话联系。",
+        "en": "Note: {count} messages could not be delivered (the citizen blocked the bot); call them.",
+    },
     "kind_complaint": {"zh": "投诉", "en": "Complaint"},
     "kind_report": {"zh": "举报", "en": "Report"},
     "kind_inquiry": {"zh": "咨询", "en": "Question"},

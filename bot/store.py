@@ -724,6 +724,15 @@ class TicketStore:
         """Drop a person's form."""
         await self.conn.execute("DELETE FROM drafts WHERE user_key = ?", (user,))
 
+    async def undeliverable(self, ticket_id: int) -> int:
+        """Messages about a ticket that could not be delivered (the citizen blocked the bot)."""
+        async with self.conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE ticket_id = ? AND state = 'undeliverable'",
+            (ticket_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
     # -- staff chat messages --------------------------------------------------------------
 
     async def remember_ticket_message(self, chat_id: int, message_id: int, ticket_id: int) -> None:

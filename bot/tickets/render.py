@@ -108,9 +108,13 @@ def citizen_detail(kb: KnowledgeBase, ticket: Ticket, events: list[Event], lang:
     return "\n".join(lines)
 
 
-def staff_detail(kb: KnowledgeBase, ticket: Ticket, events: list[Event], reveal: bool) -> str:
+def staff_detail(
+    kb: KnowledgeBase, ticket: Ticket, events: list[Event], reveal: bool, undelivered: int = 0
+) -> str:
     """`/ticket TS-…` for staff: the card, the full timeline with internal notes."""
     lines = [staff_summary(kb, ticket, reveal)]
+    if undelivered:
+        lines.append(t("staff_undeliverable", "zh", count=undelivered))
     if ticket.attachments:
         lines.append(t("label_attachments", "zh") + "：")
         lines.extend(f"• {a.kind} {a.name or ''} ({a.file_id})" for a in ticket.attachments)

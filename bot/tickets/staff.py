@@ -73,11 +73,23 @@ class StaffDesk:
         if command == "ticket":
             ticket = await desk._find(number)
             events = await desk.timeline(ticket, public_only=False)
-            return [text_reply(staff_detail(desk.kb, ticket, events, reveal=False))]
+            return [
+                text_reply(
+                    staff_detail(
+                        desk.kb, ticket, events, False, await desk.tickets.undeliverable(ticket.id)
+                    )
+                )
+            ]
         if command == "reveal":
             ticket = await desk.reveal(member, number)
             events = await desk.timeline(ticket, public_only=False)
-            return [text_reply(staff_detail(desk.kb, ticket, events, reveal=True))]
+            return [
+                text_reply(
+                    staff_detail(
+                        desk.kb, ticket, events, True, await desk.tickets.undeliverable(ticket.id)
+                    )
+                )
+            ]
         if command == "claim":
             return self._done(await desk.claim(member, number))
         if command == "extend":
