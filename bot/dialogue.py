@@ -75,6 +75,9 @@ class Preferences(Protocol):
     ) -> None:
         """Store whether an answer helped."""
 
+    async def mark_clarify_picked(self, user: str, entry_id: str) -> None:
+        """The person picked an entry from their latest clarify choices."""
+
 
 class MemoryPreferences:
     """Preferences kept in memory (tests, one-off runs)."""
@@ -111,6 +114,9 @@ class MemoryPreferences:
     ) -> None:
         """Store whether an answer helped."""
         self.feedback.append((user, entry_id, helpful))
+
+    async def mark_clarify_picked(self, user: str, entry_id: str) -> None:
+        """The person picked an entry from their latest clarify choices."""
 
 
 class Dialogue:
@@ -396,6 +402,7 @@ class Dialogue:
         if kind == "e":
             entry = self.kb.get(self.resolve(rest))
             if entry is not None:
+                await self.preferences.mark_clarify_picked(incoming.user, entry.id)
                 return [self.answer(entry, lang)]
         elif kind == "n" and not rest:
             return [self.none(lang)]

@@ -166,6 +166,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE outbox ADD COLUMN ticket_id INTEGER;
     """,
+    """
+    ALTER TABLE questions ADD COLUMN picked TEXT;
+    ALTER TABLE questions ADD COLUMN feedback INTEGER;
+    CREATE INDEX questions_created ON questions(created_at);
+    CREATE INDEX questions_user ON questions(user_key, id);
+    ALTER TABLE tickets ADD COLUMN kb_candidate INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tickets ADD COLUMN anonymised INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX tickets_closed ON tickets(closed_at);
+    """,
 )
 
 
@@ -300,16 +309,28 @@ class Store:
         )
         return int(cur.lastrowid or 0)
 
+    async def mark_clarify_picked(self, user: str, entry_id: str) -> None:
+        """The person picked `entry_id` from their latest clarify choices (not a gap)."""
+        await self.conn.execute(
+            "UPDATE questions SET picked = ? WHERE id = (SELECT MAX(id) FROM questions "
+            "WHERE user_key = ? AND route = 'clarify') AND picked IS NULL",
+            (entry_id, user),
+        )
+
     async def record_feedback(
         self, user: str, entry_id: str, helpful: bool, question_id: int | None = None
     ) -> None:
-        """Store whether an answer helped."""
+        """Store whether an answer helped (and mark the question with it)."""
         if question_id is not None:
             async with self.conn.execute(
-                "SELECT 1 FROM questions WHERE id = ?", (question_id,)
+                "SELECT 1 FROM questions WHERE id = ? AND user_key = ?", (question_id, user)
             ) as cur:
                 if await cur.fetchone() is None:
                     question_id = None
+        if question_id is not None:
+            await self.conn.execute(
+                "UPDATE questions SET feedback = ? WHERE id = ?", (int(helpful), question_id)
+            )
         await self.conn.execute(
             "INSERT INTO feedback (user_key, question_id, entry_id, helpful, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
