@@ -34,6 +34,7 @@ ENVIRONMENT: dict[str, str] = {
     "CITIZEN_DESK_STAFF_CHAT": "staff_chat",
     "CITIZEN_DESK_ADMINS": "admins",
     "CITIZEN_DESK_SCAN_INTERVAL": "scan_interval",
+    "CITIZEN_DESK_RETENTION_YEARS": "retention_years",
 }
 
 
@@ -72,6 +73,8 @@ class Settings:
     admins: tuple[int, ...] = ()
     #: Seconds between deadline scans (reminders, overdue, unrated answers).
     scan_interval: float = 60.0
+    #: Personal data in tickets closed longer than this is anonymised.
+    retention_years: int = 3
     #: Official days off and worked weekends not yet in the holiday library (TOML lists).
     extra_holidays: tuple[dt.date, ...] = ()
     extra_workdays: tuple[dt.date, ...] = ()
@@ -172,15 +175,15 @@ def _convert(name: str, raw: Any) -> Any:
         return replace(defaults, **values)
     if name in ("kb_dir", "db_path"):
         return Path(str(raw)).expanduser()
-    if name in ("flood_messages", "poll_timeout", "staff_chat"):
+    if name in ("flood_messages", "poll_timeout", "staff_chat", "retention_years"):
         return int(raw)
     if name in ("flood_window", "rate_limit", "scan_interval"):
         return float(raw)
     if name == "admins":
-        items = raw if isinstance(raw, list) else str(raw).split(",")
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(int(str(i).strip()) for i in items if str(i).strip())
     if name in ("extra_holidays", "extra_workdays"):
-        items = raw if isinstance(raw, list) else str(raw).split(",")
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(
             i if isinstance(i, dt.date) else dt.date.fromisoformat(str(i).strip()) for i in items
         )

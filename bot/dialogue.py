@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot import privacy
 from bot.knowledge.model import Entry, KnowledgeBase
 from bot.matching.matcher import Match, Matcher
 from bot.matching.routes import Route, find_ticket_number
@@ -79,6 +80,13 @@ class Preferences(Protocol):
         """The person picked an entry from their latest clarify choices."""
 
 
+class AdminHook(Protocol):
+    """Admin commands a channel may plug in."""
+
+    async def command(self, user: str, command: str, arg: str) -> list[Reply] | None:
+        """Run an admin command; None when it is not one or not allowed."""
+
+
 class MemoryPreferences:
     """Preferences kept in memory (tests, one-off runs)."""
 
@@ -134,6 +142,8 @@ class Dialogue:
         self.desk = desk
         self.intake = Intake(desk) if desk is not None else None
         self.staff = StaffDesk(desk) if desk is not None else None
+        #: Admin commands (/reload, /gaps, /stats), set by a channel that has admins.
+        self.admin: AdminHook | None = None
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -390,11 +400,40 @@ class Dialogue:
                         return await self.intake.on_action(incoming.user, "skip", lang)
                     return await self.intake.cancel(incoming.user, lang)
             return [text_reply(t("form_cancelled", lang))]
+        if command in ("mydata", "forget") and self.desk is not None:
+            return [self.privacy_prompt(command, lang)]
         if self.staff is not None:
             staff_replies = await self.staff.command(incoming.user, command, arg)
             if staff_replies is not None:
                 return staff_replies
+        if self.admin is not None:
+            admin_replies = await self.admin.command(incoming.user, command, arg)
+            if admin_replies is not None:
+                return admin_replies
         return [text_reply(t("unknown_command", lang))]
+
+    def privacy_prompt(self, command: str, lang: str) -> Reply:
+        """Ask for confirmation before exporting or erasing a person's data."""
+        buttons = (
+            (
+                Button(t(f"button_{command}", lang), f"pd:{command}"),
+                Button(t("button_cancel", lang), "pd:cancel"),
+            ),
+        )
+        return Reply((Paragraph(t(f"{command}_confirm", lang)),), buttons)
+
+    async def _privacy(self, user: str, which: str, lang: str) -> list[Reply]:
+        assert self.desk is not None
+        if which == "mydata":
+            data = await privacy.export(self.desk.store, user)
+            reply = Reply(
+                (Paragraph(t("mydata_ready", lang)),), document=("citizen-desk-mydata.json", data)
+            )
+            return [reply]
+        if which == "forget":
+            counts = await privacy.forget(self.desk.store, user)
+            return [text_reply(t("forget_done", lang, tickets=counts["tickets"]))]
+        return [text_reply(t("form_cancelled", lang))]
 
     async def on_action(self, incoming: Incoming, action: str, lang: str) -> list[Reply]:
         """Handle a pressed button; an unknown or stale one changes nothing."""
@@ -412,6 +451,8 @@ class Dialogue:
             return await self._menu_action(incoming.user, rest, lang)
         elif kind == "f":
             return await self._feedback(incoming.user, rest, lang)
+        elif kind == "pd" and self.desk is not None and rest in ("mydata", "forget", "cancel"):
+            return await self._privacy(incoming.user, rest, lang)
         elif kind == "fm" and self.intake is not None:
             return await self.intake.on_action(incoming.user, rest, lang)
         elif kind == "r" and self.desk is not None:

@@ -399,6 +399,24 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "请写下您想咨询的问题，工作人员会在{days}个工作日内答复您。发送 /cancel 取消。",
         "en": "Please write your question; a staff member will answer within {days} working days. Send /cancel to stop.",
     },
+    "mydata_confirm": {
+        "zh": "要导出我们保存的关于您的全部信息（工单、提问、评价）吗？会以文件形式发给您。",
+        "en": "Export everything we keep about you (tickets, questions, ratings) as a file?",
+    },
+    "forget_confirm": {
+        "zh": "确定要删除您的个人信息吗？您的提问记录和工单中的个人信息（描述、地点、电话、附件）将被删除，工单本身会匿名保留用于统计。此操作不能撤销。",
+        "en": "Erase your personal data? Your questions and the personal parts of your tickets (description, place, phone, attachments) are deleted; the tickets stay, anonymised, for the statistics. This cannot be undone.",
+    },
+    "mydata_ready": {
+        "zh": "这是我们保存的关于您的全部信息。",
+        "en": "Here is everything we keep about you.",
+    },
+    "forget_done": {
+        "zh": "已删除您的个人信息，{tickets}个工单已匿名化。",
+        "en": "Your personal data is erased; {tickets} tickets were anonymised.",
+    },
+    "button_mydata": {"zh": "确认导出", "en": "Export"},
+    "button_forget": {"zh": "确认删除", "en": "Erase"},
     "yes": {"zh": "是", "en": "yes"},
     "no": {"zh": "否", "en": "no"},
     "none_given": {"zh": "（未填写）", "en": "(none)"},

@@ -49,6 +49,8 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     #: Who receives it: None for the person who wrote, else a recipient key.
     to: str | None = None
+    #: A file to send with it: (file name, content).
+    document: tuple[str, bytes] | None = None
 
     def plain_text(self) -> str:
         """The content as plain text (for logs and tests)."""

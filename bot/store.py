@@ -772,3 +772,328 @@ class TicketStore:
         ) as cur:
             r = await cur.fetchone()
         return int(r[0]) if r else None
+
+
+class PrivacyStore:
+    """Personal data: export, erasure and retention (SQL for bot/privacy.py)."""
+
+    def __init__(self, store: Store):
+        self.conn = store.conn
+
+    async def rows(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """Rows of a query as dictionaries."""
+        async with self.conn.execute(sql, args) as cur:
+            return [dict(r) for r in await cur.fetchall()]
+
+    async def export(self, user: str) -> dict[str, list[dict[str, Any]]]:
+        """Everything stored about one person."""
+        tickets = await self.rows(
+            "SELECT number, kind, category, status, description, location, occurred, phone, "
+            "attachments, lang, created_at, deadline, answered_at, closed_at, outcome, rating "
+            "FROM tickets WHERE citizen = ? ORDER BY id",
+            (user,),
+        )
+        return {
+            "profile": await self.rows(
+                "SELECT user_key, lang, updated_at FROM users WHERE user_key = ?", (user,)
+            ),
+            "questions": await self.rows(
+                "SELECT text, lang, route, entry_id, created_at FROM questions "
+                "WHERE user_key = ? ORDER BY id",
+                (user,),
+            ),
+            "feedback": await self.rows(
+                "SELECT entry_id, helpful, created_at FROM feedback WHERE user_key = ? ORDER BY id",
+                (user,),
+            ),
+            "tickets": tickets,
+            "ticket_timeline": await self.rows(
+                "SELECT t.number, e.at, e.action, e.to_status, e.note FROM ticket_events e "
+                "JOIN tickets t ON t.id = e.ticket_id WHERE t.citizen = ? AND e.public = 1 "
+                "ORDER BY e.id",
+                (user,),
+            ),
+            "ratings": await self.rows(
+                "SELECT t.number, r.round, r.rating, r.comment, r.at FROM ratings r "
+                "JOIN tickets t ON t.id = r.ticket_id WHERE t.citizen = ? ORDER BY r.id",
+                (user,),
+            ),
+            "messages": await self.rows(
+                "SELECT kind, payload, state, created_at FROM outbox WHERE owner = ? ORDER BY id",
+                (user,),
+            ),
+        }
+
+    async def anonymise_tickets(self, where: str, args: tuple[Any, ...], placeholder: str) -> int:
+        """Blank the personal fields of matching tickets; the figures stay true."""
+        selected = f"SELECT id FROM tickets WHERE anonymised = 0 AND ({where})"
+        # The citizen's own words in the timeline (rating comments, notes) go first,
+        # while the ticket still names them.
+        await self.conn.execute(
+            "UPDATE ticket_events SET actor = 'citizen', note = CASE WHEN action IN "
+            "('note', 'file') THEN NULL ELSE note END WHERE ticket_id IN "
+            f"({selected}) AND actor = (SELECT citizen FROM tickets t WHERE t.id = ticket_id)",
+            args,
+        )
+        await self.conn.execute(
+            f"UPDATE ratings SET comment = NULL WHERE ticket_id IN ({selected})", args
+        )
+        cur = await self.conn.execute(
+            "UPDATE tickets SET citizen = 'anonymised:' || id, phone = NULL, location = NULL, "
+            "occurred = NULL, attachments = '[]', description = ?, anonymised = 1 "
+            f"WHERE id IN ({selected})",
+            (placeholder, *args),
+        )
+        return cur.rowcount
+
+    async def forget(self, user: str, placeholder: str) -> dict[str, int]:
+        """Erase a person's data: profile, questions' text, feedback link, drafts, tickets."""
+        counts = {"tickets": await self.anonymise_tickets("citizen = ?", (user,), placeholder)}
+        cur = await self.conn.execute(
+            "UPDATE questions SET user_key = NULL, text = ? WHERE user_key = ?", (placeholder, user)
+        )
+        counts["questions"] = cur.rowcount
+        cur = await self.conn.execute(
+            "UPDATE feedback SET user_key = NULL WHERE user_key = ?", (user,)
+        )
+        counts["feedback"] = cur.rowcount
+        for table in ("users", "drafts"):
+            await self.conn.execute(f"DELETE FROM {table} WHERE user_key = ?", (user,))
+        await self.conn.execute("DELETE FROM menus WHERE owner = ?", (user,))
+        await self.conn.execute(
+            "UPDATE outbox SET payload = '{}', owner = NULL WHERE owner = ? AND state != 'pending'",
+            (user,),
+        )
+        return counts
+
+    async def expire(self, closed_before: str, placeholder: str) -> int:
+        """Anonymise tickets closed before the cutoff (retention)."""
+        return await self.anonymise_tickets(
+            "closed_at IS NOT NULL AND closed_at < ?", (closed_before,), placeholder
+        )
+
+
+# -- knowledge gaps -------------------------------------------------------------------------
+
+
+class GapStore:
+    """Knowledge-gap SQL (`bot.gaps`); it never selects a user key or a citizen."""
+
+    def __init__(self, store: Store):
+        self.conn = store.conn
+
+    async def unanswered(self, since: str | None = None) -> list[dict[str, Any]]:
+        """Questions with no match, an unpicked clarify or a 👎, from `since` on; oldest first.
+
+        Columns: text, lang, route, candidates (JSON), created_at, feedback.
+        """
+        async with self.conn.execute(
+            "SELECT text, lang, route, candidates, created_at, feedback FROM questions "
+            "WHERE (route = 'none' OR (route = 'clarify' AND picked IS NULL) OR feedback = 0) "
+            "AND (? IS NULL OR created_at >= ?) ORDER BY created_at, id",
+            (since, since),
+        ) as cur:
+            return [dict(row) for row in await cur.fetchall()]
+
+    async def kb_candidate_inquiries(self) -> list[dict[str, Any]]:
+        """Answered inquiries staff marked "add to the knowledge base"; oldest first.
+
+        Columns: number, description, outcome, lang.
+        """
+        async with self.conn.execute(
+            "SELECT number, description, outcome, lang FROM tickets "
+            "WHERE kind = 'inquiry' AND kb_candidate = 1 AND status IN ('answered', 'closed') "
+            "AND outcome IS NOT NULL AND TRIM(outcome) <> '' ORDER BY id"
+        ) as cur:
+            return [dict(row) for row in await cur.fetchall()]
+
+
+# -- the 政务公开 report --------------------------------------------------------------------
+
+
+def _china(column: str) -> str:
+    """SQL for `column` (ISO text, UTC) as China time (UTC+8), 'YYYY-MM-DD HH:MM:SS'."""
+    return f"datetime({column}, '+8 hours')"
+
+
+def _in_period(column: str) -> str:
+    """SQL condition: `column` falls in the period `?1` ('YYYY' or 'YYYY-MM', China time)."""
+    return f"substr({_china(column)}, 1, length(?1)) = ?1"
+
+
+def _month_of(column: str) -> str:
+    """SQL for the China-time month (1–12) of `column`."""
+    return f"CAST(substr({_china(column)}, 6, 2) AS INTEGER)"
+
+
+#: A ticket's finishing time for the on-time rate: its (latest) answer, else its closing.
+_FINISHED = "COALESCE(t.answered_at, t.closed_at)"
+#: The first answer or rejection of a ticket (for handling times), from the audit log.
+_FIRST_DONE = (
+    "(SELECT e.at FROM ticket_events e WHERE e.ticket_id = t.id "
+    "AND e.action IN ('resolve', 'reject') ORDER BY julianday(e.at), e.id LIMIT 1)"
+)
+#: The rating that counts for a ticket: the 追评 (round 2) if given, else round 1.
+_LATEST_RATING = (
+    "r.id = (SELECT r2.id FROM ratings r2 WHERE r2.ticket_id = r.ticket_id "
+    "ORDER BY r2.round DESC, r2.id DESC LIMIT 1)"
+)
+_BAD_FIRST = (
+    "EXISTS (SELECT 1 FROM ratings b WHERE b.ticket_id = t.id AND b.round = 1 AND b.rating <= 2)"
+)
+_TICKET_GROUPS = frozenset({"status", "category", "department"})
+
+
+class ReportStore:
+    """SQL of the 政务公开 figures (bot/report.py); shares the `Store`'s connection.
+
+    `period` is 'YYYY' or 'YYYY-MM' and is matched against China time (UTC+8).
+    """
+
+    def __init__(self, store: Store):
+        self.conn = store.conn
+
+    async def _rows(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        async with self.conn.execute(sql, args) as cur:
+            return [tuple(row) for row in await cur.fetchall()]
+
+    async def _counts(self, sql: str, args: tuple[Any, ...]) -> dict[Any, int]:
+        return {key: int(n) for key, n in await self._rows(sql, args)}
+
+    # -- questions ------------------------------------------------------------------------
+
+    async def route_counts(self, period: str) -> dict[str, int]:
+        """Questions asked in the period, per route."""
+        return await self._counts(
+            f"SELECT route, COUNT(*) FROM questions WHERE {_in_period('created_at')} "
+            "GROUP BY route",
+            (period,),
+        )
+
+    async def served_entries(self, period: str) -> dict[str, int]:
+        """Answers given per entry: route `answer`, or a `clarify` whose choice was picked."""
+        return await self._counts(
+            "SELECT CASE route WHEN 'clarify' THEN picked ELSE entry_id END AS entry, COUNT(*) "
+            f"FROM questions WHERE {_in_period('created_at')} AND ("
+            "(route = 'answer' AND entry_id IS NOT NULL) "
+            "OR (route = 'clarify' AND picked IS NOT NULL)) GROUP BY entry",
+            (period,),
+        )
+
+    async def unanswered_texts(self, period: str, erased: str) -> dict[str, int]:
+        """Texts of questions left without an answer (`none`, or `clarify` not picked)."""
+        return await self._counts(
+            f"SELECT text, COUNT(*) FROM questions WHERE {_in_period('created_at')} "
+            "AND (route = 'none' OR (route = 'clarify' AND picked IS NULL)) AND text != ?2 "
+            "GROUP BY text",
+            (period, erased),
+        )
+
+    async def questions_by_month(self, year: int) -> dict[int, int]:
+        """Questions per China-time month of `year`."""
+        return await self._counts(
+            f"SELECT {_month_of('created_at')} AS m, COUNT(*) FROM questions "
+            f"WHERE {_in_period('created_at')} GROUP BY m",
+            (f"{year:04d}",),
+        )
+
+    # -- tickets --------------------------------------------------------------------------
+
+    async def ticket_counts(self, period: str, column: str) -> dict[str, int]:
+        """Tickets created in the period per `status`, `category` or `department`."""
+        if column not in _TICKET_GROUPS:
+            raise ValueError(f"cannot group tickets by {column!r}")
+        return await self._counts(
+            f"SELECT COALESCE({column}, ''), COUNT(*) FROM tickets t "
+            f"WHERE {_in_period('t.created_at')} GROUP BY 1",
+            (period,),
+        )
+
+    async def overdue_count(self, period: str) -> int:
+        """Tickets created in the period whose overdue (督办) flag is set."""
+        rows = await self._rows(
+            f"SELECT COUNT(*) FROM tickets t WHERE {_in_period('t.created_at')} AND t.overdue = 1",
+            (period,),
+        )
+        return int(rows[0][0])
+
+    async def tickets_with_action(self, period: str, action: str) -> int:
+        """Tickets created in the period with at least one `action` event (extend, reopen…)."""
+        rows = await self._rows(
+            f"SELECT COUNT(*) FROM tickets t WHERE {_in_period('t.created_at')} AND EXISTS ("
+            "SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.action = ?2)",
+            (period, action),
+        )
+        return int(rows[0][0])
+
+    async def tickets_by_month(self, year: int) -> dict[int, int]:
+        """Tickets created per China-time month of `year`."""
+        return await self._counts(
+            f"SELECT {_month_of('t.created_at')} AS m, COUNT(*) FROM tickets t "
+            f"WHERE {_in_period('t.created_at')} GROUP BY m",
+            (f"{year:04d}",),
+        )
+
+    async def finished_tickets(self, period: str) -> list[tuple[str, str, bool]]:
+        """Tickets finished in the period: (created_at, first answer/rejection, on time).
+
+        Finished is the latest answer, else the closing (a rejection); merged tickets and
+        tickets back in rework have neither. On time: finished on or before the deadline
+        (China date).
+        """
+        rows = await self._rows(
+            f"SELECT t.created_at, COALESCE({_FIRST_DONE}, {_FINISHED}), "
+            f"date({_FINISHED}, '+8 hours') <= t.deadline FROM tickets t "
+            f"WHERE {_FINISHED} IS NOT NULL AND {_in_period(_FINISHED)} ORDER BY t.id",
+            (period,),
+        )
+        return [(str(a), str(b), bool(c)) for a, b, c in rows]
+
+    async def on_time_by_month(self, year: int) -> dict[int, tuple[int, int]]:
+        """Per China-time month of finishing: (tickets finished, finished on time)."""
+        rows = await self._rows(
+            f"SELECT {_month_of(_FINISHED)} AS m, COUNT(*), "
+            f"SUM(date({_FINISHED}, '+8 hours') <= t.deadline) FROM tickets t "
+            f"WHERE {_FINISHED} IS NOT NULL AND {_in_period(_FINISHED)} GROUP BY m",
+            (f"{year:04d}",),
+        )
+        return {int(m): (int(n), int(ok)) for m, n, ok in rows}
+
+    # -- satisfaction ---------------------------------------------------------------------
+
+    async def latest_ratings(self, period: str) -> dict[int, int]:
+        """Tickets created in the period per counting rating (the 追评 if any, else round 1)."""
+        return await self._counts(
+            "SELECT r.rating, COUNT(*) FROM ratings r JOIN tickets t ON t.id = r.ticket_id "
+            f"WHERE {_in_period('t.created_at')} AND {_LATEST_RATING} GROUP BY r.rating",
+            (period,),
+        )
+
+    async def satisfaction_by_month(self, year: int) -> dict[int, tuple[int, int]]:
+        """Per China-time month of filing: (tickets rated, rated 3 or better)."""
+        rows = await self._rows(
+            f"SELECT {_month_of('t.created_at')} AS m, COUNT(*), SUM(r.rating >= 3) "
+            "FROM ratings r JOIN tickets t ON t.id = r.ticket_id "
+            f"WHERE {_in_period('t.created_at')} AND {_LATEST_RATING} GROUP BY m",
+            (f"{year:04d}",),
+        )
+        return {int(m): (int(n), int(ok)) for m, n, ok in rows}
+
+    async def bad_first_ratings(self, period: str) -> tuple[int, int]:
+        """Tickets created in the period rated ≤ 2 in round 1 (差评): (count, reworked)."""
+        rows = await self._rows(
+            "SELECT COUNT(*), COALESCE(SUM(t.rework_count > 0), 0) FROM tickets t "
+            f"WHERE {_in_period('t.created_at')} AND {_BAD_FIRST}",
+            (period,),
+        )
+        return int(rows[0][0]), int(rows[0][1])
+
+    async def followup_ratings(self, period: str) -> dict[int, int]:
+        """The 追评 (latest round-2 rating) of the period's 差评 tickets, per rating."""
+        return await self._counts(
+            "SELECT r.rating, COUNT(*) FROM ratings r JOIN tickets t ON t.id = r.ticket_id "
+            f"WHERE {_in_period('t.created_at')} AND {_BAD_FIRST} AND r.round = 2 AND r.id = "
+            "(SELECT MAX(r2.id) FROM ratings r2 WHERE r2.ticket_id = r.ticket_id "
+            "AND r2.round = 2) GROUP BY r.rating",
+            (period,),
+        )

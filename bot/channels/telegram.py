@@ -10,6 +10,7 @@ retries. See docs/architecture.md.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
 import json
@@ -28,6 +29,7 @@ from telegram import (
     BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     Update,
 )
@@ -52,11 +54,15 @@ from telegram.ext import (
     filters,
 )
 
+from bot.admin import AdminCommands
 from bot.channels.telegram_format import reply_payloads
 from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
+from bot.knowledge.loader import sample_kb_path
 from bot.messages import supported, t
-from bot.notify import STAFF_OWNER
+from bot.notify import STAFF_OWNER, OutboxNotifier
+from bot.privacy import apply_retention
+from bot.reload import KnowledgeReloader, past_review
 from bot.replies import Paragraph, Reply
 from bot.store import OutboxItem, Store, TicketStore
 from bot.tickets.model import Attachment
@@ -311,6 +317,8 @@ class TelegramService:
         self.stopping = asyncio.Event()
         self.new_updates = asyncio.Event()
         self.stores: list[Store] = []
+        #: Texts for the admins (reload reports, weekly review), delivered by their own task.
+        self.notices: asyncio.Queue[str] = asyncio.Queue()
         #: Serialises this process's writers (processor, sender) in FIFO order, so neither
         #: waits in SQLite's busy loop behind the other.
         self.db_lock = asyncio.Lock()
@@ -384,11 +392,25 @@ class TelegramService:
         self.dialogue.attach_desk(self.desk)
         self.processing = processing
         self.runtime = runtime
+        self.reloader = KnowledgeReloader(
+            self.settings.kb_dir or sample_kb_path(),
+            self.dialogue,
+            self.notices.put,
+            self.settings.matching,
+        )
+        self.admin = AdminCommands(
+            frozenset(f"tg:{a}" for a in self.settings.admins),
+            self.reloader,
+            self._is_supervisor,
+        )
+        self.dialogue.admin = self.admin
         await self.application.start()
         job_queue = self.application.job_queue
         if job_queue is not None:
             interval = self.settings.scan_interval
             job_queue.run_repeating(self._scan_job, interval=interval, first=min(interval, 5.0))
+            job_queue.run_repeating(self._review_job, interval=7 * 86400, first=60)
+            job_queue.run_repeating(self._retention_job, interval=86400, first=30)
         await self._register_commands()
         log.info("connected as @%s", runtime.bot_username)
         webhook_runner: web.AppRunner | None = None
@@ -401,7 +423,11 @@ class TelegramService:
             intake_task = asyncio.create_task(self._poll(intake))
         processor = asyncio.create_task(self._process(processing, runtime))
         sender = asyncio.create_task(self._send_loop(sending, runtime))
+        notices = asyncio.create_task(self._deliver_notices())
+        watcher = asyncio.create_task(self.reloader.watch(self.stopping))
         await self.stopping.wait()
+        notices.cancel()
+        await asyncio.gather(watcher, notices, return_exceptions=True)
         log.info("stopping: no new updates; finishing those in flight")
         intake_task.cancel()
         if webhook_runner is not None:
@@ -418,6 +444,36 @@ class TelegramService:
             await self.bot.set_my_commands(items, BotCommandScopeDefault(), language_code=lang)
         zh = [BotCommand(c, d) for c, d in COMMANDS["zh"]]
         await self.bot.set_my_commands(zh, BotCommandScopeDefault())
+
+    async def _is_supervisor(self, user: str) -> bool:
+        member = await self.desk.tickets.staff_member(user)
+        return member is not None and member.is_supervisor
+
+    async def _deliver_notices(self) -> None:
+        """Send admin notices through the outbox (never inside another transaction)."""
+        notifier = OutboxNotifier(self.processing, self.settings.staff_chat)
+        while True:
+            text = await self.notices.get()
+            if not self.settings.admins:
+                continue
+            async with self.db_lock, self.processing.transaction():
+                for admin in self.settings.admins:
+                    await notifier.notify(f"tg:{admin}", Reply((Paragraph(text),)))
+            self.runtime.wake_sender.set()
+
+    async def _review_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Weekly: entries past their review date, to the admins."""
+        if past_review(self.dialogue.kb, dt.date.today()):
+            await self.notices.put(self.admin.review_text(dt.date.today()))
+
+    async def _retention_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Daily: anonymise personal data in tickets closed longer than the retention period."""
+        async with self.db_lock, self.processing.transaction():
+            count = await apply_retention(
+                self.processing, dt.datetime.now(dt.UTC), self.settings.retention_years
+            )
+        if count:
+            log.info("retention: anonymised %d tickets", count)
 
     async def _scan_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """JobQueue: the deadline scan reads the database, so a restart misses nothing."""
@@ -565,7 +621,15 @@ class TelegramService:
         payload = item.payload
         markup = _markup(payload.get("buttons"))
         try:
-            if item.kind == "edit":
+            if "document" in payload:
+                sent_doc = await self.bot.send_document(
+                    item.chat_id,
+                    document=InputFile(
+                        base64.b64decode(payload["data"]), filename=payload["document"]
+                    ),
+                )
+                message_id = sent_doc.message_id
+            elif item.kind == "edit":
                 result = await self.bot.edit_message_text(
                     payload["text"],
                     chat_id=item.chat_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from bot.render import render_html
@@ -20,6 +21,9 @@ def reply_payloads(reply: Reply, limit: int = MAX_TEXT) -> list[dict[str, Any]]:
     keyboard = keyboard_rows(reply)
     if keyboard:
         payloads[-1]["buttons"] = keyboard
+    if reply.document is not None:
+        name, data = reply.document
+        payloads.append({"document": name, "data": base64.b64encode(data).decode("ascii")})
     return payloads
 
 

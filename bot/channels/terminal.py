@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.dialogue import Dialogue, Incoming
@@ -87,6 +88,11 @@ class TerminalChat:
         choices: list[Button] = []
         for reply in replies:
             lines = [render_plain(reply.blocks)]
+            if reply.document is not None:
+                name, data = reply.document
+                path = Path(name).resolve()
+                path.write_bytes(data)
+                lines.append(f"→ {path}")
             for row in reply.buttons:
                 for button in row:
                     choices.append(button)

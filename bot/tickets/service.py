@@ -248,11 +248,18 @@ class TicketDesk:
             ticket, actor.key, Action.RESOLVE, outcome, True, outcome=outcome, answered_at=now
         )
         await self.notifier.notify(ticket.citizen, self.outcome_reply(ticket), ticket.id)
-        for merged in await self.tickets.merged_into(ticket.id):
-            await self._to_citizen(
-                merged, "ticket_merged_outcome", target=ticket.number, outcome=outcome
-            )
+        await self._merged_outcome(await self.tickets.merged_into(ticket.id), ticket, outcome)
         return ticket
+
+    async def _merged_outcome(self, tickets: list[Ticket], target: Ticket, outcome: str) -> None:
+        """Tell `target`'s outcome to the citizens of `tickets` and of tickets merged into them."""
+        pending = list(tickets)
+        while pending:
+            merged = pending.pop(0)
+            await self._to_citizen(
+                merged, "ticket_merged_outcome", target=target.number, outcome=outcome
+            )
+            pending += await self.tickets.merged_into(merged.id)
 
     def outcome_reply(self, ticket: Ticket) -> Reply:
         """The outcome with the five-level rating buttons."""
@@ -280,6 +287,8 @@ class TicketDesk:
             ticket, actor.key, Action.MERGE, target.number, True, merged_into=target.id
         )
         await self._to_citizen(ticket, "ticket_merged", target=target.number)
+        if target.status is Status.ANSWERED:  # already answered: its outcome now
+            await self._merged_outcome([ticket], target, target.outcome or "")
         return ticket
 
     async def extend(self, actor: StaffMember, number: str, days: int, reason: str) -> Ticket:
