@@ -43,10 +43,17 @@ def department_name(kb: KnowledgeBase, dept: str | None, lang: str = "zh") -> st
     return found.name.get(lang) if found else dept
 
 
-def staff_summary(kb: KnowledgeBase, ticket: Ticket, reveal: bool = False) -> str:
-    """The ticket for staff; a protected reporter stays hidden unless revealed."""
+def staff_summary(
+    kb: KnowledgeBase, ticket: Ticket, reveal: bool = False, opened: bool = False
+) -> str:
+    """The ticket for staff; a protected reporter stays hidden unless revealed.
+
+    In lists and the group card the phone number is masked; a staff member who opens the
+    ticket (`/ticket`) sees it, except a protected reporter's.
+    """
     hidden = (ticket.is_report or ticket.anonymous) and not reveal
-    contact = t("identity_hidden", "zh") if hidden else _contact(ticket, masked=not reveal)
+    clear = reveal or opened
+    contact = t("identity_hidden", "zh") if hidden else _contact(ticket, masked=not clear)
     lines = [
         t("staff_card_title", "zh", number=ticket.number, kind=t(f"kind_{ticket.kind}", "zh")),
         f"{t('label_category', 'zh')}：{category_name(kb, ticket, 'zh')}",
@@ -112,7 +119,7 @@ def staff_detail(
     kb: KnowledgeBase, ticket: Ticket, events: list[Event], reveal: bool, undelivered: int = 0
 ) -> str:
     """`/ticket TS-…` for staff: the card, the full timeline with internal notes."""
-    lines = [staff_summary(kb, ticket, reveal)]
+    lines = [staff_summary(kb, ticket, reveal, opened=True)]
     if undelivered:
         lines.append(t("staff_undeliverable", "zh", count=undelivered))
     if ticket.attachments:
