@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import io
 import json
 import signal
@@ -70,6 +71,23 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("cases", type=Path, help="a YAML file with `cases:`")
     _kb_arg(ev)
     ev.add_argument("--json", action="store_true", help="figures and failures as JSON")
+    gaps = kb_sub.add_parser("gaps", help="unanswered questions, grouped, with YAML snippets")
+    _kb_arg(gaps)
+    gaps.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    gaps.add_argument(
+        "--since",
+        type=_date_arg,
+        default=None,
+        metavar="DATE",
+        help="only questions asked on or after DATE (YYYY-MM-DD, UTC)",
+    )
+    gaps.add_argument(
+        "--min-count",
+        type=_count_arg,
+        default=1,
+        metavar="N",
+        help="only groups of at least N questions (default 1)",
+    )
     return parser
 
 
@@ -97,7 +115,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return cmd_ask(args)
     if args.command == "run":
         return cmd_run(args)
-    if args.command in ("staff", "tickets", "db"):
+    if args.command in ("staff", "tickets", "db", "health"):
         from bot.desk_cli import run
 
         code = run(args)
@@ -107,6 +125,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return cmd_kb_check(args)
     if args.command == "kb" and args.kb_command == "eval":
         return cmd_kb_eval(args)
+    if args.command == "kb" and args.kb_command == "gaps":
+        return cmd_kb_gaps(args)
     parser.print_help(sys.stderr)
     return UsageError.exit_code
 
@@ -292,6 +312,42 @@ def cmd_kb_eval(args: argparse.Namespace) -> int:
         print(json.dumps({"figures": report.figures(), "failures": failures}, ensure_ascii=False))
     else:
         print(report.text())
+    return EXIT_OK
+
+
+def _date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date like 2026-11-20: {text!r}") from None
+
+
+def _count_arg(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of at least 1: {text!r}")
+    return int(text)
+
+
+def cmd_kb_gaps(args: argparse.Namespace) -> int:
+    """Print the knowledge-gaps report: grouped unanswered questions and YAML snippets."""
+    from bot.config import load_settings
+    from bot.gaps import group, inquiry_drafts, render, unanswered
+    from bot.store import Store
+
+    settings = load_settings(overrides={"kb_dir": args.kb, "db_path": args.db})
+    if not settings.db_path.exists():
+        raise UsageError(f"no database at {settings.db_path} (use --db or CITIZEN_DESK_DB)")
+    result = load_or_raise(settings.kb_dir or sample_kb_path())
+    assert result.kb is not None
+    matcher = Matcher(result.kb, settings.matching)
+
+    async def report() -> str:
+        async with Store.opened(settings.db_path) as store:
+            questions = await unanswered(store, args.since)
+            drafts = await inquiry_drafts(store, matcher)
+        return render(group(questions, matcher, args.min_count), drafts)
+
+    sys.stdout.write(asyncio.run(report()))
     return EXIT_OK
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, load_settings
-from bot.errors import UsageError
+from bot.errors import KnowledgeError, UsageError
 from bot.knowledge.loader import load_or_raise, sample_kb_path
 from bot.messages import t
 from bot.store import Store, TicketStore
@@ -69,6 +70,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     extend.add_argument("reason", nargs="+")
     t_sub.add_parser("scan", help="run the deadline scan now (reminders, overdue, unrated)")
 
+    health = sub.add_parser(
+        "health", help="check database, knowledge and outbox (exit 0 if healthy)"
+    )
+    health.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    health.add_argument(
+        "--max-backlog", type=int, default=1000, help="unhealthy above this outbox backlog"
+    )
+
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND")
     migrate = db_sub.add_parser("migrate", help="apply pending migrations")
@@ -88,6 +97,7 @@ def run(args: argparse.Namespace) -> int | None:
         "staff": _staff,
         "tickets": _tickets,
         "db": _db,
+        "health": _health,
     }
     handler = handlers.get(args.command)
     if handler is None:
@@ -190,6 +200,37 @@ async def _ticket_command(desk: TicketDesk, actor: StaffMember, args: argparse.N
     }
     ticket = await operations[command]()
     return f"{ticket.number}: {status_label(ticket, 'en')}"
+
+
+async def _health(args: argparse.Namespace) -> int:
+    """The container's health check: database reachable, KB loadable, outbox not stuck."""
+    import json
+
+    from bot.knowledge.loader import load_knowledge
+
+    settings = _settings(args)
+    status: dict[str, object] = {}
+    healthy = True
+    kb_dir = settings.kb_dir or sample_kb_path()
+    try:
+        result = load_knowledge(kb_dir)
+        status["kb_entries"] = result.entries
+        healthy &= result.kb is not None
+    except (KnowledgeError, OSError) as exc:
+        status["kb_error"] = str(exc)
+        healthy = False
+    try:
+        async with Store.opened(settings.db_path) as store:
+            backlog = await store.outbox_backlog()
+        status["database"] = "ok"
+        status["outbox_backlog"] = backlog
+        healthy &= backlog <= args.max_backlog
+    except (sqlite3.Error, OSError) as exc:
+        status["database"] = f"error: {exc}"
+        healthy = False
+    status["healthy"] = healthy
+    print(json.dumps(status, ensure_ascii=False))
+    return 0 if healthy else 1
 
 
 async def _db(args: argparse.Namespace) -> int:

@@ -450,8 +450,14 @@ def _unique(entry_id: str, taken: set[str]) -> str:
 
 
 def _title(question: str) -> str:
+    """The first sentence of a question, clipped: a suggested title."""
     first = _SENTENCE_END_RE.split(question.strip(), maxsplit=1)[0].strip() or question.strip()
-    return first if len(first) <= MAX_TITLE_CHARS else first[: MAX_TITLE_CHARS - 1] + "…"
+    return _clip(first)
+
+
+def _clip(text: str, limit: int = MAX_TITLE_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # -- rendering ----------------------------------------------------------------------------
@@ -471,6 +477,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "draft": "{n}. {number}：{question}",
         "short_title": "知识库缺口（前 {shown} 组，共 {total} 组）：",
         "short_new": "新条目",
+        "short_review": "👎 请检查答复",
         "short_more": "完整报告和 YAML 片段：citizen-desk kb gaps",
         "none": "未匹配 {n}",
         "clarify": "未选择 {n}",
@@ -492,6 +499,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "draft": "{n}. {number}: {question}",
         "short_title": "Knowledge gaps (top {shown} of {total} groups):",
         "short_new": "new entry",
+        "short_review": "👎 review its answer",
         "short_more": "Full report with YAML snippets: citizen-desk kb gaps",
         "none": "no match {n}",
         "clarify": "not picked {n}",
@@ -541,7 +549,8 @@ def render(groups: Sequence[GapGroup], drafts: Sequence[InquiryDraft], lang: str
     if not groups and not drafts:
         return labels["none_found"] + "\n"
     total = sum(g.size for g in groups)
-    lines = [labels["title"].format(groups=len(groups), questions=total), ""]
+    title = labels["title"].format(groups=len(groups), questions=total)
+    lines = [title if groups else labels["none_found"], ""]
     for n, g in enumerate(groups, start=1):
         lines.extend(_render_group(n, g, labels, lang))
         lines.append("")
@@ -563,8 +572,13 @@ def render_short(groups: Sequence[GapGroup], limit: int = 5, lang: str = "zh") -
     shown = groups[:limit]
     lines = [labels["short_title"].format(shown=len(shown), total=len(groups))]
     for n, g in enumerate(shown, start=1):
-        target = g.nearest.entry_id if g.nearest else f"{labels['short_new']} {g.suggested_id}"
-        lines.append(f"{n}. ×{g.size} {_title(g.examples[0])} → {target}")
+        if g.nearest is None:
+            target = f"{labels['short_new']} {g.suggested_id}"
+        elif g.action == "review-answer":
+            target = f"{g.nearest.entry_id} ({labels['short_review']})"
+        else:
+            target = g.nearest.entry_id
+        lines.append(f"{n}. ×{g.size} {_clip(g.examples[0])} → {target}")
     lines.append(labels["short_more"])
     return "\n".join(lines)
 

@@ -58,6 +58,7 @@ from bot.admin import AdminCommands
 from bot.channels.telegram_format import reply_payloads
 from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
+from bot.gaps import short_report
 from bot.knowledge.loader import sample_kb_path
 from bot.messages import supported, t
 from bot.notify import STAFF_OWNER, OutboxNotifier
@@ -402,6 +403,7 @@ class TelegramService:
             frozenset(f"tg:{a}" for a in self.settings.admins),
             self.reloader,
             self._is_supervisor,
+            gaps=lambda: short_report(processing, self.dialogue.matcher),
         )
         self.dialogue.admin = self.admin
         await self.application.start()
