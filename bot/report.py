@@ -463,6 +463,7 @@ TEXT: dict[str, dict[str, str]] = {
     "route_greeting": {"zh": "问候/闲聊", "en": "Greetings"},
     "route_other": {"zh": "其他", "en": "Other"},
     "routes": {"zh": "咨询分流", "en": "Questions by route"},
+    "route": {"zh": "分流", "en": "Route"},
     "by_kb_category": {"zh": "解答按事项类别", "en": "Answers by service category"},
     "category": {"zh": "类别", "en": "Category"},
     "top_entries": {"zh": "解答最多的事项（前 {n} 项）", "en": "Most answered guides (top {n})"},
@@ -707,7 +708,7 @@ def tables(figures: Figures, lang: str) -> list[tuple[str, list[Table]]]:
             [
                 (
                     text("routes", lang),
-                    (text("category", lang), *head_count),
+                    (text("route", lang), *head_count),
                     [(a, str(b), c) for a, b, c in route_rows(q, lang)],
                 ),
                 (
@@ -888,6 +889,7 @@ table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 1
 th, td { border: 1px solid #cbd2d9; padding: 4px 8px; text-align: left; }
 th { background: #f5f7fa; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+table.summary { width: auto; min-width: 60%; }
 .summary td:last-child { font-weight: 600; }
 .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
 .charts figure.wide { grid-column: 1 / -1; }
@@ -1109,7 +1111,8 @@ def summary_text(figures: Figures, lang: str = "zh") -> str:
                 f"{tk.overdue} overdue",
                 f"On time: {pct(tk.on_time_rate)} of {tk.finished} finished; "
                 f"median {num(tk.handling_median)} working days",
-                f"Satisfaction: {pct(s.rate)} of {s.rated} rated; 差评 {s.bad_first}",
+                f"Satisfaction: {pct(s.rate)} of {s.rated} rated; "
+            f"{s.bad_first} first ratings of 2 or 1 (差评)",
             )
         )
     return "\n".join(

@@ -175,6 +175,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tickets ADD COLUMN anonymised INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX tickets_closed ON tickets(closed_at);
     """,
+    """
+    DROP INDEX tickets_status;
+    CREATE INDEX tickets_status_overdue ON tickets(status, overdue, deadline);
+    """,
 )
 
 
@@ -608,6 +612,28 @@ class TicketStore:
             limit,
             "deadline, id",
         )
+
+    async def due_tickets(self, today: str, next_working_day: str) -> list[Ticket]:
+        """Open tickets the deadline scan must act on: overdue, or due for a reminder."""
+        return await self.query(
+            "status IN ('received', 'assigned', 'in_progress', 'reopened') AND overdue = 0 "
+            "AND (deadline < ? OR (reminded = 0 AND deadline <= ?))",
+            (today, next_working_day),
+            100_000,
+            "deadline, id",
+        )
+
+    async def queue_section(
+        self, where: str, args: tuple[Any, ...], limit: int = 20
+    ) -> tuple[int, list[Ticket]]:
+        """How many open tickets match, and the first `limit` by deadline."""
+        condition = f"status IN ('received', 'assigned', 'in_progress', 'reopened') AND ({where})"
+        async with self.conn.execute(
+            f"SELECT COUNT(*) FROM tickets WHERE {condition}", args
+        ) as cur:
+            row = await cur.fetchone()
+        total = int(row[0]) if row else 0
+        return total, await self.query(condition, args, limit, "deadline, id")
 
     async def answered(self) -> list[Ticket]:
         """Tickets waiting for the citizen's rating."""

@@ -136,12 +136,12 @@ def staff_detail(
     return "\n".join(lines)
 
 
-def queue_text(kb: KnowledgeBase, sections: list[tuple[str, list[Ticket]]]) -> str:
-    """`/queue`: open tickets grouped (mine, unassigned, overdue)."""
+def queue_text(kb: KnowledgeBase, sections: list[tuple[str, tuple[int, list[Ticket]]]]) -> str:
+    """`/queue`: open tickets grouped (mine, unassigned, overdue): counts, first by deadline."""
     lines = []
-    for title, tickets in sections:
-        lines.append(f"{title}（{len(tickets)}）")
-        for ticket in tickets[:20]:
+    for title, (total, tickets) in sections:
+        lines.append(f"{title}（{total}）")
+        for ticket in tickets:
             flag = t("status_overdue_suffix", "zh") if ticket.overdue else ""
             lines.append(
                 f"• {ticket.number} {category_name(kb, ticket, 'zh')} "

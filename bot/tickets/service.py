@@ -400,7 +400,11 @@ class TicketDesk:
         """Remind, escalate overdue tickets (督办) and close unrated answers; return counts."""
         today = self.today()
         counts = {"reminded": 0, "overdue": 0, "closed_unrated": 0}
-        for ticket in await self.tickets.open_tickets():
+        # previous_working_day(deadline) <= today  ⇔  deadline <= next_working_day(today)
+        due = await self.tickets.due_tickets(
+            today.isoformat(), self.calendar.next_working_day(today).isoformat()
+        )
+        for ticket in due:
             if ticket.deadline < today and not ticket.overdue:
                 await self._escalate(ticket)
                 counts["overdue"] += 1

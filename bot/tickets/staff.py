@@ -122,14 +122,13 @@ class StaffDesk:
 
     async def queue(self, member: StaffMember) -> str:
         """Open tickets: mine, unassigned, overdue."""
-        tickets = await self.desk.tickets.open_tickets(limit=500)
-        mine = [x for x in tickets if x.assignee == member.key]
-        unassigned = [x for x in tickets if x.assignee is None]
-        overdue = [x for x in tickets if x.overdue]
-        return queue_text(
-            self.desk.kb,
-            [("我的工单", mine), ("未认领", unassigned), ("已超期", overdue)],
-        )
+        store = self.desk.tickets
+        sections = [
+            ("我的工单", await store.queue_section("assignee = ?", (member.key,))),
+            ("未认领", await store.queue_section("assignee IS NULL", ())),
+            ("已超期", await store.queue_section("overdue = 1", ())),
+        ]
+        return queue_text(self.desk.kb, sections)
 
     async def action(self, user: str, action: str) -> list[Reply] | None:
         """A staff-group button (`t:claim:<id>`, `t:assign:<id>`, `t:dept:<id>:<dept>`…)."""
