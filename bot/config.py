@@ -35,6 +35,7 @@ ENVIRONMENT: dict[str, str] = {
     "CITIZEN_DESK_ADMINS": "admins",
     "CITIZEN_DESK_SCAN_INTERVAL": "scan_interval",
     "CITIZEN_DESK_RETENTION_YEARS": "retention_years",
+    "CITIZEN_DESK_CHAT_INTERVAL": "chat_interval",
 }
 
 
@@ -62,6 +63,8 @@ class Settings:
     flood_window: float = 10.0
     #: Outgoing messages per second for the whole bot (Telegram allows about 30); 0: off.
     rate_limit: float = 30.0
+    #: Seconds between two messages to the same chat (Telegram asks for about 1).
+    chat_interval: float = 1.0
     #: Long-polling timeout in seconds.
     poll_timeout: int = 30
     #: `text` or `json` log lines.
@@ -177,7 +180,7 @@ def _convert(name: str, raw: Any) -> Any:
         return Path(str(raw)).expanduser()
     if name in ("flood_messages", "poll_timeout", "staff_chat", "retention_years"):
         return int(raw)
-    if name in ("flood_window", "rate_limit", "scan_interval"):
+    if name in ("flood_window", "rate_limit", "scan_interval", "chat_interval"):
         return float(raw)
     if name == "admins":
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")

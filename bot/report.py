@@ -52,6 +52,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 from bot.knowledge.model import KnowledgeBase, LocalText
+from bot.messages import t
 from bot.privacy import ERASED
 from bot.store import ReportStore, Store
 from bot.text import normalize
@@ -369,8 +370,6 @@ def _department_names(kb: KnowledgeBase) -> dict[str, Name]:
 
 
 def _levels(counts: Mapping[int, int]) -> tuple[Count, ...]:
-    from bot.messages import t
-
     return tuple(
         Count(
             str(level),
@@ -901,8 +900,7 @@ svg text { font-family: FONTS !important; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11pt; }
   h1 { font-size: 18pt; }
-  .charts { display: block; }
-  figure, table, h2, h3 { break-inside: avoid; page-break-inside: avoid; }
+  figure, table, .part { break-inside: avoid; page-break-inside: avoid; }
   figure { margin-bottom: 12pt; border: none; }
   h2 { break-after: avoid; }
 }
@@ -946,17 +944,22 @@ def render_html(figures: Figures, lang: str = "zh") -> str:
         _figure(text("chart_levels", lang), charts[2]),
         "</div>",
     ]
-    for section, subs in tables(figures, lang):
-        parts.append(f"<h2>{_esc(section)}</h2>")
-        for sub, header, rows in subs:
-            if sub:
-                parts.append(f"<h3>{_esc(sub)}</h3>")
-            table = _html_table(header, rows) if rows else f"<p>{_esc(text('none', lang))}</p>"
-            parts.append(table)
+    parts += [_html_section(section, subs, lang) for section, subs in tables(figures, lang)]
     notes = "".join(f"<li>{_esc(d)}</li>" for d in DEFINITIONS["en" if lang == "en" else "zh"])
     parts.append(f'<h2>{_esc(text("definitions", lang))}</h2><ul class="notes">{notes}</ul>')
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _html_section(heading: str, subs: list[Table], lang: str) -> str:
+    """A section's tables, each kept on one printed page with its headings."""
+    blocks = []
+    for index, (sub, header, rows) in enumerate(subs):
+        head = f"<h2>{_esc(heading)}</h2>" if index == 0 else ""
+        head += f"<h3>{_esc(sub)}</h3>" if sub else ""
+        body = _html_table(header, rows) if rows else f"<p>{_esc(text('none', lang))}</p>"
+        blocks.append(f'<div class="part">{head}{body}</div>')
+    return "\n".join(blocks)
 
 
 def _figure(caption: str, svg: str, wide: bool = False) -> str:
@@ -1112,7 +1115,7 @@ def summary_text(figures: Figures, lang: str = "zh") -> str:
                 f"On time: {pct(tk.on_time_rate)} of {tk.finished} finished; "
                 f"median {num(tk.handling_median)} working days",
                 f"Satisfaction: {pct(s.rate)} of {s.rated} rated; "
-            f"{s.bad_first} first ratings of 2 or 1 (差评)",
+                f"{s.bad_first} first ratings of 2 or 1 (差评)",
             )
         )
     return "\n".join(

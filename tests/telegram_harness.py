@@ -27,6 +27,7 @@ async def running_bot(
         "db_path": db,
         "poll_timeout": 1,
         "rate_limit": 0,
+        "chat_interval": 0,
     }
     values.update(settings)
     config = load_settings(environ={}, overrides=values)

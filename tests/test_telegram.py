@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 import time
 from pathlib import Path
@@ -367,3 +368,15 @@ def unused_tcp_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+async def test_messages_to_one_chat_are_paced(emulator: BotApiEmulator, tmp_path: Path) -> None:
+    """About one message per second per chat: a long answer's parts are spaced out."""
+    async with running_bot(
+        emulator, long_answer_kb(tmp_path), tmp_path / "db.sqlite3", chat_interval=0.3
+    ):
+        emulator.add_message(CHAT, "长指南怎么办")
+        await emulator.wait_for(lambda: any(m.reply_markup for m in emulator.sent(CHAT)) or None)
+    calls = [r for r in emulator.call_log if r.method == "sendMessage"]
+    gaps = [b.started - a.started for a, b in itertools.pairwise(calls)]
+    assert len(calls) >= 4 and min(gaps) >= 0.28

@@ -31,6 +31,7 @@ def bot_env(emulator: BotApiEmulator | None, db: Path, **extra: str) -> dict[str
         CITIZEN_DESK_DB=str(db),
         CITIZEN_DESK_POLL_TIMEOUT="1",
         CITIZEN_DESK_RATE_LIMIT="0",
+        CITIZEN_DESK_CHAT_INTERVAL="0",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

@@ -599,11 +599,25 @@ class TelegramService:
         One at a time keeps at most one message in flight: a crash can leave only that
         one in doubt (it is sent again, never lost).
         """
+        interval = self.settings.chat_interval
+        last_sent: dict[int, float] = {}
         while True:
             items = await store.due_outbox()
             if items:
+                pause = interval
+                sent_any = False
                 for item in items:
+                    # Telegram asks for about one message per second per chat.
+                    wait = last_sent.get(item.chat_id, -interval) + interval - time.monotonic()
+                    if wait > 0:
+                        pause = min(pause, wait)
+                        continue
                     await self.send(store, item)
+                    last_sent[item.chat_id] = time.monotonic()
+                    sent_any = True
+                if not sent_any:
+                    await _wait_any(runtime.wake_sender.wait(), timeout=pause)
+                    runtime.wake_sender.clear()
                 continue
             if self.stopping.is_set():
                 return
