@@ -63,6 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(sub)
 
+    report = sub.add_parser("report", help="the centre's 政务公开 figures for a year or a month")
+    report.add_argument("--year", type=int, required=True, help="calendar year (China time)")
+    report.add_argument(
+        "--month", type=int, choices=range(1, 13), metavar="M", default=None, help="month 1–12"
+    )
+    report.add_argument("--format", choices=("md", "csv", "html"), default="md")
+    report.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language")
+    report.add_argument("--out", type=Path, default=None, help="output file (default: stdout)")
+    report.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    _kb_arg(report)
+
     kb = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND")
     check = kb_sub.add_parser("check", help="validate a knowledge base")
@@ -115,6 +126,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return cmd_ask(args)
     if args.command == "run":
         return cmd_run(args)
+    if args.command == "report":
+        return cmd_report(args)
     if args.command in ("staff", "tickets", "db", "health"):
         from bot.desk_cli import run
 
@@ -312,6 +325,39 @@ def cmd_kb_eval(args: argparse.Namespace) -> int:
         print(json.dumps({"figures": report.figures(), "failures": failures}, ensure_ascii=False))
     else:
         print(report.text())
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the 政务公开 figures of a year or a month as Markdown, CSV or HTML."""
+    from bot.config import load_settings
+    from bot.report import compute, render_csv, render_html, render_markdown
+    from bot.store import Store
+    from bot.workdays import WorkCalendar
+
+    settings = load_settings(overrides={"db_path": args.db, "kb_dir": args.kb})
+    if not settings.db_path.exists():
+        raise UsageError(f"{settings.db_path}: no such database (set --db or CITIZEN_DESK_DB)")
+    result = load_or_raise(settings.kb_dir or sample_kb_path())
+    assert result.kb is not None
+    kb = result.kb
+    calendar = WorkCalendar(settings.extra_holidays, settings.extra_workdays)
+
+    async def run() -> str:
+        async with Store.opened(settings.db_path) as store:
+            figures = await compute(store, kb, calendar, args.year, args.month)
+        if args.format == "csv":
+            return render_csv(figures)
+        if args.format == "html":
+            return render_html(figures, args.lang)
+        return render_markdown(figures, args.lang)
+
+    output = asyncio.run(run())
+    if args.out is None:
+        sys.stdout.write(output)
+    else:
+        args.out.write_text(output, encoding="utf-8")
+        print(f"citizen-desk: report written to {args.out}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -65,6 +65,7 @@ from bot.notify import STAFF_OWNER, OutboxNotifier
 from bot.privacy import apply_retention
 from bot.reload import KnowledgeReloader, past_review
 from bot.replies import Paragraph, Reply
+from bot.report import month_summary
 from bot.store import OutboxItem, Store, TicketStore
 from bot.tickets.model import Attachment
 from bot.tickets.service import TicketDesk
@@ -404,6 +405,7 @@ class TelegramService:
             self.reloader,
             self._is_supervisor,
             gaps=lambda: short_report(processing, self.dialogue.matcher),
+            stats=lambda: month_summary(processing, self.dialogue.kb, self.desk.calendar),
         )
         self.dialogue.admin = self.admin
         await self.application.start()
