@@ -50,7 +50,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     listing.add_argument("--limit", type=int, default=50)
     show = t_sub.add_parser("show", help="a ticket with its timeline")
     show.add_argument("number")
-    for name in ("claim", "reveal"):
+    for name in ("claim", "reveal", "kb"):
         p = t_sub.add_parser(name)
         p.add_argument("number")
     for name in ("reply", "resolve", "reject", "note"):
@@ -197,6 +197,7 @@ async def _ticket_command(desk: TicketDesk, actor: StaffMember, args: argparse.N
         "assign": lambda: desk.assign(actor, number, args.dept, None),
         "merge": lambda: desk.merge(actor, number, normalize_number(args.into)),
         "extend": lambda: desk.extend(actor, number, args.days, " ".join(args.reason)),
+        "kb": lambda: desk.mark_for_kb(actor, number),
     }
     ticket = await operations[command]()
     return f"{ticket.number}: {status_label(ticket, 'en')}"

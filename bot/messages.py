@@ -256,6 +256,14 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "注意：有{count}条消息无法送达群众（对方已屏蔽机器人），请电话联系。",
         "en": "Note: {count} messages could not be delivered (the citizen blocked the bot); call them.",
     },
+    "staff_marked_kb": {
+        "zh": "已标记：工单 {number} 的问答会出现在 citizen-desk kb gaps 报告的草稿条目中。",
+        "en": "Marked: ticket {number}'s question and answer will appear as a draft entry in citizen-desk kb gaps.",
+    },
+    "ticket_not_kb_candidate": {
+        "zh": "只有已答复的咨询工单可以加入知识库（工单 {number} 不是）。",
+        "en": "Only an answered inquiry can go to the knowledge base (ticket {number} is not).",
+    },
     "kind_complaint": {"zh": "投诉", "en": "Complaint"},
     "kind_report": {"zh": "举报", "en": "Report"},
     "kind_inquiry": {"zh": "咨询", "en": "Question"},

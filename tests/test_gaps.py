@@ -394,3 +394,29 @@ async def test_inquiry_drafts_from_marked_staff_answers(
     assert text.startswith("没有发现知识库缺口。\n\n工单答复草稿")
     assert "TS-2026-000001：老人去世了，丧葬补助去哪里领" in text
     assert "summary:" in text
+
+
+async def test_staff_mark_an_answered_inquiry_for_the_knowledge_base(
+    sample_kb: KnowledgeBase, matcher: Matcher, tmp_path: Path
+) -> None:
+    from bot.config import load_settings
+    from bot.store import TicketStore
+    from bot.tickets.model import Role, StaffMember
+    from bot.tickets.service import TicketDesk, TicketError
+
+    staff = StaffMember(7, Role.STAFF, None, "王五")
+    async with Store.opened(tmp_path / "db.sqlite3") as store:
+        desk = TicketDesk.from_settings(store, sample_kb, load_settings(environ={}))
+        async with store.transaction():
+            await TicketStore(store).add_staff(staff)
+            question = await desk.file("tg:5", "inquiry", "老人去世了丧葬补助去哪里领")
+            complaint = await desk.file("tg:6", "roads", "路灯坏了很久一直没人修")
+            with pytest.raises(TicketError):
+                await desk.mark_for_kb(staff, question.number)  # not answered yet
+            await desk.resolve(staff, question.number, "到镇民政办申领，带死亡证明和户口簿。")
+            await desk.mark_for_kb(staff, question.number)
+            with pytest.raises(TicketError):
+                await desk.mark_for_kb(staff, complaint.number)  # not an inquiry
+        drafts = await inquiry_drafts(store, matcher)
+    assert [d.number for d in drafts] == [question.number]
+    assert "到镇民政办申领" in drafts[0].snippet

@@ -315,6 +315,23 @@ class TicketDesk:
         )
         return ticket
 
+    async def mark_for_kb(self, actor: StaffMember, number: str) -> Ticket:
+        """Mark an answered inquiry: its question and answer become a draft KB entry."""
+        ticket = await self._find(number)
+        if ticket.kind != "inquiry" or not ticket.outcome:
+            raise TicketError("ticket_not_kb_candidate", number=ticket.number)
+        await self.tickets.update(ticket.id, kb_candidate=1)
+        await self._event(
+            ticket.id,
+            actor.key,
+            Action.NOTE,
+            ticket.status,
+            ticket.status,
+            "→ knowledge base",
+            False,
+        )
+        return await self._get(ticket.id)
+
     async def reveal(self, actor: StaffMember, number: str) -> Ticket:
         """Show a protected reporter's identity to a supervisor; the reveal is audited."""
         if not actor.is_supervisor:

@@ -29,6 +29,7 @@ STAFF_COMMANDS: dict[str, str] = {
     "merge": "/merge TS-2026-000002 TS-2026-000001",
     "extend": "/extend TS-2026-000001 5 理由",
     "reveal": "/reveal TS-2026-000001",
+    "kb": "/kb TS-2026-000001  (an answered inquiry → a draft knowledge entry)",
 }
 
 
@@ -92,6 +93,9 @@ class StaffDesk:
             ]
         if command == "claim":
             return self._done(await desk.claim(member, number))
+        if command == "kb":
+            ticket = await desk.mark_for_kb(member, number)
+            return [text_reply(t("staff_marked_kb", "zh", number=ticket.number))]
         if command == "extend":
             if len(parts) < 3 or not parts[1].isdigit():
                 return [text_reply(t("staff_usage", "zh", usage=STAFF_COMMANDS[command]))]
