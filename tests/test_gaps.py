@@ -15,6 +15,7 @@ import yaml
 from bot import gaps
 from bot.gaps import GapGroup, GapQuestion, group, inquiry_drafts, render, render_short, unanswered
 from bot.knowledge.loader import load_knowledge
+from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
 from bot.privacy import ERASED
 from bot.store import Store, TicketStore, now_iso
