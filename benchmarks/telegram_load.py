@@ -1,0 +1,946 @@
+"""Telegram load benchmark: our bot against a bare python-telegram-bot echo bot.
+
+Run from the repository root:
+
+    /tmp/venv/bin/python benchmarks/telegram_load.py [--citizens 200] [--questions 5]
+
+What it does:
+
+1. Picks the workload: N simulated citizens (distinct private chats, ids 700001…), each
+   with Q questions drawn (seeded) from the `q` values of `tests/eval/cases.yaml`; a
+   citizen speaks one language (English with the eval set's share of English cases,
+   `language_code` "en", else "zh-hans") and asks only questions in it.
+2. For each bot, on a fresh `BotApiEmulator` on loopback (in this process, same event
+   loop), runs two scenarios:
+   - burst: all N×Q messages are injected at once (round-robin over the citizens), then
+     the bot drains them;
+   - closed loop: every citizen sends its first question at once, and each next one only
+     when the reply to the previous one has arrived.
+   The bots: ours (`TelegramService` through `tests/telegram_harness.running_bot`: long
+   polling with `poll_timeout=1`, `rate_limit=0`, a fresh SQLite file, the sample KB) and
+   an echo bot (`ApplicationBuilder()…build()`, a `MessageHandler` that replies with the
+   text, `updater.start_polling(poll_interval=0, timeout=1)`). The emulator has no rate
+   limit, so Telegram's ~30 messages/s limit is off for both; one more burst of ours with
+   `rate_limit=30` is run for information.
+3. Measures, per run: updates answered / wall time (first injection → last reply), and
+   the latency of each update from `add_message` to the emulator's `finished` timestamp
+   of the reply's (last) `sendMessage`, matched by chat id and order. Also the process
+   CPU time (all threads) and the event-loop thread's CPU time.
+4. Prints a table and the ratio ours / echo throughput (target ≥ 70 %), profiles a burst
+   of ours with cProfile when the ratio misses the target (or with `--profile always`),
+   and rewrites the `## Telegram load` section of docs/performance.md (nothing else).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import cProfile  # noqa: E402
+import logging  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import pstats  # noqa: E402
+import random  # noqa: E402
+import shlex  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import AsyncIterator, Callable, Sequence  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+
+import yaml  # noqa: E402
+from aiohttp import web  # noqa: E402
+from telegram import Update  # noqa: E402
+from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
+
+from bot.channels.telegram_format import reply_payloads  # noqa: E402
+from bot.dialogue import Dialogue, Incoming, MemoryPreferences  # noqa: E402
+from bot.knowledge.loader import load_knowledge, sample_kb_path  # noqa: E402
+from bot.knowledge.model import KnowledgeBase  # noqa: E402
+from bot.matching.matcher import Matcher  # noqa: E402
+from bot.matching.routes import Route  # noqa: E402
+from tests.emulator import BotApiEmulator, CallRecord  # noqa: E402
+from tests.telegram_harness import running_bot  # noqa: E402
+
+CASES = ROOT / "tests" / "eval" / "cases.yaml"
+DEFAULT_OUT = ROOT / "docs" / "performance.md"
+SECTION = "## Telegram load"
+FIRST_CHAT = 700_001
+TARGET_RATIO = 0.70
+#: The service's default flood limit (messages per person per window).
+DEFAULT_FLOOD_MESSAGES = 8
+PROFILE_TOP = 20
+BURST, CLOSED = "burst", "closed loop"
+QUESTION_ROUTES = (Route.ANSWER, Route.CLARIFY, Route.NONE)
+#: After the last expected reply, how long to watch for unexpected extra messages.
+GRACE = 0.3
+#: Telegram's documented limit for one bot's messages, per second.
+TELEGRAM_LIMIT = 30
+
+log = logging.getLogger("telegram_load")
+
+
+# -- workload ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Citizen:
+    """One simulated person in a private chat."""
+
+    chat_id: int
+    language_code: str
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Pools:
+    """The eval set's questions usable as load, by language ("zh", "en")."""
+
+    questions: dict[str, list[str]]
+    #: Cases left out: the matcher routes them to complaint, status, human or greeting.
+    left_out: int
+    total: int
+
+
+def load_questions(matcher: Matcher) -> Pools:
+    """The eval set's questions that the matcher treats as questions (answer, clarify, none).
+
+    Complaint, status, hand-over and greeting messages start stateful flows (a complaint
+    form takes the next messages as its answers), so one citizen's replies would no longer
+    follow from its questions alone; they are left out.
+    """
+    data = yaml.safe_load(CASES.read_text("utf-8"))
+    pools: dict[str, list[str]] = {"zh": [], "en": []}
+    left_out = 0
+    for case in data["cases"]:
+        text = str(case["q"])
+        if matcher.match(text).route not in QUESTION_ROUTES:
+            left_out += 1
+            continue
+        pools["en" if case.get("lang") == "en" else "zh"].append(text)
+    return Pools(pools, left_out, len(data["cases"]))
+
+
+def make_citizens(count: int, questions: int, seed: int, pools: Pools) -> list[Citizen]:
+    """`count` citizens with `questions` questions each, drawn from the eval set."""
+    zh, en = pools.questions["zh"], pools.questions["en"]
+    english_share = len(en) / (len(en) + len(zh))
+    rng = random.Random(seed)
+    citizens = []
+    for i in range(count):
+        english = rng.random() < english_share
+        asked = tuple(rng.choice(en if english else zh) for _ in range(questions))
+        citizens.append(Citizen(FIRST_CHAT + i, "en" if english else "zh-hans", asked))
+    return citizens
+
+
+async def reply_sizes(citizens: Sequence[Citizen], matcher: Matcher) -> dict[int, list[int]]:
+    """sendMessage calls our bot makes per question (a long answer is cut into several)."""
+    dialogue = Dialogue(matcher, MemoryPreferences())
+    cache: dict[tuple[str, str], int] = {}
+    sizes: dict[int, list[int]] = {}
+    for citizen in citizens:
+        counts = []
+        for text in citizen.questions:
+            key = (text, citizen.language_code)
+            if key not in cache:
+                incoming = Incoming("tg:1", text=text, lang_hint=citizen.language_code)
+                replies = await dialogue.handle(incoming)
+                cache[key] = sum(len(reply_payloads(r)) for r in replies)
+            counts.append(cache[key])
+        sizes[citizen.chat_id] = counts
+    return sizes
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+
+class ReplyWatcher:
+    """Collects the bot's answered sendMessage calls from the emulator's call log."""
+
+    def __init__(self, emulator: BotApiEmulator):
+        self.emulator = emulator
+        self.seen = len(emulator.call_log)
+        self.open: list[CallRecord] = []
+        #: chat id → `finished` of each successful sendMessage, in order.
+        self.arrivals: dict[int, list[float]] = {}
+        self.errors = 0
+
+    def has_news(self) -> bool:
+        """Whether a call arrived or an open sendMessage was answered (cheap)."""
+        return len(self.emulator.call_log) > self.seen or any(
+            r.finished is not None for r in self.open
+        )
+
+    def collect(self) -> set[int]:
+        """Record newly answered sendMessage calls; return the chats that got any."""
+        log_ = self.emulator.call_log
+        fresh = [r for r in log_[self.seen :] if r.method == "sendMessage"]
+        self.seen = len(log_)
+        pending, self.open = [*self.open, *fresh], []
+        done = []
+        for record in pending:
+            if record.finished is None:
+                self.open.append(record)
+            elif record.status != 200:
+                self.errors += 1
+            else:
+                done.append(record)
+        touched = set()
+        for record in sorted(done, key=lambda r: r.finished or 0.0):
+            chat = int(record.params["chat_id"])
+            assert record.finished is not None
+            self.arrivals.setdefault(chat, []).append(record.finished)
+            touched.add(chat)
+        return touched
+
+
+@dataclass
+class RunResult:
+    """One scenario against one bot."""
+
+    bot: str
+    scenario: str
+    updates: int
+    messages: int
+    wall: float
+    latencies: list[float]
+    cpu: float
+    loop_cpu: float
+    errors: int = 0
+    note: str = ""
+    profile: pstats.Stats | None = field(default=None, repr=False)
+    #: updates/s of every repeat of this configuration (this run is the median one).
+    rates: list[float] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.wall if self.wall > 0 else math.nan
+
+    def percentile(self, p: float) -> float:
+        """Latency percentile in ms (nearest rank)."""
+        if not self.latencies:
+            return math.nan
+        ordered = sorted(self.latencies)
+        rank = max(1, math.ceil(p / 100 * len(ordered)))
+        return ordered[rank - 1] * 1000
+
+
+async def drive(
+    emulator: BotApiEmulator,
+    citizens: Sequence[Citizen],
+    sizes: dict[int, list[int]],
+    closed: bool,
+    timeout: float,
+    on_done: Callable[[], None] = lambda: None,
+) -> tuple[float, list[float], int, int]:
+    """Inject the questions and wait for every reply; call `on_done` on the last one.
+
+    Returns wall seconds (first injection → last reply), latencies in seconds, the
+    number of sendMessage calls answered and the number refused.
+    """
+    watcher = ReplyWatcher(emulator)
+    by_chat = {c.chat_id: c for c in citizens}
+    injected: dict[int, list[float]] = {c.chat_id: [] for c in citizens}
+    # Reply k of a chat is complete when `ends[chat][k]` messages have arrived there.
+    ends = {
+        chat: [sum(counts[: k + 1]) for k in range(len(counts))] for chat, counts in sizes.items()
+    }
+    answered = dict.fromkeys(by_chat, 0)
+    latencies: list[float] = []
+    remaining = sum(len(c.questions) for c in citizens)
+    last = 0.0
+
+    def inject(citizen: Citizen) -> None:
+        k = len(injected[citizen.chat_id])
+        injected[citizen.chat_id].append(time.monotonic())
+        emulator.add_message(
+            citizen.chat_id,
+            citizen.questions[k],
+            language_code=citizen.language_code,
+            first_name=f"市民{citizen.chat_id - FIRST_CHAT + 1}",
+        )
+
+    start = time.monotonic()
+    if closed:
+        for citizen in citizens:
+            inject(citizen)
+    else:
+        for k in range(max(len(c.questions) for c in citizens)):
+            for citizen in citizens:
+                if k < len(citizen.questions):
+                    inject(citizen)
+    async with asyncio.timeout(timeout):
+        while remaining:
+            await emulator.wait_for(watcher.has_news, timeout=timeout)
+            for chat in watcher.collect():
+                arrived = watcher.arrivals[chat]
+                if chat not in by_chat:
+                    continue  # not a citizen's chat (a staff group, say): checked below
+                citizen = by_chat[chat]
+                while answered[chat] < len(citizen.questions):
+                    k = answered[chat]
+                    if len(arrived) < ends[chat][k]:
+                        break
+                    finished = arrived[ends[chat][k] - 1]
+                    latencies.append(finished - injected[chat][k])
+                    last = max(last, finished)
+                    answered[chat] += 1
+                    remaining -= 1
+                    if closed and answered[chat] < len(citizen.questions):
+                        inject(citizen)
+    on_done()
+    # Extra messages (a reply longer than the dry run said, a notice to staff) would make
+    # every later match in that chat wrong: watch a little longer, and refuse the run.
+    await asyncio.sleep(GRACE)
+    watcher.collect()
+    expected = {chat: ends[chat][-1] if ends[chat] else 0 for chat in by_chat}
+    got = {chat: len(a) for chat, a in watcher.arrivals.items()}
+    wrong = {c: got.get(c, 0) for c in set(got) | set(expected) if got.get(c, 0) != expected.get(c)}
+    if wrong:
+        sample = ", ".join(
+            f"chat {c}: {n} (expected {expected.get(c, 0)})" for c, n in list(wrong.items())[:5]
+        )
+        raise RuntimeError(
+            f"the bot sent other messages than the dry run predicted in {len(wrong)} chats "
+            f"({sample}); the latencies cannot be matched to the updates"
+        )
+    messages = sum(got.values())
+    return last - start, latencies, messages, watcher.errors
+
+
+# -- the bots ------------------------------------------------------------------------------
+
+BotFactory = Callable[[BotApiEmulator], contextlib.AbstractAsyncContextManager[None]]
+
+
+async def wait_until_polling(emulator: BotApiEmulator) -> None:
+    """Wait for the bot's first getUpdates, so start-up is not measured."""
+    await emulator.wait_for_call("getUpdates", 1, timeout=30)
+
+
+@contextlib.asynccontextmanager
+async def echo_bot(emulator: BotApiEmulator) -> AsyncIterator[None]:
+    """A bare python-telegram-bot echo bot, polling the emulator."""
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is not None and message.text is not None:
+            await message.reply_text(message.text)
+
+    app = (
+        ApplicationBuilder()
+        .token(emulator.token)
+        .base_url(emulator.base_url)
+        .base_file_url(emulator.base_file_url)
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    async with app:
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        await app.start()
+        try:
+            yield
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+@contextlib.asynccontextmanager
+async def our_bot(
+    emulator: BotApiEmulator, kb: KnowledgeBase, db_dir: Path, **settings: Any
+) -> AsyncIterator[None]:
+    """Our TelegramService, as the tests run it, on a fresh database."""
+    db = Path(tempfile.mkdtemp(dir=db_dir)) / "citizen-desk.sqlite3"
+    async with running_bot(emulator, Matcher(kb), db, **settings):
+        yield
+
+
+def add_latency(emulator: BotApiEmulator, rtt: float) -> None:
+    """Make every Bot API call take `rtt` longer: half before handling it, half after.
+
+    Must be called before the emulator starts (its route binds `_handle_api` then).
+    """
+    handle = emulator._handle_api
+
+    async def delayed(request: web.Request) -> web.Response:
+        await asyncio.sleep(rtt / 2)
+        response = await handle(request)
+        await asyncio.sleep(rtt / 2)
+        return response
+
+    emulator._handle_api = delayed  # type: ignore[method-assign]
+
+
+async def run_one(
+    bot: str,
+    scenario: str,
+    start_bot: BotFactory,
+    citizens: Sequence[Citizen],
+    sizes: dict[int, list[int]],
+    timeout: float,
+    note: str = "",
+    profile: bool = False,
+    rtt: float = 0.0,
+) -> RunResult:
+    """Start a fresh emulator and bot, run one scenario, stop both."""
+    emulator = BotApiEmulator()
+    if rtt > 0:
+        add_latency(emulator, rtt)
+    async with emulator, start_bot(emulator):
+        await wait_until_polling(emulator)
+        await asyncio.sleep(0.2)
+        profiler = cProfile.Profile() if profile else None
+        cpu0, loop0 = time.process_time(), time.thread_time()
+        used: list[float] = []
+
+        def done() -> None:
+            if profiler is not None:
+                profiler.disable()
+            used[:] = [time.process_time() - cpu0, time.thread_time() - loop0]
+
+        if profiler is not None:
+            profiler.enable()
+        try:
+            wall, latencies, messages, errors = await drive(
+                emulator, citizens, sizes, scenario == CLOSED, timeout, done
+            )
+        finally:
+            if profiler is not None:
+                profiler.disable()
+        cpu, loop_cpu = used
+        if emulator.internal_errors:
+            log.warning("emulator internal errors: %s", emulator.internal_errors[:3])
+    result = RunResult(
+        bot, scenario, len(latencies), messages, wall, latencies, cpu, loop_cpu, errors, note
+    )
+    result.profile = pstats.Stats(profiler) if profiler is not None else None
+    result.rates = [result.rate]
+    label = bot + (f" ({note})" if note else "")
+    print(
+        f"  {label:<30} {scenario:<12} {result.updates:>6} updates in {wall:7.2f} s "
+        f"= {result.rate:7.1f}/s, p50 {result.percentile(50):8.1f} ms, "
+        f"p99 {result.percentile(99):8.1f} ms, CPU {cpu:6.2f} s",
+        flush=True,
+    )
+    return result
+
+
+def median_run(runs: Sequence[RunResult]) -> RunResult:
+    """The run with the median throughput (the lower one of the middle two), with every rate."""
+    ordered = sorted(runs, key=lambda r: r.rate)
+    chosen = ordered[(len(ordered) - 1) // 2]
+    chosen.rates = [r.rate for r in runs]
+    return chosen
+
+
+# -- profile digest ------------------------------------------------------------------------
+
+LAYERS = (
+    ("our bot (bot/)", ("/work/main/bot/", "/bot/")),
+    ("emulator (tests/emulator)", ("tests/emulator/",)),
+    ("benchmark driver", ("benchmarks/telegram_load.py",)),
+    ("python-telegram-bot", ("/telegram/",)),
+    ("httpx / httpcore / h11", ("/httpx/", "/httpcore/", "/h11/", "/anyio/")),
+    ("aiohttp / yarl / multidict", ("/aiohttp/", "/yarl/", "/multidict/")),
+    ("aiosqlite / sqlite3 (loop side)", ("/aiosqlite/", "/sqlite3/")),
+    ("asyncio", ("/asyncio/",)),
+    ("json", ("/json/",)),
+    ("copy / deepcopy", ("/copy.py",)),
+)
+
+
+IDLE = "idle: waiting in epoll (nothing runnable on the loop)"
+EPOLL = "<method 'poll' of 'select.epoll' objects>"
+
+
+def layer_of(filename: str, name: str = "") -> str:
+    """Which part of the stack a profiled function belongs to."""
+    for layer, needles in LAYERS:
+        if any(n in filename for n in needles):
+            return layer
+    if filename == "~":
+        return IDLE if name == EPOLL else "built-ins (C)"
+    return "other Python"
+
+
+#: Activities of our bot: (label, file ending, function), by cumulative time.
+ACTIVITIES = (
+    ("matching (`Matcher.match`)", "bot/matching/matcher.py", "match"),
+    ("processing an update (`process_one`)", "bot/channels/telegram.py", "process_one"),
+    ("sending a message (`_deliver`)", "bot/channels/telegram.py", "_deliver"),
+    ("intake (`_poll`: getUpdates, store)", "bot/channels/telegram.py", "_poll"),
+    ("emulator answering requests (`_handle_api`)", "tests/emulator/bot_api.py", "_handle_api"),
+)
+
+
+def activities(stats: pstats.Stats) -> list[tuple[str, float]]:
+    """Cumulative seconds of our bot's main activities, matching split out of processing."""
+    raw: dict[tuple[str, int, str], tuple[int, int, float, float, Any]]
+    raw = stats.stats  # type: ignore[attr-defined]
+    found: dict[str, float] = {}
+    for label_, path, name in ACTIVITIES:
+        found[label_] = sum(v[3] for f, v in raw.items() if f[0].endswith(path) and f[2] == name)
+    matching, processing = ACTIVITIES[0][0], ACTIVITIES[1][0]
+    found[processing + ", without matching"] = found.pop(processing) - found[matching]
+    found[IDLE] = sum(v[2] for f, v in raw.items() if f[0] == "~" and f[2] == EPOLL)
+    return sorted(found.items(), key=lambda kv: -kv[1])
+
+
+def short_name(func: tuple[str, int, str]) -> str:
+    """`path:line name`, with the site-packages / repository prefix removed."""
+    filename, line, name = func
+    if filename == "~":
+        return name
+    for marker in ("site-packages/", str(ROOT) + "/", "/lib/python3"):
+        if marker in filename:
+            filename = filename.split(marker, 1)[1]
+            break
+    return f"{filename}:{line} {name}"
+
+
+def digest(
+    stats: pstats.Stats,
+) -> tuple[float, list[tuple[str, float]], list[tuple[str, int, float, float]]]:
+    """Total own time, own time per layer, and the top functions by own time."""
+    raw: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
+    total = sum(v[2] for v in raw.values())
+    layers: dict[str, float] = {}
+    for func, (_, _, tt, _, _) in raw.items():
+        layer = layer_of(func[0], func[2])
+        layers[layer] = layers.get(layer, 0.0) + tt
+    top = sorted(raw.items(), key=lambda kv: kv[1][2], reverse=True)[:PROFILE_TOP]
+    rows = [(short_name(f), v[1], v[2], v[3]) for f, v in top]
+    return total, sorted(layers.items(), key=lambda kv: -kv[1]), rows
+
+
+def ours_cumulative(stats: pstats.Stats, limit: int = 15) -> list[tuple[str, int, float, float]]:
+    """Our bot's functions by cumulative time."""
+    raw: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
+    ours = [
+        (f, v)
+        for f, v in raw.items()
+        if layer_of(f[0]) == "our bot (bot/)" or "telegram_harness" in f[0]
+    ]
+    ours.sort(key=lambda kv: kv[1][3], reverse=True)
+    return [(short_name(f), v[1], v[2], v[3]) for f, v in ours[:limit]]
+
+
+# -- report --------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    """CPU model, cores, Python and OS of this machine, and the date from `date`."""
+    cpu = platform.processor() or "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    logical = os.cpu_count() or 0
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else logical
+    date = subprocess.run(["date"], capture_output=True, text=True, check=False).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": f"{logical} logical ({usable} usable)",
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "os": f"{platform.system()} {platform.release()} ({platform.machine()})",
+        "date": date,
+        "load": load_average(),
+    }
+
+
+def load_average() -> str:
+    """The 1-minute load average (other processes compete for the same cores)."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "unknown"
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return "—" if math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def label(result: RunResult) -> str:
+    return result.bot + (f" ({result.note})" if result.note else "")
+
+
+def table(results: Sequence[RunResult]) -> list[str]:
+    """Markdown table of the runs."""
+    lines = [
+        "| bot | scenario | updates | replies sent | wall s | updates/s | p50 ms | p99 ms "
+        "| CPU s (all threads) | event-loop thread CPU s | updates/s of each repeat |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        each = ", ".join(fmt(x) for x in r.rates) if len(r.rates) > 1 else "—"
+        lines.append(
+            f"| {label(r)} | {r.scenario} | {r.updates:,} | {r.messages:,} | {fmt(r.wall, 2)} "
+            f"| {fmt(r.rate)} | {fmt(r.percentile(50))} | {fmt(r.percentile(99))} "
+            f"| {fmt(r.cpu, 2)} | {fmt(r.loop_cpu, 2)} | {each} |"
+        )
+    return lines
+
+
+def ratios(results: Sequence[RunResult]) -> list[tuple[str, float]]:
+    """ours / echo throughput, for every scenario (and note) that both bots ran."""
+    found = []
+    for r in results:
+        if r.bot != "ours":
+            continue
+        echo = [
+            e for e in results if e.bot == "echo" and (e.scenario, e.note) == (r.scenario, r.note)
+        ]
+        if echo:
+            name = r.scenario + (f", {r.note}" if r.note else "")
+            found.append((name, r.rate / echo[0].rate))
+    return found
+
+
+def profile_lines(stats: pstats.Stats, echo_stats: pstats.Stats | None) -> list[str]:
+    """Markdown for the profile of a burst of ours (and the echo bot's, for comparison)."""
+    total, layers, top = digest(stats)
+    echo_layers: dict[str, float] = {}
+    echo_total = 0.0
+    if echo_stats is not None:
+        echo_total, echo_list, _ = digest(echo_stats)
+        echo_layers = dict(echo_list)
+    lines = [
+        "Ours, by activity (cumulative time on the event-loop thread; the rest is the "
+        "loop itself, python-telegram-bot's dispatch, the benchmark's driver):",
+        "",
+        "| activity | s | share |",
+        "|---|---:|---:|",
+        *(f"| {name} | {sec:.2f} | {sec / total:.0%} |" for name, sec in activities(stats)),
+        "",
+        "Own time by layer (event-loop thread only: what SQLite does in aiosqlite's threads "
+        "is not in it, only the loop's side of each call):",
+        "",
+        "| layer | ours s | ours share | echo s | echo share |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, seconds in layers:
+        echo_s = echo_layers.get(name, 0.0)
+        echo_share = f"{echo_s / echo_total:.0%}" if echo_total else "—"
+        lines.append(
+            f"| {name} | {seconds:.2f} | {seconds / total:.0%} | {echo_s:.2f} | {echo_share} |"
+        )
+    lines.append(f"| **total** | {total:.2f} | 100% | {echo_total:.2f} | 100% |")
+    lines += [
+        "",
+        f"Top {PROFILE_TOP} functions by own time (ours):",
+        "",
+        "| function | calls | own s | own share | cumulative s |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, calls, own, cum in top:
+        cell = name.replace("|", "\\|")
+        lines.append(f"| `{cell}` | {calls:,} | {own:.3f} | {own / total:.0%} | {cum:.3f} |")
+    lines += [
+        "",
+        "Our bot's functions by cumulative time (a coroutine counts once per resumption):",
+        "",
+        "| function | calls | own s | cumulative s |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, calls, own, cum in ours_cumulative(stats):
+        lines.append(f"| `{name}` | {calls:,} | {own:.3f} | {cum:.3f} |")
+    return lines
+
+
+def section(
+    outcome: Outcome, args: argparse.Namespace, info: dict[str, str], command: str, took: float
+) -> str:
+    """The body of the `## Telegram load` section."""
+    results, sizes, pools, profiled = (
+        outcome.results,
+        outcome.sizes,
+        outcome.pools,
+        outcome.profiled,
+    )
+    updates = args.citizens * args.questions
+    multi = sum(1 for counts in sizes.values() for c in counts if c > 1)
+    usable = sum(len(q) for q in pools.questions.values())
+    repeat = (
+        f"CPU-bound runs (both bots, both scenarios) are repeated {args.repeat} times, "
+        "alternating the bots; the table shows the run with the median throughput, and "
+        "every repeat's rate."
+        if args.repeat > 1
+        else "Each configuration runs once."
+    )
+    lines = [
+        "Figures from a real run of `benchmarks/telegram_load.py`; rerun it after changing "
+        "the Telegram channel, the store or the dialogue. It rewrites only this section.",
+        "",
+        "### Machine and run",
+        "",
+        f"- Date: {info['date']}",
+        f"- CPU: {info['cpu']}, {info['cores']}",
+        f"- Python: {info['python']}",
+        f"- OS: {info['os']}",
+        f"- Command: `{command}` (took {took:.0f} s)",
+        f"- 1-minute load average: {info['load']} before the run, {load_average()} after it "
+        f"({info['cores'].split()[0]} cores; the benchmark keeps about one busy, so a higher "
+        "figure means other processes competed for the CPU and slowed the runs down)",
+        "",
+        "### Set-up",
+        "",
+        f"- Workload: {args.citizens} citizens (distinct private chats), {args.questions} "
+        f"questions each = {updates:,} updates, drawn (seed {args.seed}) from the `q` values "
+        f"of `tests/eval/cases.yaml`, so the matcher does real work: the {usable} of "
+        f"{pools.total} cases the matcher answers, clarifies or declines ({pools.left_out} "
+        "routed to complaint, status, hand-over or greeting are left out: they start stateful "
+        "flows). Each citizen speaks one language (`language_code` en or zh-hans). "
+        + (
+            f"{multi} of the questions get a reply cut into several messages."
+            if multi
+            else "Every question gets a one-message reply (ours: HTML, about 660 characters, "
+            "with an inline keyboard; echo: the question's text)."
+        ),
+        "- Burst: all updates are injected at once (round-robin over the citizens) and the "
+        "bot drains them. Closed loop: every citizen sends its first question at once and each "
+        "next one as soon as the reply to the previous one has arrived.",
+        "- Throughput = updates answered / wall time from the first `add_message` to the last "
+        "reply. Latency = from `add_message` (the update becomes available to getUpdates) to "
+        "the emulator's `finished` time of the reply's sendMessage, matched by chat and order.",
+        "- The `BotApiEmulator` (`tests/emulator`) runs in the same process and event loop as "
+        "the bot, on loopback, a fresh one per run: its CPU cost (more for ours: it parses "
+        "our HTML and stores our keyboards) is in every figure.",
+        "- Ours: `TelegramService` as `tests/telegram_harness.py` runs it — long polling, "
+        "`poll_timeout=1`, `rate_limit=0`, a fresh SQLite file, the sample KB, "
+        f"`flood_messages={max(DEFAULT_FLOOD_MESSAGES, args.questions)}`. Echo: a bare "
+        "python-telegram-bot 22 application (`ApplicationBuilder().token(…).base_url(…)"
+        ".base_file_url(…).build()`, a `MessageHandler` doing "
+        "`await update.message.reply_text(update.message.text)`, "
+        "`updater.start_polling(poll_interval=0, timeout=1)`).",
+        f"- Telegram's own limit (about {TELEGRAM_LIMIT} messages/s per bot) is **off for "
+        "both**: the emulator does not enforce it. One burst of ours with "
+        f"`rate_limit={TELEGRAM_LIMIT}` (python-telegram-bot's `AIORateLimiter`) is shown for "
+        "information"
+        + (
+            f"; so is a burst of both bots with {args.api_rtt_ms:g} ms added to every Bot API "
+            "call (half before the emulator handles it, half after), as over a real network."
+            if args.api_rtt_ms > 0
+            else "."
+        ),
+        f"- {repeat}",
+        "",
+        "### Results",
+        "",
+        *table(results),
+        "",
+    ]
+    for name, ratio in ratios(results):
+        met = "✅ met" if ratio >= TARGET_RATIO else "❌ **missed**"
+        lines.append(
+            f"- {name}: ours / echo throughput = **{ratio:.0%}** "
+            f"(target ≥ {TARGET_RATIO:.0%}: {met})"
+        )
+    for r in results:
+        if r.errors:
+            lines.append(f"- {label(r)}, {r.scenario}: {r.errors} sendMessage calls refused.")
+    ours_burst = [r for r in results if r.bot == "ours" and r.scenario == BURST and not r.note]
+    if ours_burst:
+        lines.append(
+            f"- Ours drains a burst at {ours_burst[0].rate / TELEGRAM_LIMIT:.1f}× the rate "
+            f"Telegram lets one bot send ({TELEGRAM_LIMIT} messages/s)."
+        )
+    if profiled is not None:
+        ours_stats, echo_stats = profiled
+        lines += [
+            "",
+            "### Where the time goes (burst)",
+            "",
+            "cProfile over one more burst of each bot (profiling slows Python code down: read "
+            "the shares, not the absolute times).",
+            "",
+            *profile_lines(ours_stats, echo_stats),
+        ]
+    return "\n".join(lines).strip()
+
+
+def write_section(path: Path, body: str) -> None:
+    """Replace the body of `## Telegram load` in `path`, leaving every other line alone."""
+    text = path.read_text("utf-8") if path.exists() else "# Performance\n"
+    lines = text.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == SECTION)
+    except StopIteration:
+        tickets = [i for i, line in enumerate(lines) if line.strip() == "## Tickets"]
+        at = tickets[0] if tickets else len(lines)
+        lines[at:at] = [SECTION, ""]
+        start = at
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    new = [*lines[: start + 1], "", *body.splitlines(), ""]
+    if end < len(lines):
+        new += lines[end:]
+    path.write_text("\n".join(new).rstrip("\n") + "\n", "utf-8")
+
+
+# -- main ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """Everything a benchmark run produced."""
+
+    results: list[RunResult]
+    sizes: dict[int, list[int]]
+    pools: Pools
+    profiled: tuple[pstats.Stats, pstats.Stats | None] | None = None
+
+
+async def benchmark(args: argparse.Namespace) -> Outcome:
+    """Run every configuration; return the results (and the profiles, if any)."""
+    kb = load_knowledge(sample_kb_path()).kb
+    assert kb is not None
+    matcher = Matcher(kb)
+    pools = load_questions(matcher)
+    citizens = make_citizens(args.citizens, args.questions, args.seed, pools)
+    ours_sizes = await reply_sizes(citizens, matcher)
+    echo_sizes = {c.chat_id: [1] * len(c.questions) for c in citizens}
+    flood = max(DEFAULT_FLOOD_MESSAGES, args.questions)
+    timeout = args.timeout
+    messages = sum(map(sum, ours_sizes.values()))
+    with tempfile.TemporaryDirectory(prefix="telegram-load-") as tmp:
+        db_dir = Path(tmp)
+
+        def ours(**extra: Any) -> BotFactory:
+            settings = {"flood_messages": flood, **extra}
+            return lambda emu: our_bot(emu, kb, db_dir, **settings)
+
+        bots: list[tuple[str, BotFactory, dict[int, list[int]]]] = [
+            ("echo", echo_bot, echo_sizes),
+            ("ours", ours(), ours_sizes),
+        ]
+        scenarios = [BURST] if args.burst_only else [BURST, CLOSED]
+        runs: dict[tuple[str, str], list[RunResult]] = {}
+        for i in range(args.repeat):
+            if args.repeat > 1:
+                print(f"repeat {i + 1} of {args.repeat}", flush=True)
+            for scenario in scenarios:
+                for name, factory, sizes in bots:
+                    result = await run_one(name, scenario, factory, citizens, sizes, timeout)
+                    runs.setdefault((name, scenario), []).append(result)
+        results = [median_run(found) for found in runs.values()]
+        if args.rate_limited:
+            slow = max(timeout, 10 * messages / TELEGRAM_LIMIT)
+            results.append(
+                await run_one(
+                    "ours",
+                    BURST,
+                    ours(rate_limit=TELEGRAM_LIMIT),
+                    citizens,
+                    ours_sizes,
+                    slow,
+                    note=f"rate_limit={TELEGRAM_LIMIT}",
+                )
+            )
+        if args.api_rtt_ms > 0:
+            rtt = args.api_rtt_ms / 1000
+            note = f"API RTT {args.api_rtt_ms:g} ms"
+            slow = max(timeout, 10 * messages * rtt)
+            for name, factory, sizes in bots:
+                results.append(
+                    await run_one(name, BURST, factory, citizens, sizes, slow, note, rtt=rtt)
+                )
+        outcome = Outcome(results, ours_sizes, pools)
+        burst_ratio = next((r for s, r in ratios(results) if s == BURST), 1.0)
+        if args.profile == "always" or (args.profile == "auto" and burst_ratio < TARGET_RATIO):
+            print("profiling a burst of each bot with cProfile …", flush=True)
+            profiled = [
+                await run_one(name, BURST, factory, citizens, sizes, timeout, "profiled", True)
+                for name, factory, sizes in reversed(bots)
+            ]
+            assert profiled[0].profile is not None
+            outcome.profiled = (profiled[0].profile, profiled[1].profile)
+    return outcome
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--citizens", type=int, default=200, help="simulated citizens (chats)")
+    parser.add_argument("--questions", type=int, default=5, help="questions per citizen")
+    parser.add_argument("--seed", type=int, default=7, help="seed for picking the questions")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="repeat the unthrottled runs; report the median"
+    )
+    parser.add_argument("--burst-only", action="store_true", help="skip the closed loop")
+    parser.add_argument(
+        "--no-rate-limited",
+        dest="rate_limited",
+        action="store_false",
+        help=f"skip the burst of ours with rate_limit={TELEGRAM_LIMIT}",
+    )
+    parser.add_argument(
+        "--api-rtt-ms",
+        type=float,
+        default=0.0,
+        help="also run a burst of both bots with this much added to every Bot API call",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="cProfile a burst of each bot (auto: when ours is below 70%% of echo)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="give up on a run after this many seconds"
+    )
+    parser.add_argument(
+        "--out", default=str(DEFAULT_OUT), help="report whose section to rewrite ('-': none)"
+    )
+    args = parser.parse_args(argv)
+    if args.citizens < 1 or args.questions < 1 or args.repeat < 1:
+        parser.error("--citizens, --questions and --repeat must be ≥ 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
+    given = list(sys.argv[1:] if argv is None else argv)
+    command = shlex.join(["/tmp/venv/bin/python", "benchmarks/telegram_load.py", *given])
+    info = machine()
+    began = time.monotonic()
+    print(
+        f"{args.citizens} citizens × {args.questions} questions = "
+        f"{args.citizens * args.questions} updates per run",
+        flush=True,
+    )
+    outcome = asyncio.run(benchmark(args))
+    took = time.monotonic() - began
+
+    print()
+    print("\n".join(table(outcome.results)))
+    print()
+    for name, ratio in ratios(outcome.results):
+        met = "met" if ratio >= TARGET_RATIO else "MISSED"
+        print(f"ours / echo throughput, {name}: {ratio:.0%} (target ≥ 70 %: {met})")
+    if outcome.profiled is not None:
+        print()
+        print("\n".join(profile_lines(*outcome.profiled)))
+    if args.out != "-":
+        out = Path(args.out)
+        body = section(outcome, args, info, command, took)
+        write_section(out, body)  # reads the file again now, so others' edits are kept
+        print(f"\nwrote the {SECTION!r} section of {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
