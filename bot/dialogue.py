@@ -164,9 +164,16 @@ class Dialogue:
 
     async def language(self, incoming: Incoming) -> str:
         """The person's language: their choice, else the channel hint, else the text's."""
+        return (await self._language(incoming))[0]
+
+    async def _language(self, incoming: Incoming) -> tuple[str, bool]:
+        """The language, and whether the person chose it."""
         chosen = await self.preferences.get_language(incoming.user)
         if chosen:
-            return chosen
+            return chosen, True
+        return self._guess_language(incoming), False
+
+    def _guess_language(self, incoming: Incoming) -> str:
         if incoming.lang_hint:
             return supported(incoming.lang_hint)
         if incoming.text and not incoming.text.lstrip().startswith("/"):
@@ -175,7 +182,7 @@ class Dialogue:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Return the replies to `incoming`."""
-        lang = await self.language(incoming)
+        lang, chosen = await self._language(incoming)
         if incoming.action is not None:
             return await self.on_action(incoming, incoming.action, lang)
         text = strip_controls(incoming.text or "").strip()
@@ -189,7 +196,7 @@ class Dialogue:
             return [text_reply(t("no_text", lang))]
         if not text or not has_content(text):
             return [text_reply(t("empty_message", lang))]
-        if not await self.preferences.get_language(incoming.user) and not incoming.lang_hint:
+        if not chosen and not incoming.lang_hint:
             lang = detect_language(text, lang)
         replies = await self.on_question(incoming.user, text[:MAX_MESSAGE_CHARS], lang)
         if len(text) > MAX_MATCH_CHARS * 2:

@@ -179,6 +179,9 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX tickets_status;
     CREATE INDEX tickets_status_overdue ON tickets(status, overdue, deadline);
     """,
+    """
+    CREATE INDEX outbox_chat_pending ON outbox(chat_id, id) WHERE state = 'pending';
+    """,
 )
 
 

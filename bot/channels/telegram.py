@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import time
+import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ log = logging.getLogger(__name__)
 
 # Opt in to python-telegram-bot's future: durations as timedelta (read when accessed).
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+# getUpdates is called through `do_api_request` on purpose, to keep the raw JSON.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'")
 
 #: Bot commands shown in Telegram's menu, per language.
 COMMANDS = {
@@ -97,6 +100,10 @@ COMMANDS = {
     ],
 }
 EXIT_OK, EXIT_NO_TOKEN, EXIT_TOKEN_REJECTED = 0, 2, 3
+#: Updates processed per transaction.
+PROCESS_BATCH = 20
+#: Chats sent to at the same time (each chat's messages stay in order).
+SEND_CONCURRENCY = 8
 MAX_BACKOFF = 60.0
 
 
@@ -501,10 +508,15 @@ class TelegramService:
         delay = 1.0
         while not self.stopping.is_set():
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset,
-                    timeout=self.settings.poll_timeout,
-                    allowed_updates=Update.ALL_TYPES,
+                # The raw JSON is stored as it came: parsed once, when processed.
+                updates = await self.bot.do_api_request(
+                    "getUpdates",
+                    api_kwargs={
+                        "offset": offset,
+                        "timeout": self.settings.poll_timeout,
+                        "allowed_updates": list(Update.ALL_TYPES),
+                    },
+                    read_timeout=self.settings.poll_timeout + 10,
                 )
             except TimedOut:
                 continue
@@ -521,8 +533,10 @@ class TelegramService:
             delay = 1.0
             if not updates:
                 continue
-            await store.save_updates([(u.update_id, u.to_json()) for u in updates])
-            offset = updates[-1].update_id + 1
+            batch = [(int(u["update_id"]), json.dumps(u, ensure_ascii=False)) for u in updates]
+            async with self.db_lock:
+                await store.save_updates(batch)
+            offset = batch[-1][0] + 1
             self.new_updates.set()
 
     async def _start_webhook(self, store: Store) -> web.AppRunner:
@@ -541,7 +555,8 @@ class TelegramService:
                 update_id = int(data["update_id"])
             except (ValueError, KeyError, TypeError):
                 return web.Response(status=400, text="bad update")
-            await store.save_updates([(update_id, json.dumps(data, ensure_ascii=False))])
+            async with self.db_lock:
+                await store.save_updates([(update_id, json.dumps(data, ensure_ascii=False))])
             self.new_updates.set()
             return web.Response(text="ok")
 
@@ -579,27 +594,29 @@ class TelegramService:
                 self.new_updates.clear()
                 await _wait_any(self.new_updates.wait(), self.stopping.wait(), timeout=1.0)
                 continue
-            for update_id, payload in batch:
-                await self.process_one(store, runtime, update_id, payload)
+            for start in range(0, len(batch), PROCESS_BATCH):
+                await self.process_batch(store, runtime, batch[start : start + PROCESS_BATCH])
 
-    async def process_one(
-        self, store: Store, runtime: Runtime, update_id: int, payload: str
+    async def process_batch(
+        self, store: Store, runtime: Runtime, batch: list[tuple[int, str]]
     ) -> None:
-        """Process one stored update in one transaction."""
-        update = Update.de_json(json.loads(payload), self.bot)
-        runtime.failed = False
+        """Process stored updates in one transaction: each one's effects and done mark
+        commit together (a crash rolls the whole batch back; none is half done)."""
         async with self.db_lock, store.transaction():
-            await self.application.process_update(update)
-            await store.mark_update_done(update_id, "failed" if runtime.failed else "done")
+            for update_id, payload in batch:
+                update = Update.de_json(json.loads(payload), self.bot)
+                runtime.failed = False
+                await self.application.process_update(update)
+                await store.mark_update_done(update_id, "failed" if runtime.failed else "done")
         runtime.wake_sender.set()
 
     # -- delivery -------------------------------------------------------------------------
 
     async def _send_loop(self, store: Store, runtime: Runtime) -> None:
-        """Deliver the outbox in order, one message at a time.
+        """Deliver the outbox: each chat's messages in order, a few chats at a time.
 
-        One at a time keeps at most one message in flight: a crash can leave only that
-        one in doubt (it is sent again, never lost).
+        A crash can leave in doubt only the messages in flight, at most one per chat and
+        `SEND_CONCURRENCY` in all: they are sent again, never lost.
         """
         interval = self.settings.chat_interval
         last_sent: dict[int, float] = {}
@@ -607,17 +624,20 @@ class TelegramService:
             items = await store.due_outbox()
             if items:
                 pause = interval
-                sent_any = False
+                ready = []
                 for item in items:
                     # Telegram asks for about one message per second per chat.
                     wait = last_sent.get(item.chat_id, -interval) + interval - time.monotonic()
                     if wait > 0:
                         pause = min(pause, wait)
-                        continue
-                    await self.send(store, item)
-                    last_sent[item.chat_id] = time.monotonic()
-                    sent_any = True
-                if not sent_any:
+                    else:
+                        ready.append(item)
+                for start in range(0, len(ready), SEND_CONCURRENCY):
+                    group = ready[start : start + SEND_CONCURRENCY]
+                    await asyncio.gather(*(self.send(store, item) for item in group))
+                    now = time.monotonic()
+                    last_sent.update((item.chat_id, now) for item in group)
+                if not ready:
                     await _wait_any(runtime.wake_sender.wait(), timeout=pause)
                     runtime.wake_sender.clear()
                 continue
