@@ -52,7 +52,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 from bot.knowledge.model import KnowledgeBase, LocalText
-from bot.messages import t
+from bot.messages import REPORT_DEFINITIONS, t
 from bot.privacy import ERASED
 from bot.store import ReportStore, Store
 from bot.text import normalize
@@ -431,122 +431,6 @@ async def _months(reports: ReportStore, year: int) -> tuple[MonthPoint, ...]:
 
 # -- words -----------------------------------------------------------------------------------
 
-#: The report's own strings (the bot's catalogue is bot/messages.py).
-TEXT: dict[str, dict[str, str]] = {
-    "title_year": {
-        "zh": "{centre} {year} 年政务服务数据",
-        "en": "{centre}: service figures {year}",
-    },
-    "title_month": {
-        "zh": "{centre} {year} 年 {month} 月政务服务数据",
-        "en": "{centre}: service figures {month_name} {year}",
-    },
-    "summary": {"zh": "主要指标", "en": "Key figures"},
-    "metric": {"zh": "指标", "en": "Figure"},
-    "value": {"zh": "数值", "en": "Value"},
-    "count": {"zh": "数量", "en": "Count"},
-    "share": {"zh": "占比", "en": "Share"},
-    "questions": {"zh": "咨询", "en": "Questions"},
-    "q_total": {"zh": "咨询总量（条）", "en": "Questions asked"},
-    "q_served": {
-        "zh": "获得解答（含澄清后选择）",
-        "en": "Answers given (incl. picked clarifications)",
-    },
-    "q_served_rate": {"zh": "解答率", "en": "Answer rate"},
-    "route_answer": {"zh": "直接解答", "en": "Answered directly"},
-    "route_clarify": {"zh": "追问澄清", "en": "Clarified"},
-    "route_none": {"zh": "未能解答", "en": "Not answered"},
-    "route_complaint": {"zh": "投诉/反映", "en": "Complaints"},
-    "route_status": {"zh": "查询进度", "en": "Status enquiries"},
-    "route_human": {"zh": "转人工", "en": "Asked for staff"},
-    "route_greeting": {"zh": "问候/闲聊", "en": "Greetings"},
-    "route_other": {"zh": "其他", "en": "Other"},
-    "routes": {"zh": "咨询分流", "en": "Questions by route"},
-    "route": {"zh": "分流", "en": "Route"},
-    "by_kb_category": {"zh": "解答按事项类别", "en": "Answers by service category"},
-    "category": {"zh": "类别", "en": "Category"},
-    "top_entries": {"zh": "解答最多的事项（前 {n} 项）", "en": "Most answered guides (top {n})"},
-    "entry": {"zh": "事项", "en": "Guide"},
-    "gaps": {"zh": "未能解答的高频问题", "en": "Frequent unanswered questions"},
-    "question": {"zh": "问题", "en": "Question"},
-    "tickets": {"zh": "工单（投诉、举报、咨询）", "en": "Tickets (complaints, reports, inquiries)"},
-    "t_received": {"zh": "受理工单（件）", "en": "Tickets received"},
-    "t_closed": {"zh": "已办结", "en": "Closed"},
-    "t_answered": {"zh": "已答复待评价", "en": "Answered, awaiting rating"},
-    "t_open": {"zh": "办理中", "en": "In progress"},
-    "t_rejected": {"zh": "不予受理", "en": "Rejected"},
-    "t_merged": {"zh": "合并办理", "en": "Merged"},
-    "t_extended": {"zh": "延期", "en": "Extended"},
-    "t_reopened": {"zh": "重办", "en": "Reopened (rework)"},
-    "t_overdue": {"zh": "超期（督办）", "en": "Overdue (escalated)"},
-    "t_finished": {"zh": "本期办结/答复（件）", "en": "Finished in the period"},
-    "t_on_time_rate": {"zh": "按期办结率", "en": "On-time rate"},
-    "t_median": {"zh": "办理时长中位数（工作日）", "en": "Median handling time (working days)"},
-    "t_p90": {
-        "zh": "办理时长 90 分位（工作日）",
-        "en": "90th percentile handling time (working days)",
-    },
-    "by_ticket_category": {"zh": "工单按类别", "en": "Tickets by category"},
-    "by_department": {"zh": "工单按承办部门", "en": "Tickets by department"},
-    "department": {"zh": "部门", "en": "Department"},
-    "satisfaction": {"zh": "满意度", "en": "Satisfaction"},
-    "s_rated": {"zh": "已评价工单（件）", "en": "Tickets rated"},
-    "s_rate": {"zh": "满意率", "en": "Satisfaction rate"},
-    "s_bad_first": {"zh": "首次差评（不满意/非常不满意）", "en": "First ratings 2 or 1 (差评)"},
-    "s_reworked": {"zh": "差评后重办", "en": "Reworked after 差评"},
-    "s_followup_rated": {"zh": "重办后追评", "en": "追评 after rework"},
-    "s_followup_rate": {"zh": "追评满意率", "en": "追评 satisfaction rate"},
-    "level": {"zh": "评价", "en": "Rating"},
-    "followup": {"zh": "差评重办后的追评", "en": "追评 after rework"},
-    "monthly": {"zh": "月度数据（全年）", "en": "Month by month (whole year)"},
-    "month": {"zh": "月份", "en": "Month"},
-    "m_questions": {"zh": "咨询", "en": "Questions"},
-    "m_tickets": {"zh": "工单", "en": "Tickets"},
-    "chart_volume": {"zh": "每月咨询与工单数量", "en": "Questions and tickets per month"},
-    "chart_rates": {
-        "zh": "每月按期办结率与满意率",
-        "en": "On-time and satisfaction rate per month",
-    },
-    "chart_levels": {"zh": "满意度分布", "en": "Ratings"},
-    "definitions": {"zh": "统计口径", "en": "Definitions"},
-    "none": {"zh": "无", "en": "none"},
-    "month_short": {"zh": "{month}月", "en": "{month_name}"},
-}
-
-DEFINITIONS: dict[str, tuple[str, ...]] = {
-    "zh": (
-        "统计时间按北京时间（UTC+8）划分。",
-        "咨询按提问时间统计；解答率 =（直接解答 + 澄清后选择了事项）/ 咨询总量；"
-        "未能解答的问题按规范化文本归并。",
-        "工单按受理时间统计；延期、重办为至少有一次相应操作的工单数；超期为带督办标记的工单数。",
-        "按期办结率 = 在期限内（含当日）答复或办结的工单 / 本期答复或办结的工单（按答复时间，"
-        "无答复的按办结时间，即不予受理；合并及重办中的工单不计）。期限为现行期限（含延期、重办期限）。",
-        "办理时长 = 受理日至首次答复或不予受理日之间的工作日数（法定节假日及调休已计入）；"
-        "90 分位取最近秩。",
-        "满意度按本期受理的工单统计，每件工单计一次：有追评的以追评为准，否则以首次评价为准；"
-        "满意率 =（非常满意 + 满意 + 基本满意）/ 已评价工单。",
-        "差评指首次评价为不满意或非常不满意，此类工单转重办，其追评结果单列。",
-    ),
-    "en": (
-        "Periods are in China time (UTC+8).",
-        "Questions count by the time asked; answer rate = (direct answers + clarifications "
-        "whose choice was picked) / questions; unanswered questions are grouped by their "
-        "normalised text.",
-        "Tickets count by the time filed; extended and reopened count tickets with at least "
-        "one such event; overdue counts tickets flagged for 督办.",
-        "On-time rate = tickets answered (or, without an answer, closed — rejected) on or "
-        "before their deadline / tickets answered or closed in the period, by that time; "
-        "merged tickets and tickets in rework are left out. The deadline is the one in force "
-        "(after an extension or a rework, the new one).",
-        "Handling time = working days (public holidays and 调休 counted) from filing to the "
-        "first answer or rejection; the 90th percentile is the nearest-rank value.",
-        "Satisfaction counts each rated ticket filed in the period once: its 追评 if any, "
-        "else its first rating; satisfaction rate = (very satisfied + satisfied + fairly "
-        "satisfied) / rated tickets.",
-        "差评 = a first rating of dissatisfied or very dissatisfied; such tickets are "
-        "reworked and their 追评 are shown separately.",
-    ),
-}
 
 _MONTHS_EN = (
     "January",
@@ -565,9 +449,8 @@ _MONTHS_EN = (
 
 
 def text(key: str, lang: str, **values: object) -> str:
-    """A report string in `lang` (zh unless en)."""
-    entry = TEXT[key]
-    return entry.get(lang, entry["zh"]).format(**values)
+    """A report string in `lang` (zh unless en), from the message catalogue."""
+    return t(f"report_{key}", lang, **values)
 
 
 def title(figures: Figures, lang: str) -> str:
@@ -804,7 +687,7 @@ def render_markdown(figures: Figures, lang: str = "zh") -> str:
                 lines += ["", f"### {sub}"]
             lines += [""] + (_md_table(header, rows) if rows else [text("none", lang)])
     lines += ["", f"## {text('definitions', lang)}", ""]
-    lines += [f"- {d}" for d in DEFINITIONS["en" if lang == "en" else "zh"]]
+    lines += [f"- {d}" for d in REPORT_DEFINITIONS["en" if lang == "en" else "zh"]]
     return "\n".join(lines) + "\n"
 
 
@@ -945,7 +828,9 @@ def render_html(figures: Figures, lang: str = "zh") -> str:
         "</div>",
     ]
     parts += [_html_section(section, subs, lang) for section, subs in tables(figures, lang)]
-    notes = "".join(f"<li>{_esc(d)}</li>" for d in DEFINITIONS["en" if lang == "en" else "zh"])
+    notes = "".join(
+        f"<li>{_esc(d)}</li>" for d in REPORT_DEFINITIONS["en" if lang == "en" else "zh"]
+    )
     parts.append(f'<h2>{_esc(text("definitions", lang))}</h2><ul class="notes">{notes}</ul>')
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
