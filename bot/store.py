@@ -267,6 +267,18 @@ class Store:
             raise
         await self.conn.execute("COMMIT")
 
+    async def savepoint(self, name: str) -> None:
+        """Mark a point inside the transaction that `rollback_to` can return to."""
+        await self.conn.execute(f"SAVEPOINT {name}")
+
+    async def rollback_to(self, name: str) -> None:
+        """Undo everything written since the savepoint `name` (the transaction goes on)."""
+        await self.conn.execute(f"ROLLBACK TO {name}")
+
+    async def release(self, name: str) -> None:
+        """Keep what was written since the savepoint `name`."""
+        await self.conn.execute(f"RELEASE {name}")
+
     async def close(self) -> None:
         """Close the connection (an open transaction is rolled back)."""
         await self.conn.close()
@@ -374,9 +386,13 @@ class Store:
             return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
 
     async def mark_update_done(self, update_id: int, state: str = "done") -> None:
-        """Mark an update processed (in the caller's transaction)."""
+        """Mark an update processed (in the caller's transaction).
+
+        Its content is dropped: it held names and messages, and only the id is needed to
+        recognise the update if Telegram sends it again.
+        """
         await self.conn.execute(
-            "UPDATE updates SET state = ?, done_at = ? WHERE update_id = ?",
+            "UPDATE updates SET state = ?, done_at = ?, payload = '{}' WHERE update_id = ?",
             (state, now_iso(), update_id),
         )
 
@@ -450,11 +466,16 @@ class Store:
         return float(row[0]) if row and row[0] is not None else None
 
     async def outbox_sent(self, item_id: int, message_id: int | None) -> None:
-        """Mark a message delivered."""
+        """Mark a message delivered (its content is not kept: it may hold personal data)."""
         await self.conn.execute(
-            "UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ? WHERE id = ?",
+            "UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ?, payload = '{}' "
+            "WHERE id = ?",
             (message_id, now_iso(), item_id),
         )
+
+    async def outbox_move(self, item_id: int, chat_id: int) -> None:
+        """A group became a supergroup: send the message to its new chat id."""
+        await self.conn.execute("UPDATE outbox SET chat_id = ? WHERE id = ?", (chat_id, item_id))
 
     async def outbox_retry(self, item_id: int, delay: float, error: str) -> None:
         """Schedule another attempt."""

@@ -35,6 +35,7 @@ from telegram import (
 from telegram.constants import ChatType, MessageEntityType, ParseMode
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Conflict,
     Forbidden,
     InvalidToken,
@@ -59,7 +60,7 @@ from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
 from bot.gaps import short_report
 from bot.knowledge.loader import sample_kb_path
-from bot.messages import supported, t
+from bot.messages import t
 from bot.notify import STAFF_OWNER, OutboxNotifier
 from bot.privacy import apply_retention
 from bot.reload import KnowledgeReloader, past_review
@@ -100,6 +101,8 @@ COMMANDS = {
     ],
 }
 EXIT_OK, EXIT_NO_TOKEN, EXIT_TOKEN_REJECTED = 0, 2, 3
+#: The update types the bot asks Telegram for.
+ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
 #: Updates processed per transaction.
 PROCESS_BATCH = 20
 #: Chats sent to at the same time (each chat's messages stay in order).
@@ -135,6 +138,9 @@ class FloodGuard:
         times.append(now)
         if len(times) <= self.limit:
             self._notified.discard(user)
+            if len(self._seen) > 10_000:  # forget people who went quiet
+                for key in [k for k, v in self._seen.items() if now - v[-1] > self.window]:
+                    del self._seen[key]
             return "ok"
         if user in self._notified:
             return "drop"
@@ -152,6 +158,8 @@ class Runtime:
     bot_id: int = 0
     bot_username: str = ""
     failed: bool = False
+    #: After a failed batch, process updates one by one to isolate a poison update.
+    isolate: bool = False
     wake_sender: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def deliver(
@@ -260,10 +268,9 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     runtime = _runtime(context)
     key = user_key(query.from_user.id)
-    try:
-        await query.answer()
-    except TelegramError as exc:
-        log.warning("answerCallbackQuery failed: %s", exc)
+    # Stop the button's spinner without waiting: a network call has no place inside the
+    # processing transaction.
+    context.application.create_task(_answer(query.answer()), update=update)
     message = query.message
     lang_hint = query.from_user.language_code
     if message is None or not query.data:
@@ -281,6 +288,13 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         message.message_id if query.data.startswith("b:") and query.data.count(":") == 2 else None
     )
     await runtime.deliver(message.chat.id, replies, key, edit_message_id=edit)
+
+
+async def _answer(call: Awaitable[Any]) -> None:
+    try:
+        await call
+    except TelegramError as exc:
+        log.warning("answerCallbackQuery failed: %s", exc)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -311,7 +325,10 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         builder = builder.rate_limiter(limiter)
     application = builder.build()
     application.add_handler(CallbackQueryHandler(on_callback))
-    application.add_handler(MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, on_message))
+    # New messages only: an edited message is not a new question (nor the next form step).
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, on_message)
+    )
     application.add_error_handler(on_error)
     return application
 
@@ -514,7 +531,7 @@ class TelegramService:
                     api_kwargs={
                         "offset": offset,
                         "timeout": self.settings.poll_timeout,
-                        "allowed_updates": list(Update.ALL_TYPES),
+                        "allowed_updates": list(ALLOWED_UPDATES),
                     },
                     read_timeout=self.settings.poll_timeout + 10,
                 )
@@ -525,7 +542,7 @@ class TelegramService:
                 await self._sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
                 continue
-            except (NetworkError, RetryAfter) as exc:
+            except (TelegramError, RetryAfter) as exc:
                 log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
                 await self._sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
@@ -577,7 +594,7 @@ class TelegramService:
         host, port = self.settings.listen_host_port
         await web.TCPSite(runner, host, port).start()
         await self.bot.set_webhook(
-            url, secret_token=secret, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+            url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
         )
         log.info("webhook listening on %s:%s%s", host, port, path)
         return runner
@@ -586,6 +603,20 @@ class TelegramService:
 
     async def _process(self, store: Store, runtime: Runtime) -> None:
         """Process stored updates in order; each one's effects commit with its done mark."""
+        delay = 1.0
+        while True:
+            try:
+                await self._process_pending(store, runtime)
+                return
+            except Exception:
+                # A database error, or an update python-telegram-bot cannot read: the
+                # batch was rolled back; try again (a poison update is isolated below).
+                log.exception("processing updates failed; retrying in %.0f s", delay)
+                await self._sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+                runtime.isolate = True
+
+    async def _process_pending(self, store: Store, runtime: Runtime) -> None:
         while True:
             batch = await store.pending_updates()
             if not batch:
@@ -594,19 +625,33 @@ class TelegramService:
                 self.new_updates.clear()
                 await _wait_any(self.new_updates.wait(), self.stopping.wait(), timeout=1.0)
                 continue
-            for start in range(0, len(batch), PROCESS_BATCH):
-                await self.process_batch(store, runtime, batch[start : start + PROCESS_BATCH])
+            size = 1 if runtime.isolate else PROCESS_BATCH
+            for start in range(0, len(batch), size):
+                await self.process_batch(store, runtime, batch[start : start + size])
+            runtime.isolate = False
 
     async def process_batch(
         self, store: Store, runtime: Runtime, batch: list[tuple[int, str]]
     ) -> None:
         """Process stored updates in one transaction: each one's effects and done mark
-        commit together (a crash rolls the whole batch back; none is half done)."""
+        commit together (a crash rolls the whole batch back; none is half done). A handler
+        that fails has its own effects undone (savepoint) and its update marked failed."""
         async with self.db_lock, store.transaction():
             for update_id, payload in batch:
-                update = Update.de_json(json.loads(payload), self.bot)
+                try:
+                    update = Update.de_json(json.loads(payload), self.bot)
+                except (ValueError, KeyError, TypeError):
+                    if len(batch) > 1:
+                        raise  # retried one by one, so only this update is marked failed
+                    log.exception("update %s cannot be read: marked failed", update_id)
+                    await store.mark_update_done(update_id, "failed")
+                    continue
                 runtime.failed = False
+                await store.savepoint("handler")
                 await self.application.process_update(update)
+                if runtime.failed:
+                    await store.rollback_to("handler")
+                await store.release("handler")
                 await store.mark_update_done(update_id, "failed" if runtime.failed else "done")
         runtime.wake_sender.set()
 
@@ -620,7 +665,25 @@ class TelegramService:
         """
         interval = self.settings.chat_interval
         last_sent: dict[int, float] = {}
+        delay = 1.0
         while True:
+            try:
+                if not await self._send_due(store, runtime, interval, last_sent):
+                    return
+                delay = 1.0
+            except Exception:
+                log.exception("delivering the outbox failed; retrying in %.0f s", delay)
+                await self._sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+
+    async def _send_due(
+        self, store: Store, runtime: Runtime, interval: float, last_sent: dict[int, float]
+    ) -> bool:
+        """One round of delivery; False when stopping and nothing is due."""
+        while True:
+            now = time.monotonic()
+            for chat in [c for c, at in last_sent.items() if now - at > interval]:
+                del last_sent[chat]  # forget chats not written to lately
             items = await store.due_outbox()
             if items:
                 pause = interval
@@ -642,7 +705,7 @@ class TelegramService:
                     runtime.wake_sender.clear()
                 continue
             if self.stopping.is_set():
-                return
+                return False
             runtime.wake_sender.clear()
             due = await store.next_outbox_time()
             wait = 1.0 if due is None else max(0.0, min(1.0, due - time.time()))
@@ -700,11 +763,19 @@ class TelegramService:
                 return lambda store: store.outbox_sent(item.id, payload.get("message_id"))
             log.error("message %s refused by the Bot API: %s", item.id, error)
             return lambda store: store.outbox_failed(item.id, "failed", error)
+        except ChatMigrated as exc:
+            new_chat = int(exc.new_chat_id)
+            log.warning("chat %s became %s: update CITIZEN_DESK_STAFF_CHAT", item.chat_id, new_chat)
+            return lambda store: store.outbox_move(item.id, new_chat)
         except (TimedOut, NetworkError) as exc:
-            delay = min(2.0**item.attempts, MAX_BACKOFF)
+            delay = min(2.0 ** min(item.attempts, 6), MAX_BACKOFF)
             error = str(exc)
             log.warning("sending message %s failed (%s); retry in %.0f s", item.id, error, delay)
             return lambda store: store.outbox_retry(item.id, delay, error)
+        except TelegramError as exc:
+            error = str(exc)
+            log.error("message %s refused by the Bot API: %s", item.id, error)
+            return lambda store: store.outbox_failed(item.id, "failed", error)
 
         async def sent(store: Store) -> None:
             if markup and item.owner:
@@ -735,8 +806,3 @@ async def _wait_any(*waits: Awaitable[Any], timeout: float) -> None:
     finally:
         for task in tasks:
             task.cancel()
-
-
-def language_of(code: str | None) -> str:
-    """Telegram's language_code → zh or en."""
-    return supported(code) if code else "zh"
