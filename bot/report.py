@@ -51,6 +51,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
+from bot.gaps import redact
 from bot.knowledge.model import KnowledgeBase, LocalText
 from bot.messages import REPORT_DEFINITIONS, t
 from bot.privacy import ERASED
@@ -248,7 +249,7 @@ def gap_groups(texts: Mapping[str, int], limit: int = TOP_GAPS) -> tuple[Count, 
     """
     grouped: Counter[str] = Counter()
     for text, n in texts.items():
-        key = gap_key(text)
+        key = gap_key(redact(text))  # a published report never shows a phone or id number
         if key:
             grouped[key] += n
     return ranked(dict(grouped))[:limit]

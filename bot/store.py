@@ -798,7 +798,8 @@ class TicketStore:
     async def undeliverable(self, ticket_id: int) -> int:
         """Messages about a ticket that could not be delivered (the citizen blocked the bot)."""
         async with self.conn.execute(
-            "SELECT COUNT(*) FROM outbox WHERE ticket_id = ? AND state = 'undeliverable'",
+            "SELECT COUNT(*) FROM outbox o JOIN tickets t ON t.id = o.ticket_id "
+            "WHERE o.ticket_id = ? AND o.state = 'undeliverable' AND o.owner = t.citizen",
             (ticket_id,),
         ) as cur:
             row = await cur.fetchone()
@@ -866,10 +867,6 @@ class PrivacyStore:
             "ratings": await self.rows(
                 "SELECT t.number, r.round, r.rating, r.comment, r.at FROM ratings r "
                 "JOIN tickets t ON t.id = r.ticket_id WHERE t.citizen = ? ORDER BY r.id",
-                (user,),
-            ),
-            "messages": await self.rows(
-                "SELECT kind, payload, state, created_at FROM outbox WHERE owner = ? ORDER BY id",
                 (user,),
             ),
         }

@@ -228,6 +228,10 @@ class Intake:
 
     async def _inquiry(self, draft: Draft, text: str, lang: str) -> list[Reply]:
         text = text.strip()
+        refused = self.triaged(text, lang)
+        if refused is not None:  # an emergency is never a question for tomorrow
+            await self.tickets.delete_draft(draft.user)
+            return [refused]
         if len(text) < 2:
             return [
                 text_reply(t("inquiry_ask", lang, days=self.desk.category("inquiry").deadline_days))

@@ -47,9 +47,9 @@ FINAL = frozenset({Status.CLOSED, Status.REJECTED, Status.MERGED})
 #: The allowed transitions: (from, action) → to. Anything else is refused.
 TRANSITIONS: dict[tuple[Status, Action], Status] = {
     **{(s, Action.CLAIM): Status.ASSIGNED for s in (Status.RECEIVED, Status.ASSIGNED)},
-    (Status.REOPENED, Action.CLAIM): Status.REOPENED,
+    **{(s, Action.CLAIM): s for s in (Status.IN_PROGRESS, Status.REOPENED)},
     **{(s, Action.ASSIGN): Status.ASSIGNED for s in (Status.RECEIVED, Status.ASSIGNED)},
-    (Status.REOPENED, Action.ASSIGN): Status.REOPENED,
+    **{(s, Action.ASSIGN): s for s in (Status.IN_PROGRESS, Status.REOPENED)},
     **{
         (s, Action.TRANSFER): Status.ASSIGNED
         for s in (Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS)

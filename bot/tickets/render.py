@@ -9,17 +9,6 @@ from bot.logs import mask_phone
 from bot.messages import t
 from bot.tickets.model import Event, Ticket
 
-STATUS_ORDER = (
-    "received",
-    "assigned",
-    "in_progress",
-    "answered",
-    "closed",
-    "rejected",
-    "reopened",
-    "merged",
-)
-
 
 def status_label(ticket: Ticket, lang: str) -> str:
     """The status as the citizen reads it, with the overdue flag."""

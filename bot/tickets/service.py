@@ -31,6 +31,8 @@ SYSTEM = "system"
 #: Days a citizen has to rate an answer before the ticket closes unrated.
 RATING_DAYS = 3
 RATINGS = (5, 4, 3, 2, 1)
+#: The longest extension a supervisor can grant at once, in working days.
+MAX_EXTENSION_DAYS = 120
 SATISFIED = frozenset({5, 4, 3})
 
 
@@ -284,7 +286,13 @@ class TicketDesk:
         if target.id == ticket.id:
             raise TicketError("ticket_merge_self")
         ticket = await self._move(
-            ticket, actor.key, Action.MERGE, target.number, True, merged_into=target.id
+            ticket,
+            actor.key,
+            Action.MERGE,
+            target.number,
+            True,
+            merged_into=target.id,
+            closed_at=self.clock().isoformat(),
         )
         await self._to_citizen(ticket, "ticket_merged", target=target.number)
         if target.status is Status.ANSWERED:  # already answered: its outcome now
@@ -297,8 +305,11 @@ class TicketDesk:
             raise TicketError("ticket_supervisor_only")
         if days < 1:
             raise TicketError("ticket_bad_days")
+        if days > MAX_EXTENSION_DAYS:
+            raise TicketError("ticket_bad_days")
         ticket = await self._open(number)
-        deadline = self.calendar.add_working_days(ticket.deadline, days)
+        # An overdue ticket's extension counts from today, never into the past.
+        deadline = self.calendar.add_working_days(max(ticket.deadline, self.today()), days)
         ticket = await self._move(
             ticket,
             actor.key,
@@ -353,6 +364,7 @@ class TicketDesk:
             raise TicketError("ticket_not_ratable", number=ticket.number)
         round_ = ticket.rework_count + 1
         now = self.clock()
+        category = self.category(ticket.category)  # before any write: it may refuse
         await self.tickets.add_rating(ticket.id, round_, rating, None, now.isoformat())
         if rating in SATISFIED or ticket.rework_count >= 1:
             ticket = await self._move(
@@ -366,7 +378,6 @@ class TicketDesk:
             )
             await self._to_citizen(ticket, "ticket_rated", number=ticket.number)
             return ticket
-        category = self.category(ticket.category)
         deadline = self.calendar.add_working_days(self.today(), category.deadline_days)
         ticket = await self._move(
             ticket,
