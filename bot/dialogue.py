@@ -26,6 +26,10 @@ PAGE_SIZE = 8
 COMPLAINT_HOWTO_ID = "complaint-howto"
 CENTRE_HOURS_ID = "centre-hours"
 _THANKS = ("谢", "thank", "thx")
+#: Commands that show personal data or ticket details: private chats only.
+PRIVATE_COMMANDS = frozenset(
+    {"mydata", "forget", "status", "ticket", "reveal", "queue", "complain", "complaint", "human"}
+)
 #: Entry ids up to this length go into button data as they are; longer ones are hashed.
 MAX_REF_CHARS = 40
 
@@ -48,6 +52,8 @@ class Incoming:
     location: str | None = None
     #: The ticket a staff member's reply refers to (a reply to the bot's ticket message).
     reply_to_ticket: int | None = None
+    #: False in a group chat, where personal data and staff details must not be shown.
+    private: bool = True
 
 
 class Preferences(Protocol):
@@ -285,7 +291,8 @@ class Dialogue:
         for candidate in self.matcher.clarify_choices(match):
             entry = self.kb.get(candidate.entry_id)
             if entry is not None:
-                rows.append((Button(entry.title.get(lang), self.entry_action(entry.id)),))
+                action = self.entry_action(entry.id) + ":c"  # picked from "did you mean"
+                rows.append((Button(entry.title.get(lang), action),))
         rows.append((Button(t("clarify_none_of_these", lang), "n"),))
         return Reply((Paragraph(t("clarify", lang)),), tuple(rows))
 
@@ -380,6 +387,8 @@ class Dialogue:
         command, _, arg = text[1:].partition(" ")
         command = command.split("@")[0].lower()
         arg = arg.strip()
+        if not incoming.private and command in PRIVATE_COMMANDS:
+            return [text_reply(t("private_only", lang))]
         if command == "start":
             return [self.welcome(lang)]
         if command == "help":
@@ -446,9 +455,11 @@ class Dialogue:
         """Handle a pressed button; an unknown or stale one changes nothing."""
         kind, _, rest = action.partition(":")
         if kind == "e":
-            entry = self.kb.get(self.resolve(rest))
-            if entry is not None:
-                await self.preferences.mark_clarify_picked(incoming.user, entry.id)
+            ref, _, marker = rest.partition(":")
+            entry = self.kb.get(self.resolve(ref))
+            if entry is not None and marker in ("", "c"):
+                if marker == "c":
+                    await self.preferences.mark_clarify_picked(incoming.user, entry.id)
                 return [self.answer(entry, lang)]
         elif kind == "n" and not rest:
             return [self.none(lang)]
@@ -458,6 +469,8 @@ class Dialogue:
             return await self._menu_action(incoming.user, rest, lang)
         elif kind == "f":
             return await self._feedback(incoming.user, rest, lang)
+        elif kind == "pd" and not incoming.private:
+            return [text_reply(t("private_only", lang))]
         elif kind == "pd" and self.desk is not None and rest in ("mydata", "forget", "cancel"):
             return await self._privacy(incoming.user, rest, lang)
         elif kind == "fm" and self.intake is not None:

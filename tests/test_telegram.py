@@ -98,10 +98,11 @@ async def test_ambiguous_question_keyboard_then_answer(
         choices = await ask(emulator, "身份证户口")
         assert choices.plain_text is not None and "您是想问" in choices.plain_text
         first = choices.callback_data[0]
-        assert first.startswith("e:")
+        assert first.startswith("e:") and first.endswith(":c")
         await press(emulator, choices, first)
         messages = await emulator.wait_for_sent(CHAT, 2)
-    entry = matcher.kb.get(first[2:])
+        await emulator.wait_for(lambda: emulator.callback_answers or None)
+    entry = matcher.kb.get(first[2:-2])
     assert entry is not None
     assert messages[-1].text is not None
     assert messages[-1].text.startswith(f"<b>{entry.title.get('zh')}</b>")
@@ -380,3 +381,16 @@ async def test_messages_to_one_chat_are_paced(emulator: BotApiEmulator, tmp_path
     calls = [r for r in emulator.call_log if r.method == "sendMessage"]
     gaps = [b.started - a.started for a, b in itertools.pairwise(calls)]
     assert len(calls) >= 4 and min(gaps) >= 0.28
+
+
+async def test_personal_commands_are_refused_in_groups(
+    emulator: BotApiEmulator, matcher: Matcher, tmp_path: Path
+) -> None:
+    group = -2002
+    async with running_bot(emulator, matcher, tmp_path / "db.sqlite3"):
+        for command in ("/mydata@citizen_desk_test_bot", "/status@citizen_desk_test_bot"):
+            emulator.add_message(group, command, chat_type="group", user_id=7)
+        await emulator.wait_for_sent(group, 2)
+    texts = [m.plain_text or "" for m in emulator.sent(group)]
+    assert all("私聊" in text for text in texts)
+    assert all(m.kind == "text" and not m.callback_data for m in emulator.sent(group))

@@ -226,6 +226,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         attachments=_attachments(message),
         location=_location(message),
         reply_to_ticket=await _replied_ticket(message, runtime),
+        private=message.chat.type == ChatType.PRIVATE,
     )
     if verdict == "notify":
         lang = await runtime.dialogue.language(incoming)
@@ -282,7 +283,10 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await runtime.deliver(message.chat.id, [expired], key)
         return
     # Button presses are not counted by flood control: only menus the bot sent are accepted.
-    replies = await runtime.dialogue.handle(Incoming(key, action=query.data, lang_hint=lang_hint))
+    private = message.chat.type == ChatType.PRIVATE
+    replies = await runtime.dialogue.handle(
+        Incoming(key, action=query.data, lang_hint=lang_hint, private=private)
+    )
     # Paging through a category edits the menu in place; everything else is a new message.
     edit = (
         message.message_id if query.data.startswith("b:") and query.data.count(":") == 2 else None

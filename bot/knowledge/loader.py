@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeGuard
 
 from bot.errors import KnowledgeError
 from bot.knowledge.model import (
@@ -21,7 +22,15 @@ from bot.knowledge.model import (
 )
 from bot.knowledge.parse import FileContent, FileParser, RoutePhrases
 from bot.knowledge.problems import Level, Problem, errors, report
-from bot.knowledge.yamlsafe import Document, YamlRefused, load_yaml_file, load_yaml_text
+from bot.knowledge import cache as kb_cache
+from bot.knowledge.gcpause import paused_gc
+from bot.knowledge.yamlsafe import (
+    Document,
+    YamlRefused,
+    load_yaml_bytes,
+    load_yaml_text,
+    read_yaml_bytes,
+)
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -65,46 +74,119 @@ def kb_files(directory: Path) -> list[Path]:
     return sorted(found)
 
 
-def load_knowledge(directory: Path, today: dt.date | None = None) -> LoadResult:
-    """Load and check the KB in `directory`; `kb` is None when any error was found."""
+def load_knowledge(
+    directory: Path, today: dt.date | None = None, *, cache: bool = True
+) -> LoadResult:
+    """Load and check the KB in `directory`; `kb` is None when any error was found.
+
+    With `cache` (the default), files unchanged since an earlier load are read back from
+    the start-up cache (`bot.knowledge.cache`) instead of parsed; the result is the same.
+    """
     problems: list[Problem] = []
     if not directory.exists():
         raise KnowledgeError(f"knowledge directory {directory} does not exist")
     if not directory.is_dir():
         raise KnowledgeError(f"{directory} is not a directory (a knowledge base is a directory)")
     files = kb_files(directory)
-    contents: list[FileContent] = []
+    with paused_gc():
+        contents, fingerprint = _parse_files(directory, files, problems, cache)
+        result = LoadResult(None, problems, len(files))
+        if not files:
+            problems.append(
+                Problem(Level.ERROR, str(directory), None, None, "no *.yaml or *.yml files found")
+            )
+            return result
+        entries = [e for c in contents for e in c.entries]
+        result.entries = len(entries)
+        if not entries and not errors(problems):
+            problems.append(
+                Problem(
+                    Level.ERROR, str(directory), None, None, "the knowledge base has no entries"
+                )
+            )
+        problems.extend(_cross_check(entries, contents, today or dt.date.today()))
+        if errors(problems):
+            return result
+        result.kb = _assemble(entries, contents, fingerprint)
+    return result
+
+
+def _parse_files(
+    directory: Path, files: list[Path], problems: list[Problem], use_cache: bool
+) -> tuple[list[FileContent], str]:
+    """Parse every file (or take them from the cache); add the files' problems.
+
+    Returns the files' contents and the KB's fingerprint (a hash of the paths and bytes of
+    the files that parsed). A cache hit reads each file once (to hash it); a miss reads
+    each file again to parse it, one at a time, so that no more than one file's bytes are
+    held at once.
+    """
+    where = kb_cache.cache_dir() if use_cache else None
+    if where is not None:
+        key = _cache_key(directory, files)
+        cached = kb_cache.read(where, key) if key is not None else None
+        if _valid_cached(cached):
+            contents, found, fingerprint = cached
+            problems.extend(found)
+            return contents, fingerprint
+    contents = []
     digest = hashlib.sha256()
+    strings: dict[str, str] = {}  # one object per distinct text, across files
+    start = len(problems)
+    read_key: kb_cache.FileKey | None = kb_cache.FileKey()
     for path in files:
         rel = str(path.relative_to(directory))
+        raw: bytes | None = None
         try:
-            doc = load_yaml_file(path)
+            raw = read_yaml_bytes(path)
+            if read_key is not None:
+                read_key.add(rel, raw)
+            doc = load_yaml_bytes(raw, strings)
         except YamlRefused as exc:
-            where = f" (column {exc.column})" if exc.column else ""
-            problems.append(Problem(Level.ERROR, rel, exc.line, None, exc.message + where))
+            problems.append(_refused(rel, exc))
+            if raw is None:  # too big, refused unread: not cached
+                read_key = None
             continue
         except OSError as exc:
             problems.append(Problem(Level.ERROR, rel, None, None, f"cannot read: {exc.strerror}"))
+            read_key = None  # perhaps a passing trouble: not cached
             continue
-        digest.update(rel.encode() + b"\0" + path.read_bytes())
+        digest.update(rel.encode() + b"\0" + raw)
         contents.append(FileParser(rel, doc.node, problems).parse(doc.value))
-    result = LoadResult(None, problems, len(files))
-    if not files:
-        problems.append(
-            Problem(Level.ERROR, str(directory), None, None, "no *.yaml or *.yml files found")
-        )
-        return result
-    entries = [e for c in contents for e in c.entries]
-    result.entries = len(entries)
-    if not entries and not errors(problems):
-        problems.append(
-            Problem(Level.ERROR, str(directory), None, None, "the knowledge base has no entries")
-        )
-    problems.extend(_cross_check(entries, contents, today or dt.date.today()))
-    if errors(problems):
-        return result
-    result.kb = _assemble(entries, contents, digest.hexdigest())
-    return result
+        del doc, raw  # free this file's node tree before the next one is built
+    fingerprint = digest.hexdigest()
+    if where is not None and read_key is not None:
+        kb_cache.write(where, read_key.key(), (contents, problems[start:], fingerprint))
+    return contents, fingerprint
+
+
+def _cache_key(directory: Path, files: list[Path]) -> str | None:
+    """The cache key of the files as they are now; None when one is unreadable or too big."""
+    key = kb_cache.FileKey()
+    for path in files:
+        try:
+            key.add(str(path.relative_to(directory)), read_yaml_bytes(path))
+        except (OSError, YamlRefused):
+            return None
+    return key.key()
+
+
+def _refused(rel: str, exc: YamlRefused) -> Problem:
+    where = f" (column {exc.column})" if exc.column else ""
+    return Problem(Level.ERROR, rel, exc.line, None, exc.message + where)
+
+
+def _valid_cached(value: object) -> TypeGuard[tuple[list[FileContent], list[Problem], str]]:
+    """What the cache returned has the shape `_parse_files` wrote."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == 3
+        and isinstance(value[0], list)
+        and all(isinstance(c, FileContent) for c in value[0])
+        and isinstance(value[1], list)
+        and all(isinstance(p, Problem) for p in value[1])
+        and isinstance(value[2], str)
+    )
 
 
 def load_or_raise(directory: Path, today: dt.date | None = None) -> LoadResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ MAX_DEPTH = 50
 _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+#: Where an anchor (`&name`) could start; see `_fast_value`.
+_ANCHOR_RE = re.compile(r"(?<!\w)&")
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -38,32 +42,47 @@ class Document:
     node: yaml.Node | None
 
 
-def load_yaml_file(path: Path) -> Document:
+def load_yaml_file(path: Path, strings: dict[str, str] | None = None) -> Document:
     """Load one YAML file safely; raise YamlRefused with a clear message."""
+    return load_yaml_bytes(read_yaml_bytes(path), strings)
+
+
+def read_yaml_bytes(path: Path) -> bytes:
+    """The bytes of a YAML file, refused (unread) when it is over the size limit."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise YamlRefused(
             f"file is {size / 1024 / 1024:.1f} MB; the limit is "
             f"{MAX_FILE_BYTES // 1024 // 1024} MB — split it into smaller files"
         )
-    raw = path.read_bytes()
+    return path.read_bytes()
+
+
+def load_yaml_bytes(raw: bytes, strings: dict[str, str] | None = None) -> Document:
+    """Load a YAML file's bytes (as `read_yaml_bytes` returns them) safely."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise YamlRefused(f"file is not valid UTF-8 (byte {exc.start})") from exc
-    return load_yaml_text(text)
+    return load_yaml_text(text, strings)
 
 
-def load_yaml_text(text: str) -> Document:
-    """Load YAML text safely (no Python tags, bounded aliases, size and depth)."""
+def load_yaml_text(text: str, strings: dict[str, str] | None = None) -> Document:
+    """Load YAML text safely (no Python tags, bounded aliases, size and depth).
+
+    `strings`, when given, shares equal string values (one object per distinct text)
+    across the documents loaded with the same dict: knowledge files repeat a lot of text.
+    """
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return Document(None, None)
-        _check_graph(node)
-        _demote_bad_scalars(loader, node)
-        value = loader.construct_document(node)
+        value = _fast_value(loader, node, text, {} if strings is None else strings)
+        if value is _SLOW:
+            _check_graph(node)
+            _demote_bad_scalars(loader, node)
+            value = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)
@@ -79,6 +98,100 @@ def load_yaml_text(text: str) -> Document:
     finally:
         loader.dispose()
     return Document(value, node)
+
+
+#: `_fast_value` could not build the value: take the general path.
+_SLOW: Any = object()
+
+_SCALAR_TAGS = frozenset(
+    {
+        _STR_TAG,
+        _INT_TAG,
+        _TIMESTAMP_TAG,
+        "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:null",
+        "tag:yaml.org,2002:float",
+    }
+)
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+
+
+class _Slow(Exception):
+    """Raised inside `_fast_value` to give up on the fast path."""
+
+
+def _fast_value(
+    loader: yaml.SafeLoader, root: yaml.Node, text: str, strings: dict[str, str]
+) -> Any:
+    """The document's value in one pass, for the common case; `_SLOW` otherwise.
+
+    The general path (`_check_graph`, `_demote_bad_scalars`, then PyYAML's constructor)
+    walks the node graph three times. Without an anchor the graph is a tree: no alias
+    can repeat a node (an anchor `&a` starts a token, so a `&` right after a letter or a
+    digit, as in `Q&A`, cannot be one; any other `&` takes the general path). Then one recursive pass checks the
+    depth and the node count, keeps bad dates and integers as strings and builds the
+    same plain values the constructor would (dicts, lists, str, int, float, bool, None,
+    dates). Anything else — a deeper tree, too many nodes, another tag, a key that is not
+    a scalar, any exception — returns `_SLOW`, and the general path decides, so refusals
+    and errors stay exactly what they were.
+    """
+    if _ANCHOR_RE.search(text):
+        return _SLOW
+    constructors = loader.yaml_constructors
+    count = 1
+
+    def build(node: yaml.Node, depth: int) -> Any:
+        nonlocal count
+        cls = node.__class__
+        tag = node.tag
+        if cls is yaml.ScalarNode:
+            if tag == _STR_TAG:
+                value: str = node.value
+                return strings.setdefault(value, value)
+            if tag not in _SCALAR_TAGS:
+                raise _Slow
+            if tag == _TIMESTAMP_TAG or tag == _INT_TAG:
+                try:
+                    data = constructors[tag](loader, node)
+                    if tag == _INT_TAG:
+                        str(data)  # 0xfff… parses, but cannot print
+                except ValueError:
+                    node.tag = _STR_TAG
+                    return strings.setdefault(node.value, node.value)
+                return data
+            return constructors[tag](loader, node)
+        items = node.value
+        if not items:
+            if (cls is yaml.SequenceNode and tag == _SEQ_TAG) or (
+                cls is yaml.MappingNode and tag == _MAP_TAG
+            ):
+                return [] if cls is yaml.SequenceNode else {}
+            raise _Slow
+        if depth >= MAX_DEPTH:
+            raise _Slow
+        depth += 1
+        if cls is yaml.SequenceNode and tag == _SEQ_TAG:
+            count += len(items)
+            return [build(item, depth) for item in items]
+        if cls is yaml.MappingNode and tag == _MAP_TAG:
+            count += 2 * len(items)
+            mapping: dict[Any, Any] = {}
+            for key_node, value_node in items:
+                if key_node.__class__ is not yaml.ScalarNode:
+                    raise _Slow  # PyYAML refuses or merges such keys
+                key = build(key_node, depth)
+                mapping[key] = build(value_node, depth)
+            return mapping
+        raise _Slow
+
+    try:
+        value = build(root, 1)
+    except Exception:
+        return _SLOW
+    if count > MAX_EXPANDED_NODES:
+        return _SLOW
+    return value
 
 
 def _check_graph(root: yaml.Node) -> None:

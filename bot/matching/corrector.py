@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
 from bot.matching.analyzer import HAN, LATIN, Analyzer, Token
 
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+from pypinyin import constants as pinyin_constants
 from pypinyin import lazy_pinyin
 
 #: A window the segmenter knows with at least this frequency is a real word: keep it.
@@ -160,4 +162,13 @@ def _cutoff(word: str) -> float:
 
 
 def _sound(text: str) -> str:
-    return "".join(lazy_pinyin(text, errors="ignore"))
+    """Toneless pinyin of `text` (characters without a reading are left out)."""
+    if pinyin_constants.PHRASES_DICT:  # pypinyin came in first, with its phrases: in
+        return "".join(lazy_pinyin(text, errors="ignore"))  # context a reading may change
+    # Without phrases, pypinyin reads each character on its own: the same, but cached.
+    return "".join(map(_char_sound, text))
+
+
+@lru_cache(maxsize=65_536)
+def _char_sound(char: str) -> str:
+    return "".join(lazy_pinyin(char, errors="ignore"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
-from rapidfuzz import fuzz
+import numpy as np
 
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.analyzer import Analysis
-from bot.matching.index import Index, IndexedEntry
+from bot.matching.index import FloatArray, Index
 from bot.matching.routes import Route, RouteMatcher, find_ticket_number
 from bot.matching.settings import MatchSettings
 from bot.text import has_content, normalize
@@ -17,6 +18,8 @@ from bot.text import has_content, normalize
 GREETING_EXTRA_UNITS = 3
 #: A keyword that belongs to one entry only closes this share of the gap to 1.
 KEYWORD_BONUS = 0.15
+#: Twice the most that rounding to 4 places moves a score (see `Matcher.rank`).
+ROUNDING_MARGIN = 2e-4
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,22 @@ class Features:
     @property
     def score(self) -> float:
         """Combine the evidence into one confidence score."""
-        base = 0.50 * self.phrasing_coverage + 0.30 * self.query_coverage + 0.20 * self.similarity
-        return base + KEYWORD_BONUS * self.keyword * (1.0 - base)
+        return combine(self.phrasing_coverage, self.query_coverage, self.similarity, self.keyword)
+
+
+Score = TypeVar("Score", float, FloatArray)
+
+
+def combine(
+    phrasing_coverage: Score, query_coverage: Score, similarity: Score, keyword: Score
+) -> Score:
+    """The confidence score from the evidence: of one entry (floats) or of many (arrays).
+
+    On arrays it runs the same IEEE operations in the same order as on floats, so each
+    element is exactly the float the scalar call gives.
+    """
+    base = 0.50 * phrasing_coverage + 0.30 * query_coverage + 0.20 * similarity
+    return base + KEYWORD_BONUS * keyword * (1.0 - base)
 
 
 class Matcher:
@@ -76,8 +93,9 @@ class Matcher:
         """Decide the route for `text`."""
         norm = normalize(text)
         analysis = self.index.analyze(text)
-        ranked = self.rank(analysis)
-        candidates = tuple(ranked[: self.settings.max_candidates])
+        top = self.settings.max_candidates
+        ranked = self.rank(analysis, top if top > 0 else None)
+        candidates = tuple(ranked[:top])
         ticket = find_ticket_number(norm)
         if ticket is not None:
             return Match(Route.STATUS, None, 0.0, candidates, ticket)
@@ -122,44 +140,44 @@ class Matcher:
         chosen = [c for c in match.candidates if c.score >= floor]
         return tuple(chosen[: s.max_choices])
 
-    def rank(self, analysis: Analysis) -> list[Candidate]:
-        """Score the recalled entries and return them best first."""
-        numbers = self.index.recall(analysis, self.settings.recall)
-        keywords = self.index.keywords_in(analysis)
+    def rank(self, analysis: Analysis, top: int | None = None) -> list[Candidate]:
+        """Score the recalled entries and return them best first (only the `top` best).
+
+        The recalled entries are BM25's best `settings.recall` and every entry that owns a
+        keyword the message names. Scores are rounded to 4 places; ties keep the order of
+        recall.
+        """
+        index = self.index
+        numbers = index.recall(analysis, self.settings.recall)
+        keywords = index.keywords_in(analysis)
         for keyword in keywords:
-            numbers.extend(self.index.keyword_entries[keyword])
-        scored: dict[str, float] = {}
-        for number in dict.fromkeys(numbers):
-            item = self.index.entries[number]
-            scored[item.entry.id] = round(self.features(analysis, item, keywords).score, 4)
-        ranked = sorted(scored.items(), key=lambda kv: -kv[1])
-        return [Candidate(entry_id, score) for entry_id, score in ranked]
+            numbers.extend(index.keyword_entries[keyword])
+        recalled = list(dict.fromkeys(numbers))
+        if not recalled:
+            return []
+        ev = index.evidence(analysis, recalled, keywords)
+        scores = combine(ev.phrasing_coverage, ev.query_coverage, ev.similarity, ev.keyword)
+        positions = range(len(recalled))
+        if top is not None and 0 < top < len(recalled):
+            # Only entries within 0.0001 of the top-th best raw score can round into the
+            # top (rounding moves a score by at most 0.00005); keep them in recall order.
+            kth = np.partition(scores, len(scores) - top)[len(scores) - top]
+            positions = np.flatnonzero(scores >= kth - ROUNDING_MARGIN).tolist()
+        entries = self.kb.entries
+        values = scores.tolist()
+        scored = [(entries[recalled[i]].id, round(values[i], 4)) for i in positions]
+        scored.sort(key=lambda kv: -kv[1])
+        return [Candidate(entry_id, score) for entry_id, score in scored[:top]]
 
     def features(
-        self, analysis: Analysis, item: IndexedEntry, keywords: list[str] | None = None
+        self, analysis: Analysis, number: int, keywords: list[str] | None = None
     ) -> Features:
-        """Compute the evidence that `item` fits the analysed message."""
-        index = self.index
-        content = set(analysis.content)
-        question = set(analysis.question)
-        total = sum(index.weight(u) for u in content)
-        covered = sum(index.weight(u) for u in content if u in item.units)
-        query_coverage = covered / total if total else 0.0
-        phrasing_coverage = 0.0
-        similarity = 0.0
-        for p in item.phrasings:
-            want = sum(index.weight(u) for u in p.content) + sum(
-                index.weight(u, True) for u in p.question
-            )
-            if want:
-                have = sum(index.weight(u) for u in p.content if u in content) + sum(
-                    index.weight(u, True) for u in p.question if u in question
-                )
-                phrasing_coverage = max(phrasing_coverage, have / want)
-            if analysis.clean and p.clean:
-                similarity = max(similarity, fuzz.ratio(analysis.clean, p.clean) / 100.0)
-        keyword = 0.0
-        found = index.keywords_in(analysis) if keywords is None else keywords
-        for kw in set(found).intersection(item.keywords):
-            keyword = max(keyword, 1.0 / len(index.keyword_entries[kw]))
-        return Features(query_coverage, phrasing_coverage, similarity, keyword)
+        """Compute the evidence that entry `number` (of `kb.entries`) fits the message."""
+        found = self.index.keywords_in(analysis) if keywords is None else keywords
+        ev = self.index.evidence(analysis, [number], found)
+        return Features(
+            float(ev.query_coverage[0]),
+            float(ev.phrasing_coverage[0]),
+            float(ev.similarity[0]),
+            float(ev.keyword[0]),
+        )
