@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import signal
+import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -113,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except (sqlite3.Error, OSError) as exc:
+        # The database or a file cannot be used (a directory, no permission, a full disk).
+        print(f"citizen-desk: {exc}", file=sys.stderr)
+        return UsageError.exit_code
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error of ours.
         sys.stderr.close()

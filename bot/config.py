@@ -126,6 +126,8 @@ def _read_file(path: Path) -> dict[str, Any]:
             data = tomllib.load(handle)
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {path} does not exist") from exc
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     known = {f.name for f in fields(Settings)}
@@ -153,6 +155,16 @@ def _validate(values: dict[str, Any]) -> Settings:
         raise ConfigError("flood_messages must be ≥ 1 and flood_window > 0")
     if settings.rate_limit < 0:
         raise ConfigError("rate_limit must be ≥ 0")
+    if settings.retention_years < 1:
+        raise ConfigError("retention_years must be ≥ 1")
+    if settings.scan_interval <= 0 or settings.poll_timeout < 1 or settings.chat_interval < 0:
+        raise ConfigError("scan_interval must be > 0, poll_timeout ≥ 1, chat_interval ≥ 0")
+    if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError("log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    clash = sorted(set(settings.extra_holidays) & set(settings.extra_workdays))
+    if clash:
+        dates = ", ".join(d.isoformat() for d in clash)
+        raise ConfigError(f"dates both in extra_holidays and extra_workdays: {dates}")
     if not settings.api_base_url.startswith(("http://", "https://")):
         raise ConfigError("TELEGRAM_API_BASE_URL must start with http:// or https://")
     url = settings.webhook_url

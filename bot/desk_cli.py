@@ -38,37 +38,47 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     for p in (add, remove, staff):
         p.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
 
-    tickets = sub.add_parser("tickets", help="work on tickets from the desk")
-    tickets.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
-    tickets.add_argument("--kb", type=Path, default=None, help="knowledge directory")
-    tickets.add_argument(
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    common.add_argument("--kb", type=Path, default=None, help="knowledge directory")
+    common.add_argument(
         "--as", dest="actor", type=int, default=None, help="act as this staff user id"
     )
+    tickets = sub.add_parser("tickets", help="work on tickets from the desk", parents=[common])
     t_sub = tickets.add_subparsers(dest="tickets_command", metavar="TICKETS_COMMAND")
-    listing = t_sub.add_parser("list", help="list tickets")
+
+    def ticket_command(name: str, help_text: str | None = None) -> argparse.ArgumentParser:
+        # The options may also come after the subcommand; given before, they are kept.
+        parser = t_sub.add_parser(name, help=help_text, parents=[common])
+        for action in parser._actions:
+            if action.dest in ("db", "kb", "actor"):
+                action.default = argparse.SUPPRESS
+        return parser
+
+    listing = ticket_command("list", "list tickets")
     listing.add_argument("--status", default="open", help="open (default), all, or a status")
     listing.add_argument("--limit", type=int, default=50)
-    show = t_sub.add_parser("show", help="a ticket with its timeline")
+    show = ticket_command("show", "a ticket with its timeline")
     show.add_argument("number")
     for name in ("claim", "reveal", "kb"):
-        p = t_sub.add_parser(name)
+        p = ticket_command(name)
         p.add_argument("number")
     for name in ("reply", "resolve", "reject", "note"):
-        p = t_sub.add_parser(name)
+        p = ticket_command(name)
         p.add_argument("number")
         p.add_argument("text", nargs="+")
     for name in ("transfer", "assign"):
-        p = t_sub.add_parser(name)
+        p = ticket_command(name)
         p.add_argument("number")
         p.add_argument("dept")
-    merge = t_sub.add_parser("merge", help="merge a duplicate into another ticket")
+    merge = ticket_command("merge", "merge a duplicate into another ticket")
     merge.add_argument("number")
     merge.add_argument("into")
-    extend = t_sub.add_parser("extend", help="extend the deadline (supervisor)")
+    extend = ticket_command("extend", "extend the deadline (supervisor)")
     extend.add_argument("number")
     extend.add_argument("days", type=int)
     extend.add_argument("reason", nargs="+")
-    t_sub.add_parser("scan", help="run the deadline scan now (reminders, overdue, unrated)")
+    ticket_command("scan", "run the deadline scan now (reminders, overdue, unrated)")
 
     health = sub.add_parser(
         "health", help="check database, knowledge and outbox (exit 0 if healthy)"
@@ -134,19 +144,20 @@ def _mask_name(name: str | None) -> str:
 
 async def _tickets(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    kb_dir = args.kb or settings.kb_dir or sample_kb_path()
+    kb_dir = getattr(args, "kb", None) or settings.kb_dir or sample_kb_path()
     kb = load_or_raise(kb_dir).kb
     assert kb is not None
     command = args.tickets_command
     if command is None:
         raise UsageError("tickets: choose list, show, claim, reply, resolve, reject, …")
-    async with Store.opened(settings.db_path) as store:
+    async with Store.opened(settings.db_path, create=False) as store:
         desk = TicketDesk.from_settings(store, kb, settings)
         actor = DESK_ACTOR
-        if args.actor is not None:
-            member = await desk.tickets.staff_member(f"tg:{args.actor}")
+        actor_id = getattr(args, "actor", None)
+        if actor_id is not None:
+            member = await desk.tickets.staff_member(f"tg:{actor_id}")
             if member is None:
-                raise UsageError(f"{args.actor} is not registered staff (citizen-desk staff add)")
+                raise UsageError(f"{actor_id} is not registered staff (citizen-desk staff add)")
             actor = member
         try:
             async with store.transaction():
@@ -221,13 +232,13 @@ async def _health(args: argparse.Namespace) -> int:
         status["kb_error"] = str(exc)
         healthy = False
     try:
-        async with Store.opened(settings.db_path) as store:
+        async with Store.opened(settings.db_path, create=False) as store:
             backlog = await store.outbox_backlog()
         status["database"] = "ok"
         status["outbox_backlog"] = backlog
         healthy &= backlog <= args.max_backlog
     except (sqlite3.Error, OSError) as exc:
-        status["database"] = f"error: {exc}"
+        status["database"] = f"error: {exc}"  # includes a database that is not there
         healthy = False
     status["healthy"] = healthy
     print(json.dumps(status, ensure_ascii=False))
@@ -238,6 +249,8 @@ async def _db(args: argparse.Namespace) -> int:
     settings = _settings(args)
     async with Store.opened(settings.db_path) as store:
         if args.db_command == "backup":
+            if not args.path.parent.is_dir():
+                raise UsageError(f"{args.path.parent} is not a directory")
             await store.backup(args.path)
             print(f"backed up {settings.db_path} to {args.path}")
         else:

@@ -217,7 +217,10 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "只有督办负责人可以这样做。",
         "en": "Only a supervisor can do this.",
     },
-    "ticket_bad_days": {"zh": "天数必须是正整数。", "en": "The number of days must be positive."},
+    "ticket_bad_days": {
+        "zh": "延期天数必须是 1 到 120 之间的整数。",
+        "en": "An extension is 1 to 120 working days.",
+    },
     "staff_card_title": {"zh": "【{kind}】{number}", "en": "[{kind}] {number}"},
     "staff_assigned": {
         "zh": "工单 {number} 已派给您办理。发送 /ticket {number} 查看。",

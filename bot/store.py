@@ -185,6 +185,14 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+#: How long an untouched form waits for the person: a rating comment only a little while.
+DRAFT_TTL: dict[str, dt.timedelta] = {
+    "complaint": dt.timedelta(days=3),
+    "inquiry": dt.timedelta(days=1),
+    "comment": dt.timedelta(minutes=30),
+}
+
+
 def now_iso() -> str:
     """The current UTC time as ISO 8601 text."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -211,9 +219,13 @@ class Store:
         self.path = path
 
     @classmethod
-    async def open(cls, path: Path | str) -> Store:
-        """Open (creating if needed) and migrate the database at `path`."""
+    async def open(cls, path: Path | str, create: bool = True) -> Store:
+        """Open (creating it if needed and `create`) and migrate the database at `path`."""
         path = Path(path)
+        if not create and not path.is_file():
+            raise FileNotFoundError(f"no database at {path} (set --db or CITIZEN_DESK_DB)")
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a directory, not a database file")
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)
@@ -228,9 +240,9 @@ class Store:
 
     @classmethod
     @asynccontextmanager
-    async def opened(cls, path: Path | str) -> AsyncIterator[Store]:
+    async def opened(cls, path: Path | str, create: bool = True) -> AsyncIterator[Store]:
         """`async with Store.opened(path) as store:` — closed on exit."""
-        store = await cls.open(path)
+        store = await cls.open(path, create)
         try:
             yield store
         finally:
@@ -769,12 +781,18 @@ class TicketStore:
     # -- drafts ---------------------------------------------------------------------------
 
     async def get_draft(self, user: str) -> Draft | None:
-        """A person's form in progress."""
+        """A person's form in progress; one left alone too long is dropped (see DRAFT_TTL)."""
         async with self.conn.execute(
-            "SELECT kind, step, data FROM drafts WHERE user_key = ?", (user,)
+            "SELECT kind, step, data, updated_at FROM drafts WHERE user_key = ?", (user,)
         ) as cur:
             r = await cur.fetchone()
-        return Draft(user, str(r[0]), str(r[1]), json.loads(r[2])) if r else None
+        if r is None:
+            return None
+        age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(r[3])
+        if age > DRAFT_TTL.get(str(r[0]), DRAFT_TTL["complaint"]):
+            await self.delete_draft(user)
+            return None
+        return Draft(user, str(r[0]), str(r[1]), json.loads(r[2]))
 
     async def save_draft(self, draft: Draft) -> None:
         """Save a form step."""

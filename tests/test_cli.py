@@ -148,3 +148,12 @@ def test_no_command_prints_help() -> None:
     result = run()
     assert result.returncode == 2
     assert "chat" in result.stderr
+
+
+def test_database_problems_are_clear_errors(tmp_path: Path) -> None:
+    env_db = tmp_path / "missing.sqlite3"
+    for args in (["tickets", "list", "--db", str(env_db)], ["chat", "--db", str(tmp_path)]):
+        result = run(*args)
+        assert result.returncode == 2, result
+        assert "Traceback" not in result.stderr
+    assert not env_db.exists()  # nothing created at a mistyped path

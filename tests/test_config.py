@@ -79,3 +79,23 @@ def test_redacting_filter_rewrites_records() -> None:
     )
     RedactingFilter(["s3cret"]).filter(record)
     assert record.getMessage() == "user a phone 139****5678"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"CITIZEN_DESK_LOG_LEVEL": "verbose"}, "log_level"),
+        ({"CITIZEN_DESK_RETENTION_YEARS": "0"}, "retention_years"),
+        ({"CITIZEN_DESK_SCAN_INTERVAL": "0"}, "scan_interval"),
+    ],
+)
+def test_out_of_range_settings(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ=environ)
+
+
+def test_a_date_cannot_be_both_holiday_and_workday(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("extra_holidays = [2027-01-01]\nextra_workdays = [2027-01-01]\n")
+    with pytest.raises(ConfigError, match="2027-01-01"):
+        load_settings(environ={"CITIZEN_DESK_CONFIG": str(path)})

@@ -394,6 +394,23 @@ class TelegramService:
             delay = min(delay * 2, MAX_BACKOFF)
         return False
 
+    async def _retry(self, what: str, call: Callable[[], Awaitable[Any]]) -> None:
+        """A start-up call that must succeed: retried with backoff while the API is down."""
+        delay = 1.0
+        while True:
+            try:
+                await call()
+                return
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+            except (NetworkError, TimedOut) as exc:
+                log.warning("%s failed (%s); retrying in %.0f s", what, exc, delay)
+                wait = delay
+                delay = min(delay * 2, MAX_BACKOFF)
+            if self.stopping.is_set():
+                return
+            await self._sleep(wait)
+
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake up at once when stopping."""
         with contextlib.suppress(TimeoutError):
@@ -443,7 +460,7 @@ class TelegramService:
             job_queue.run_repeating(self._scan_job, interval=interval, first=min(interval, 5.0))
             job_queue.run_repeating(self._review_job, interval=7 * 86400, first=60)
             job_queue.run_repeating(self._retention_job, interval=86400, first=30)
-        await self._register_commands()
+        await self._retry("setMyCommands", self._register_commands)
         log.info("connected as @%s", runtime.bot_username)
         webhook_runner: web.AppRunner | None = None
         intake_task: asyncio.Task[Any]
@@ -451,7 +468,7 @@ class TelegramService:
             webhook_runner = await self._start_webhook(intake)
             intake_task = asyncio.create_task(self.stopping.wait())
         else:
-            await self.bot.delete_webhook()
+            await self._retry("deleteWebhook", self.bot.delete_webhook)
             intake_task = asyncio.create_task(self._poll(intake))
         processor = asyncio.create_task(self._process(processing, runtime))
         sender = asyncio.create_task(self._send_loop(sending, runtime))
@@ -597,8 +614,14 @@ class TelegramService:
         await runner.setup()
         host, port = self.settings.listen_host_port
         await web.TCPSite(runner, host, port).start()
-        await self.bot.set_webhook(
-            url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+        await self._retry(
+            "setWebhook",
+            lambda: self.bot.set_webhook(
+                url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            ),
         )
         log.info("webhook listening on %s:%s%s", host, port, path)
         return runner

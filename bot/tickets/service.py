@@ -303,9 +303,7 @@ class TicketDesk:
         """延期: a new deadline with a reason (supervisors only), told to the citizen."""
         if not actor.is_supervisor:
             raise TicketError("ticket_supervisor_only")
-        if days < 1:
-            raise TicketError("ticket_bad_days")
-        if days > MAX_EXTENSION_DAYS:
+        if not 1 <= days <= MAX_EXTENSION_DAYS:
             raise TicketError("ticket_bad_days")
         ticket = await self._open(number)
         # An overdue ticket's extension counts from today, never into the past.
