@@ -8,8 +8,9 @@ import re
 import sys
 from collections.abc import Iterable
 
-#: Mainland mobile numbers (11 digits starting with 1[3-9]); kept: first 3, last 4.
-PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+#: Mainland mobile numbers (11 digits starting with 1[3-9], maybe +86 and separators);
+#: kept: first 3, last 4.
+PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?!\d)")
 #: A Telegram bot token anywhere (digits:secret), e.g. inside a request URL.
 TOKEN_RE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 

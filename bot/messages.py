@@ -274,6 +274,10 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "（举报人身份受保护，督办负责人可用 /reveal 查看）",
         "en": "(reporter protected; a supervisor may /reveal)",
     },
+    "identity_anonymous": {
+        "zh": "（举报人选择完全匿名，联系方式不向任何人显示）",
+        "en": "(the reporter chose full anonymity: the contact is shown to nobody)",
+    },
     "internal_mark": {"zh": "[内部] ", "en": "[internal] "},
     "button_claim": {"zh": "认领", "en": "Claim"},
     "button_assign": {"zh": "派单", "en": "Assign"},

@@ -20,6 +20,7 @@ from typing import Any
 import aiosqlite
 
 from bot.tickets.model import (
+    OPEN,
     Action,
     Attachment,
     Draft,
@@ -368,14 +369,6 @@ class Store:
             (user, question_id, entry_id, int(helpful), now_iso()),
         )
 
-    async def feedback_rows(self) -> list[dict[str, Any]]:
-        """Every feedback row with its question text (for reports and tests)."""
-        async with self.conn.execute(
-            "SELECT f.user_key, f.entry_id, f.helpful, f.created_at, q.text AS question "
-            "FROM feedback f LEFT JOIN questions q ON q.id = f.question_id ORDER BY f.id"
-        ) as cur:
-            return [dict(row) for row in await cur.fetchall()]
-
     # -- durable updates ------------------------------------------------------------------
 
     async def save_updates(self, updates: list[tuple[int, str]]) -> int:
@@ -535,6 +528,9 @@ def _statements(script: str) -> list[str]:
 # -- tickets --------------------------------------------------------------------------------
 # (methods added to Store below; kept with the rest of the SQL)
 
+#: The SQL condition for tickets still being handled (model.OPEN).
+OPEN_STATUSES = "status IN (" + ", ".join(f"'{s.value}'" for s in sorted(OPEN)) + ")"
+
 TICKET_COLUMNS = (
     "id, number, kind, category, status, citizen, description, created_at, deadline, "
     "department, assignee, anonymous, location, occurred, phone, attachments, lang, overdue, "
@@ -643,7 +639,7 @@ class TicketStore:
     async def open_tickets(self, limit: int = 100_000) -> list[Ticket]:
         """Every open ticket, oldest deadline first."""
         return await self.query(
-            "status IN ('received', 'assigned', 'in_progress', 'reopened')",
+            OPEN_STATUSES,
             (),
             limit,
             "deadline, id",
@@ -652,7 +648,7 @@ class TicketStore:
     async def due_tickets(self, today: str, next_working_day: str) -> list[Ticket]:
         """Open tickets the deadline scan must act on: overdue, or due for a reminder."""
         return await self.query(
-            "status IN ('received', 'assigned', 'in_progress', 'reopened') AND overdue = 0 "
+            f"{OPEN_STATUSES} AND overdue = 0 "
             "AND (deadline < ? OR (reminded = 0 AND deadline <= ?))",
             (today, next_working_day),
             100_000,
@@ -663,7 +659,7 @@ class TicketStore:
         self, where: str, args: tuple[Any, ...], limit: int = 20
     ) -> tuple[int, list[Ticket]]:
         """How many open tickets match, and the first `limit` by deadline."""
-        condition = f"status IN ('received', 'assigned', 'in_progress', 'reopened') AND ({where})"
+        condition = f"{OPEN_STATUSES} AND ({where})"
         async with self.conn.execute(
             f"SELECT COUNT(*) FROM tickets WHERE {condition}", args
         ) as cur:

@@ -230,7 +230,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     )
     if verdict == "notify":
         lang = await runtime.dialogue.language(incoming)
-        notice = Reply((_paragraph(t("slow_down", lang)),))
+        notice = Reply((Paragraph(t("slow_down", lang)),))
         await runtime.deliver(message.chat_id, [notice], key)
         return
     replies = await runtime.dialogue.handle(incoming)
@@ -279,7 +279,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     owner = await runtime.store.menu_owner(message.chat.id, message.message_id)
     if owner != key and owner != STAFF_OWNER:  # staff-group menus: the core checks staff
         lang = await runtime.dialogue.language(Incoming(key, lang_hint=lang_hint))
-        expired = Reply((_paragraph(t("expired", lang)),))
+        expired = Reply((Paragraph(t("expired", lang)),))
         await runtime.deliver(message.chat.id, [expired], key)
         return
     # Button presses are not counted by flood control: only menus the bot sent are accepted.
@@ -307,10 +307,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime = context.bot_data.get("runtime")
     if isinstance(runtime, Runtime):
         runtime.failed = True
-
-
-def _paragraph(text: str) -> Paragraph:
-    return Paragraph(text)
 
 
 def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:

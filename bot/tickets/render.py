@@ -43,6 +43,8 @@ def staff_summary(
     hidden = (ticket.is_report or ticket.anonymous) and not reveal
     clear = reveal or opened
     contact = t("identity_hidden", "zh") if hidden else _contact(ticket, masked=not clear)
+    if ticket.anonymous:  # fully anonymous: nobody sees the contact, not even on reveal
+        contact = t("identity_anonymous", "zh")
     lines = [
         t("staff_card_title", "zh", number=ticket.number, kind=t(f"kind_{ticket.kind}", "zh")),
         f"{t('label_category', 'zh')}：{category_name(kb, ticket, 'zh')}",
