@@ -23,6 +23,10 @@ def _t2s() -> opencc.OpenCC:
 
 def strip_controls(text: str) -> str:
     """Remove control and format characters (keeping newlines and tabs as spaces)."""
+    if text.isprintable():
+        # Nothing to do: a printable text has no character of the categories removed
+        # below (Cc, Cf, Cs, Co, Cn), hence no newline, tab or escape sequence either.
+        return text
     out = []
     for ch in _ANSI_RE.sub("", text):
         cat = unicodedata.category(ch)

@@ -36,12 +36,14 @@ ENV_DIR = "CITIZEN_DESK_CACHE_DIR"
 OFF_VALUES = frozenset({"off", "0", "no", "none", "false"})
 #: Cached knowledge bases kept (the least recently used beyond this are removed).
 KEEP = 6
+#: Smaller knowledge bases are not cached: they parse in well under a second.
+MIN_BYTES = 1024 * 1024
 #: A temporary file this old was left by a writer that died.
 STALE_TMP_S = 3600
 PREFIX = "kb-"
 SUFFIX = ".pickle"
 #: Bumped when the cached value changes shape without a change to the hashed modules.
-FORMAT = "1"
+FORMAT = "2"
 _MODULES = ("cache", "loader", "model", "parse", "problems", "yamlsafe")
 
 
@@ -50,6 +52,11 @@ def cache_dir(environ: dict[str, str] | None = None) -> Path | None:
     env = os.environ if environ is None else environ
     chosen = env.get(ENV_DIR, "").strip()
     if chosen.lower() in OFF_VALUES:
+        return None
+    try:
+        code_version()
+    except OSError as exc:  # no source files to hash (a frozen build): no cache
+        log.debug("knowledge cache off: %s", exc)
         return None
     if chosen:
         return Path(chosen).expanduser()
@@ -99,8 +106,8 @@ def _usable(directory: Path) -> bool:
     return not st.st_mode & 0o022
 
 
-def read(directory: Path | None, key: str) -> Any | None:
-    """The value cached under `key`, or None (missing, unreadable or not ours)."""
+def read(directory: Path | None, key: str) -> list[Any] | None:
+    """The parts cached under `key`, or None (missing, unreadable or not ours)."""
     if directory is None:
         return None
     path = directory / f"{PREFIX}{key}{SUFFIX}"
@@ -108,16 +115,23 @@ def read(directory: Path | None, key: str) -> Any | None:
         if not path.exists() or not _usable(directory):
             return None
         with path.open("rb") as handle:
-            value = pickle.load(handle)
+            count = pickle.load(handle)
+            if not isinstance(count, int):
+                raise ValueError("not a cache file")
+            parts = [pickle.load(handle) for _ in range(count)]  # one pickle each
         os.utime(path)  # recently used: pruned last
-        return value
+        return parts
     except Exception as exc:  # any failure only means a normal load
         log.debug("knowledge cache %s not used: %s", path, exc)
         return None
 
 
-def write(directory: Path | None, key: str, value: Any) -> None:
-    """Cache `value` under `key` (atomically), then drop the least recently used extras."""
+def write(directory: Path | None, key: str, parts: list[Any]) -> None:
+    """Cache `parts` under `key` (atomically), then drop the least recently used extras.
+
+    Each part is a pickle of its own, so writing needs memory for the memo of one part's
+    objects, not of the whole knowledge base's.
+    """
     if directory is None:
         return
     try:
@@ -125,15 +139,15 @@ def write(directory: Path | None, key: str, value: Any) -> None:
         if not _usable(directory):
             log.debug("knowledge cache %s not used: not private to this user", directory)
             return
-        handle = tempfile.NamedTemporaryFile(
-            dir=directory, prefix=".tmp-", suffix=SUFFIX, delete=False
-        )
+        fd, name = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=SUFFIX)
         try:
-            with handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(handle.name, directory / f"{PREFIX}{key}{SUFFIX}")
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(len(parts), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                for part in parts:
+                    pickle.dump(part, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(name, directory / f"{PREFIX}{key}{SUFFIX}")
         except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
+            Path(name).unlink(missing_ok=True)
             raise
         _prune(directory)
     except Exception as exc:

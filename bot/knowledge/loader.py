@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import TypeGuard
+from typing import Any
 
 from bot.errors import KnowledgeError
+from bot.knowledge import cache as kb_cache
+from bot.knowledge.gcpause import paused_gc
 from bot.knowledge.model import (
     Category,
     Centre,
@@ -22,8 +24,6 @@ from bot.knowledge.model import (
 )
 from bot.knowledge.parse import FileContent, FileParser, RoutePhrases
 from bot.knowledge.problems import Level, Problem, errors, report
-from bot.knowledge import cache as kb_cache
-from bot.knowledge.gcpause import paused_gc
 from bot.knowledge.yamlsafe import (
     Document,
     YamlRefused,
@@ -121,12 +121,12 @@ def _parse_files(
     each file again to parse it, one at a time, so that no more than one file's bytes are
     held at once.
     """
-    where = kb_cache.cache_dir() if use_cache else None
+    where = kb_cache.cache_dir() if use_cache and _worth_caching(files) else None
     if where is not None:
         key = _cache_key(directory, files)
         cached = kb_cache.read(where, key) if key is not None else None
-        if _valid_cached(cached):
-            contents, found, fingerprint = cached
+        if cached is not None and _valid_cached(cached):
+            fingerprint, found, *contents = cached
             problems.extend(found)
             return contents, fingerprint
     contents = []
@@ -156,8 +156,16 @@ def _parse_files(
         del doc, raw  # free this file's node tree before the next one is built
     fingerprint = digest.hexdigest()
     if where is not None and read_key is not None:
-        kb_cache.write(where, read_key.key(), (contents, problems[start:], fingerprint))
+        kb_cache.write(where, read_key.key(), [fingerprint, problems[start:], *contents])
     return contents, fingerprint
+
+
+def _worth_caching(files: list[Path]) -> bool:
+    """Small knowledge bases parse in well under a second: they are not cached."""
+    try:
+        return sum(path.stat().st_size for path in files) >= kb_cache.MIN_BYTES
+    except OSError:
+        return False
 
 
 def _cache_key(directory: Path, files: list[Path]) -> str | None:
@@ -176,16 +184,14 @@ def _refused(rel: str, exc: YamlRefused) -> Problem:
     return Problem(Level.ERROR, rel, exc.line, None, exc.message + where)
 
 
-def _valid_cached(value: object) -> TypeGuard[tuple[list[FileContent], list[Problem], str]]:
+def _valid_cached(parts: list[Any]) -> bool:
     """What the cache returned has the shape `_parse_files` wrote."""
     return (
-        isinstance(value, tuple)
-        and len(value) == 3
-        and isinstance(value[0], list)
-        and all(isinstance(c, FileContent) for c in value[0])
-        and isinstance(value[1], list)
-        and all(isinstance(p, Problem) for p in value[1])
-        and isinstance(value[2], str)
+        len(parts) >= 2
+        and isinstance(parts[0], str)
+        and isinstance(parts[1], list)
+        and all(isinstance(p, Problem) for p in parts[1])
+        and all(isinstance(c, FileContent) for c in parts[2:])
     )
 
 
@@ -265,7 +271,7 @@ def _cross_check(
 
 def _question_key(question: str) -> str:
     text = unicodedata.normalize("NFKC", question).casefold()
-    return "".join(ch for ch in text if ch.isalnum())
+    return "".join(filter(str.isalnum, text))
 
 
 def _assemble(entries: list[Entry], contents: list[FileContent], fingerprint: str) -> KnowledgeBase:

@@ -1,4 +1,8 @@
-"""The knowledge base as frozen values: entries, guide fields, the centre and routes."""
+"""The knowledge base as frozen values: entries, guide fields, the centre and routes.
+
+The values use slots (no per-object `__dict__`): a 10,000-entry knowledge base holds
+about 400,000 of them.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ GUIDE_FIELDS: tuple[str, ...] = (
 PHRASE_ROUTES: tuple[str, ...] = ("complaint", "status", "human", "greeting")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocalText:
     """A text in one or more languages; `get` falls back to the default language."""
 
@@ -48,7 +52,7 @@ class LocalText:
         yield from self.values.values()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocalList:
     """A list of texts per language (bullets of a guide field, questions, keywords)."""
 
@@ -70,7 +74,7 @@ class LocalList:
         return sum(len(items) for items in self.values.values())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GuideField:
     """One section of a structured answer; `is_list` decides bullets or a paragraph."""
 
@@ -79,7 +83,7 @@ class GuideField:
     is_list: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Answer:
     """An entry's answer: either a single text or ordered guide fields."""
 
@@ -91,7 +95,7 @@ class Answer:
         return next((f for f in self.fields if f.name == name), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where something was defined, for messages that point an admin to the file."""
 
@@ -102,7 +106,7 @@ class Source:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One service guide (办事指南) with the phrasings that lead to it."""
 
@@ -118,7 +122,7 @@ class Entry:
     source: Source = field(default_factory=lambda: Source("?"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Category:
     """A browsing category."""
 
@@ -126,7 +130,7 @@ class Category:
     title: LocalText
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Phone:
     """A labelled phone number of the centre."""
 
@@ -134,7 +138,7 @@ class Phone:
     number: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Centre:
     """The service centre's office information."""
 
@@ -149,7 +153,7 @@ class Centre:
 COMPLAINT_FIELDS: tuple[str, ...] = ("location", "time", "attachments", "phone")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Department:
     """A unit that handles tickets."""
 
@@ -157,7 +161,7 @@ class Department:
     name: LocalText
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ComplaintCategory:
     """A kind of complaint or report, with who handles it and how fast."""
 
@@ -172,7 +176,7 @@ class ComplaintCategory:
     intake: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TriageRule:
     """Messages that must not become a ticket, and what to tell the citizen instead."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -56,6 +57,7 @@ TOP_KEYS = frozenset(
         "triage",
     }
 )
+_GUIDE_FIELD_SET = frozenset(GUIDE_FIELDS)
 CENTRE_KEYS = frozenset({"name", "address", "hours", "phones", "supervision_phone"})
 
 #: Route phrases: route → language → phrases.
@@ -256,12 +258,14 @@ class FileParser:
         """Parse a text: a string, or a mapping from language code to string."""
         if value is None:
             return None
+        if type(value) is str:  # the common case, as `_scalar` would give it
+            return LocalText({self.lang: value.strip()}, self.lang)
         if _is_scalar(value):
             return LocalText({self.lang: _scalar(value)}, self.lang)
         if (
             isinstance(value, dict)
             and _is_language_map(value)
-            and all(_is_scalar(v) for v in value.values())
+            and all(map(_is_scalar, value.values()))
         ):
             return LocalText({str(k): _scalar(v) for k, v in value.items()}, self.lang)
         self.error(
@@ -288,6 +292,9 @@ class FileParser:
             return LocalList({self.lang: (_scalar(value),)}, self.lang)
         if isinstance(value, list):
             for item in value:
+                if type(item) is str:  # the common case, as `self.text` would give it
+                    per_lang.setdefault(self.lang, []).append(item.strip())
+                    continue
                 text = self.text(item, line, label, f"an item of `{name}`")
                 if text is None:
                     return None
@@ -297,10 +304,10 @@ class FileParser:
             for lang, items in value.items():
                 if _is_scalar(items):
                     items = [items]
-                if not isinstance(items, list) or not all(_is_scalar(i) for i in items):
+                if not isinstance(items, list) or not all(map(_is_scalar, items)):
                     self.error(line, label, f"`{name}.{lang}` must be a list of texts")
                     return None
-                per_lang.setdefault(str(lang), []).extend(_scalar(i) for i in items)
+                per_lang.setdefault(str(lang), []).extend(map(_scalar, items))
         else:
             self.error(
                 line,
@@ -309,7 +316,7 @@ class FileParser:
                 f"not {_describe(value)}",
             )
             return None
-        cleaned = {lang: tuple(s for s in items if s.strip()) for lang, items in per_lang.items()}
+        cleaned = {lang: tuple(filter(str.strip, items)) for lang, items in per_lang.items()}
         return LocalList(cleaned, self.lang)
 
     # -- other top-level keys -------------------------------------------------------------
@@ -470,20 +477,28 @@ class FileContent:
 
 
 def _is_scalar(value: Any) -> bool:
+    if type(value) is str:
+        return True
     return isinstance(value, str | int | float | dt.date) and not isinstance(value, bool)
 
 
 def _scalar(value: Any) -> str:
+    if type(value) is str:
+        return value.strip()
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value).strip()
 
 
 def _is_language_map(value: Mapping[Any, Any]) -> bool:
-    return (
-        bool(value)
-        and all(isinstance(k, str) and LANG_RE.match(k) for k in value)
-        and not (set(value) & set(GUIDE_FIELDS))
+    return bool(value) and _are_language_codes(tuple(value))
+
+
+@lru_cache(maxsize=1024)
+def _are_language_codes(keys: tuple[Any, ...]) -> bool:
+    """The keys of a mapping are language codes (zh, en …) and not guide field names."""
+    return all(isinstance(k, str) and LANG_RE.match(k) for k in keys) and not (
+        set(keys) & _GUIDE_FIELD_SET
     )
 
 

@@ -128,15 +128,15 @@ def _fast_value(
 
     The general path (`_check_graph`, `_demote_bad_scalars`, then PyYAML's constructor)
     walks the node graph three times. Without an anchor the graph is a tree: no alias
-    can repeat a node (an anchor `&a` starts a token, so a `&` right after a letter or a
-    digit, as in `Q&A`, cannot be one; any other `&` takes the general path). Then one recursive pass checks the
-    depth and the node count, keeps bad dates and integers as strings and builds the
-    same plain values the constructor would (dicts, lists, str, int, float, bool, None,
-    dates). Anything else — a deeper tree, too many nodes, another tag, a key that is not
-    a scalar, any exception — returns `_SLOW`, and the general path decides, so refusals
-    and errors stay exactly what they were.
+    can repeat a node. (An anchor `&a` starts a token, so a `&` right after a letter or a
+    digit, as in `Q&A`, cannot be one; any other `&` takes the general path.) Then one
+    recursive pass checks the depth and the node count, keeps bad dates and integers as
+    strings and builds the same plain values the constructor would (dicts, lists, str,
+    int, float, bool, None, dates). Anything else — a deeper tree, too many nodes, another
+    tag, a key that is not a scalar, any exception — returns `_SLOW`, and the general
+    path decides, so refusals and errors stay exactly what they were.
     """
-    if _ANCHOR_RE.search(text):
+    if "&" in text and _ANCHOR_RE.search(text):
         return _SLOW
     constructors = loader.yaml_constructors
     count = 1
@@ -151,7 +151,7 @@ def _fast_value(
                 return strings.setdefault(value, value)
             if tag not in _SCALAR_TAGS:
                 raise _Slow
-            if tag == _TIMESTAMP_TAG or tag == _INT_TAG:
+            if tag in (_TIMESTAMP_TAG, _INT_TAG):
                 try:
                     data = constructors[tag](loader, node)
                     if tag == _INT_TAG:

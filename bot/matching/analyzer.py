@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import rjieba
 import snowballstemmer
@@ -19,9 +20,8 @@ _WORD_TOKEN = re.compile(r"[0-9a-z]+(?:'[a-z]+)?")
 HAN, LATIN, NUMBER = "han", "latin", "number"
 
 
-@dataclass(frozen=True)
-class Token:
-    """A token of a normalised text."""
+class Token(NamedTuple):
+    """A token of a normalised text (a named tuple: millions are made at index build)."""
 
     text: str
     kind: str
@@ -63,12 +63,14 @@ class Analyzer:
     def tokens(self, norm: str) -> list[Token]:
         """Segment a normalised text into Han words, Latin words and numbers."""
         out: list[Token] = []
+        append = out.append
+        han = _HAN_TOKEN.match
         for piece in self.jieba.cut(norm):
-            if _HAN_TOKEN.match(piece):
-                out.append(Token(piece, HAN))
+            if han(piece):
+                append(Token(piece, HAN))
                 continue
             for word in _WORD_TOKEN.findall(piece):
-                out.append(Token(word, NUMBER if word.isdigit() else LATIN))
+                append(Token(word, NUMBER if word.isdigit() else LATIN))
         return out
 
     def has_word(self, word: str) -> bool:
@@ -95,34 +97,38 @@ class Analyzer:
 
     def analyze_tokens(self, norm: str, tokens: list[Token]) -> Analysis:
         """Classify tokens into content and question units."""
+        content, question, clean = self.classify(tokens)
+        han_text = "".join(t.text for t in tokens if t.kind == HAN)
+        latin_text = " " + " ".join(t.text for t in tokens if t.kind != HAN) + " "
+        return Analysis(norm, tuple(content), tuple(question), clean, han_text, latin_text)
+
+    def classify(self, tokens: list[Token]) -> tuple[list[str], list[str], str]:
+        """The content units, the question units and the clean text of `tokens`."""
         content: list[str] = []
         question: list[str] = []
         clean: list[str] = []
-        for token in tokens:
-            word = token.text
-            if word in self.lexicon.filler:
+        filler = self.lexicon.filler
+        questions = self.lexicon.question
+        for word, kind in tokens:
+            if word in filler:
                 continue
-            if token.kind == HAN:
-                if word in self.lexicon.question:
+            if kind == HAN:
+                if word in questions:
                     question.append(word)
                     continue
                 content.extend(han_units(word))
                 clean.append(word)
-            elif token.kind == NUMBER:
+            elif kind == NUMBER:
                 content.append(word)
                 clean.append(word)
             else:
                 stem = self.stem(word)
-                if word in self.lexicon.question:
+                if word in questions:
                     question.append(stem)
                     continue
                 content.append(stem)
                 clean.append(" " + word + " ")
-        han_text = "".join(t.text for t in tokens if t.kind == HAN)
-        latin_text = " " + " ".join(t.text for t in tokens if t.kind != HAN) + " "
-        return Analysis(
-            norm, tuple(content), tuple(question), "".join(clean).strip(), han_text, latin_text
-        )
+        return content, question, "".join(clean).strip()
 
 
 def han_units(word: str) -> list[str]:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import math
 from array import array
-from operator import itemgetter
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
-import bm25s
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
@@ -24,6 +23,7 @@ from rapidfuzz import fuzz, process
 from bot.knowledge.gcpause import paused_gc
 from bot.knowledge.model import Entry, KnowledgeBase
 from bot.matching.analyzer import HAN, LATIN, Analysis, Analyzer, Token
+from bot.matching.bm25 import BM25
 from bot.matching.corrector import Corrector
 from bot.text import normalize
 
@@ -66,20 +66,18 @@ class Index:
         zh_words = [k for e in kb.entries for k in e.keywords.all()]
         self.analyzer = Analyzer(user_words=[norm(w) for w in zh_words])
         analyzer = self.analyzer
-        # The corrector's vocabulary: every token of every title, question and keyword.
+        # The corrector's vocabulary: the tokens of every title, question and keyword (each
+        # text is segmented once, for this and for its units).
         han_terms: Counter[str] = Counter()
         latin_words: set[str] = set()
 
-        def segment(text: str) -> list[Token]:
-            tokens = analyzer.tokens(text)
-            for token in tokens:
-                if token.kind == HAN:
-                    han_terms[token.text] += 1
-                elif token.kind == LATIN:
-                    latin_words.add(token.text)
-            return tokens
+        def count(tokens: list[Token]) -> None:
+            for text, kind in tokens:
+                if kind == HAN:
+                    han_terms[text] += 1
+                elif kind == LATIN:
+                    latin_words.add(text)
 
-        keyword_units: dict[str, tuple[list[Token], tuple[str, ...]]] = {}
         # Unit ids, in order of first use; they are also the BM25 vocabulary.
         ids: dict[str, int] = {}
         df: list[int] = []  # entries that have each unit
@@ -94,73 +92,77 @@ class Index:
                 out.append(uid)
             return out
 
-        phrasing_units: list[tuple[list[int], list[int], frozenset[str], frozenset[str]]] = []
+        keyword_units: dict[str, tuple[list[Token], tuple[str, ...]]] = {}
         content_ids, content_ptr = array("i"), array("i", [0])
         question_ids, question_ptr = array("i"), array("i", [0])
         entry_ids, entry_ptr = array("i"), array("i", [0])
         entry_phrasings = array("i", [0])
         self.clean: list[str] = []
         self.entry_keywords: list[tuple[str, ...]] = []
-        docs: list[list[int]] = []
-        doc_entry: list[int] = []
+        # BM25 documents: one per phrasing and one per entry (its units, keywords included).
+        doc_units, doc_ptr = array("i"), array("q", [0])
+        doc_entry = array("i")
         for number, entry in enumerate(kb.entries):
             units: set[str] = set()
             for text in _phrasings(entry):
-                normed = normalize(text)
-                a = analyzer.analyze_tokens(normed, segment(normed))
-                content, question = frozenset(a.content), frozenset(a.question)
-                phrasing_units.append((unit_ids(content), unit_ids(question), content, question))
-                self.clean.append(a.clean)
-                units.update(a.content)
-                units.update(a.question)
+                tokens = analyzer.tokens(normalize(text))
+                count(tokens)
+                content, question, clean = analyzer.classify(tokens)
+                # Each phrasing's units once, in the order of its set (as `want` sums them).
+                cids = unit_ids(frozenset(content))
+                qids = unit_ids(frozenset(question))
+                content_ids.extend(cids)
+                content_ptr.append(len(content_ids))
+                question_ids.extend(qids)
+                question_ptr.append(len(question_ids))
+                self.clean.append(clean)
+                units.update(content)
+                units.update(question)
+                doc_units.extend({*cids, *qids})
+                doc_ptr.append(len(doc_units))
+                doc_entry.append(number)
+            entry_phrasings.append(len(self.clean))
             keywords = []
             for keyword in entry.keywords.all():
                 normed = norm(keyword)
                 known = keyword_units.get(normed)
                 if known is None:
                     tokens = analyzer.tokens(normed)
-                    known = (tokens, analyzer.analyze_tokens(normed, tokens).units)
-                    keyword_units[normed] = known
-                for token in known[0]:  # a keyword's tokens count at each use
-                    if token.kind == HAN:
-                        han_terms[token.text] += 1
-                    elif token.kind == LATIN:
-                        latin_words.add(token.text)
+                    content, question, _ = analyzer.classify(tokens)
+                    known = keyword_units[normed] = (tokens, (*content, *question))
+                count(known[0])  # a keyword's tokens count at each use
                 if normed:
                     keywords.append(normed)
                     units.update(known[1])
             self.entry_keywords.append(tuple(keywords))
-            entry_unit_ids = unit_ids(sorted(units))
-            for uid in entry_unit_ids:
+            whole = unit_ids(units)
+            for uid in whole:
                 df[uid] += 1
-            for cids, qids, _, _ in phrasing_units[entry_phrasings[-1] :]:
-                content_ids.extend(cids)
-                content_ptr.append(len(content_ids))
-                question_ids.extend(qids)
-                question_ptr.append(len(question_ids))
-                docs.append(sorted(set(cids) | set(qids)))
-                doc_entry.append(number)
-            entry_phrasings.append(len(phrasing_units))
-            entry_ids.extend(entry_unit_ids)
+            entry_ids.extend(whole)
             entry_ptr.append(len(entry_ids))
-            docs.append(entry_unit_ids)  # the whole entry, keywords included
+            doc_units.extend(whole)
+            doc_ptr.append(len(doc_units))
             doc_entry.append(number)
         han_terms.update(norm(k) for k in zh_words)  # keywords count once more
         self.corrector = Corrector(analyzer, han_terms, latin_words)
-        del han_terms, latin_words, keyword_units, norms
 
         n = len(kb.entries)
-        names = list(ids)
-        self.idf = {unit: _idf(n, df[uid]) for unit, uid in ids.items()}
+        idf = [_idf(n, d) for d in df]
+        self.idf = dict(zip(ids, idf, strict=True))
         self.unknown_idf = _idf(n, 0)
-        self.idf_by_id = np.array([self.idf[u] for u in names], dtype=np.float64)
-        # What a phrasing asks for, in full: the denominator of its coverage.
+        self.idf_by_id = np.array(idf, dtype=np.float64)
+        # What each phrasing asks for in full, the denominator of its coverage: the weight
+        # of its content units plus its question units' (summed as `features` once did).
         want = array("d")
-        for _, _, content, question in phrasing_units:
-            want.append(
-                sum(self.weight(u) for u in content) + sum(self.weight(u, True) for u in question)
+        for p in range(len(self.clean)):
+            content_want = sum([idf[u] for u in content_ids[content_ptr[p] : content_ptr[p + 1]]])
+            question_want = sum(
+                [
+                    idf[u] * QUESTION_WEIGHT
+                    for u in question_ids[question_ptr[p] : question_ptr[p + 1]]
+                ]
             )
-        del phrasing_units
+            want.append(content_want + question_want)
         self.want = np.frombuffer(want, dtype=np.float64)
         self.has_clean = np.fromiter((bool(c) for c in self.clean), bool, len(self.clean))
         self.content_ids = _int_array(content_ids)
@@ -172,20 +174,18 @@ class Index:
         self.entry_phrasings = _int_array(entry_phrasings)
 
         self.keyword_entries: dict[str, list[int]] = {}
-        for number, keywords in enumerate(self.entry_keywords):
-            for keyword in keywords:
+        for number, owned in enumerate(self.entry_keywords):
+            for keyword in owned:
                 self.keyword_entries.setdefault(keyword, []).append(number)
         self.keyword_owners = {
             kw: np.asarray(owners, dtype=np.int32) for kw, owners in self.keyword_entries.items()
         }
         self.max_keyword_chars = max((len(k) for k in self.keyword_entries), default=0)
         self.max_keyword_words = max((len(k.split()) for k in self.keyword_entries), default=0)
-        self.doc_entry_array = np.asarray(doc_entry, dtype=np.int64)
-        self.bm25 = bm25s.BM25()
-        # BM25 over the unit ids (one document per phrasing and one per entry). bm25s adds
-        # an empty token to the vocabulary it is given.
-        self.bm25.index((docs, ids), show_progress=False)
-        self.unit_id: dict[str, int] = self.bm25.vocab_dict
+        self.doc_entry_array = _int_array(doc_entry)
+        self.bm25 = BM25(_int_array(doc_units), np.frombuffer(doc_ptr, dtype=np.int64), len(ids))
+        #: Unit → id (the ids index `idf_by_id` and the BM25 vocabulary).
+        self.unit_id = ids
 
     def analyze(self, text: str) -> Analysis:
         """Analyse a citizen's message, correcting typos toward the KB's words."""
@@ -215,10 +215,11 @@ class Index:
 
     def recall(self, analysis: Analysis, k: int) -> list[int]:
         """Return up to `k` entry numbers, best BM25 first, that share units with the query."""
-        query = [u for u in dict.fromkeys(analysis.units) if u in self.unit_id]
+        unit_id = self.unit_id
+        query = [unit_id[u] for u in dict.fromkeys(analysis.units) if u in unit_id]
         if not query:
             return []
-        scores = self.bm25.get_scores(query)
+        scores = self.bm25.scores(query)
         top = min(len(scores), k * 4)
         docs = np.argpartition(-scores, top - 1)[:top]
         docs = docs[scores[docs] > 0]
@@ -249,18 +250,18 @@ class Index:
         question = set(analysis.question)
         # Lookup tables by unit id: the weight of each of the message's units, else 0.
         vocab = len(self.idf_by_id)
-        content_weight = np.zeros(vocab + 1, dtype=np.float64)
-        question_weight = np.zeros(vocab + 1, dtype=np.float64)
+        content_weight = np.zeros(vocab, dtype=np.float64)
+        question_weight = np.zeros(vocab, dtype=np.float64)
         total = 0.0
         for unit in content:
             w = self.weight(unit)
             total += w
             uid = self.unit_id.get(unit)
-            if uid is not None and uid < vocab:
+            if uid is not None:
                 content_weight[uid] = w
         for unit in question:
             uid = self.unit_id.get(unit)
-            if uid is not None and uid < vocab:
+            if uid is not None:
                 question_weight[uid] = self.weight(unit, True)
 
         units, unit_entry = _runs(self.entry_ids, self.entry_ptr, entries)

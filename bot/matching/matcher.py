@@ -157,7 +157,7 @@ class Matcher:
             return []
         ev = index.evidence(analysis, recalled, keywords)
         scores = combine(ev.phrasing_coverage, ev.query_coverage, ev.similarity, ev.keyword)
-        positions = range(len(recalled))
+        positions = list(range(len(recalled)))
         if top is not None and 0 < top < len(recalled):
             # Only entries within 0.0001 of the top-th best raw score can round into the
             # top (rounding moves a score by at most 0.00005); keep them in recall order.
@@ -165,9 +165,11 @@ class Matcher:
             positions = np.flatnonzero(scores >= kth - ROUNDING_MARGIN).tolist()
         entries = self.kb.entries
         values = scores.tolist()
-        scored = [(entries[recalled[i]].id, round(values[i], 4)) for i in positions]
-        scored.sort(key=lambda kv: -kv[1])
-        return [Candidate(entry_id, score) for entry_id, score in scored[:top]]
+        scored: dict[str, float] = {}
+        for i in positions:
+            scored[entries[recalled[i]].id] = round(values[i], 4)
+        ranked = sorted(scored.items(), key=lambda kv: -kv[1])
+        return [Candidate(entry_id, score) for entry_id, score in ranked[:top]]
 
     def features(
         self, analysis: Analysis, number: int, keywords: list[str] | None = None
