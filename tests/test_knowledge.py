@@ -740,3 +740,26 @@ def test_cli_kb_check_on_a_missing_directory(tmp_path: Path) -> None:
     assert run.stderr.startswith("citizen-desk: ")
     assert f"knowledge directory {missing} does not exist" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        (
+            "complaint_categories:\n  - {id: 村务公开, name: x, department: general, deadline_days: 5}\n",
+            "complaint category id",
+        ),
+        ("departments:\n  - {id: 'a:b', name: x}\n", "department id"),
+        (
+            "entries:\n  - {id: a, title: t, questions: [q], answer: a, category: "
+            + "x" * 40
+            + "}\n",
+            "`category`",
+        ),
+    ],
+)
+def test_ids_in_button_data_are_short_and_plain(tmp_path: Path, text: str, what: str) -> None:
+    write(tmp_path, "kb.yaml", text if text.startswith("entries") else PASSPORT + text)
+    result = load_knowledge(tmp_path)
+    assert result.kb is None
+    assert any(what in p.message for p in result.problems)

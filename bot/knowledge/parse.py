@@ -177,8 +177,8 @@ class FileParser:
         keywords = self.text_list(item.get("keywords"), key_line("keywords"), label, "keywords")
         answer = self._answer(item.get("answer"), key_line("answer"), label)
         category = item.get("category")
-        if category is not None and not isinstance(category, str):
-            self.error(key_line("category"), label, "`category` must be an id (text)")
+        if category is not None and not _short_id(category):
+            self.error(key_line("category"), label, BAD_SHORT_ID.format(what="`category`"))
             category = None
         related = self._related(item.get("related"), key_line("related"), label)
         updated = self._date(item.get("updated"), key_line("updated"), label, "updated")
@@ -397,6 +397,9 @@ class FileParser:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 self.error(line, None, "each department needs an `id` and a `name`")
                 continue
+            if not _short_id(item["id"]):
+                self.error(line, item["id"], BAD_SHORT_ID.format(what="a department id"))
+                continue
             name = self.text(item.get("name", item["id"]), line, None, "department name")
             if name is not None:
                 result.append(Department(item["id"], name))
@@ -411,6 +414,9 @@ class FileParser:
         for item in value:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 self.error(line, None, "each complaint category needs an `id`")
+                continue
+            if not _short_id(item["id"]):
+                self.error(line, item["id"], BAD_SHORT_ID.format(what="a complaint category id"))
                 continue
             label = item["id"]
             name = self.text(item.get("name"), line, label, "name")
@@ -474,6 +480,15 @@ class FileContent:
         self.categories: list[Category] = []
         self.routes: RoutePhrases = {}
         self.route_exceptions: RoutePhrases = {}
+
+
+#: Category and department ids travel in button data (64 bytes at most), so they are short.
+MAX_SHORT_ID = 32
+BAD_SHORT_ID = "{what} must be an id of a-z, 0-9 and - (at most 32 characters)"
+
+
+def _short_id(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_SHORT_ID and bool(ID_RE.match(value))
 
 
 def _is_scalar(value: Any) -> bool:
