@@ -746,7 +746,8 @@ def test_cli_kb_check_on_a_missing_directory(tmp_path: Path) -> None:
     ("text", "what"),
     [
         (
-            "complaint_categories:\n  - {id: 村务公开, name: x, department: general, deadline_days: 5}\n",
+            "complaint_categories:\n"
+            "  - {id: 村务公开, name: x, department: general, deadline_days: 5}\n",
             "complaint category id",
         ),
         ("departments:\n  - {id: 'a:b', name: x}\n", "department id"),
