@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.messages import t
 from bot.reload import KnowledgeReloader, past_review
 from bot.replies import Reply, text_reply
 
@@ -31,6 +33,7 @@ class AdminCommands:
         self.is_supervisor = is_supervisor
         self.gaps = gaps
         self.stats = stats
+        self._tasks: set[asyncio.Task[str]] = set()
 
     async def command(self, user: str, command: str, arg: str) -> list[Reply] | None:
         """Run an admin command; None when it is not one or `user` may not use it."""
@@ -45,7 +48,13 @@ class AdminCommands:
             self._refused(user, command)
             return None
         if command == "reload":
-            return [text_reply(await self.reloader.reload())]
+            # In the background: the update is being processed inside a transaction, and
+            # loading a large knowledge base must not hold up everyone else's answers.
+            # The report reaches every admin when it is done.
+            task = asyncio.get_running_loop().create_task(self.reloader.reload())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return [text_reply(t("reload_started", "zh"))]
         if command == "gaps" and self.gaps is not None:
             return [text_reply(await self.gaps())]
         return [text_reply(self.review_text(dt.date.today()))]

@@ -422,6 +422,10 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "确定要删除您的个人信息吗？您的提问记录和工单中的个人信息（描述、地点、电话、附件）将被删除，工单本身会匿名保留用于统计。此操作不能撤销。",
         "en": "Erase your personal data? Your questions and the personal parts of your tickets (description, place, phone, attachments) are deleted; the tickets stay, anonymised, for the statistics. This cannot be undone.",
     },
+    "reload_started": {
+        "zh": "正在重新加载知识库，完成后会把结果发给管理员。",
+        "en": "Reloading the knowledge base; the admins get the result when it is done.",
+    },
     "private_only": {
         "zh": "这项操作涉及个人信息，请在和我的私聊中使用。",
         "en": "This involves personal data: please use it in a private chat with me.",
