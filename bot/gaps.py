@@ -50,10 +50,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from pypinyin import lazy_pinyin
 
 from bot.knowledge.model import LocalText
 from bot.matching.analyzer import LATIN
+from bot.matching.corrector import pinyin
 from bot.matching.matcher import Candidate, Matcher
 from bot.privacy import ERASED
 from bot.store import GapStore, Store
@@ -432,7 +432,7 @@ def _top_words(matcher: Matcher, texts: Sequence[str]) -> list[str]:
 
 def _slug(words: Sequence[str]) -> str:
     """An id `[a-z0-9-]+` from words (Chinese as pinyin), at most `MAX_ID_CHARS`."""
-    parts = ["".join(lazy_pinyin(w)) if has_han(w) else w for w in words]
+    parts = [pinyin(w) if has_han(w) else w for w in words]
     slug = _SLUG_RE.sub("-", "-".join(parts).lower()).strip("-")
     while len(slug) > MAX_ID_CHARS and "-" in slug:
         slug = slug.rsplit("-", 1)[0]

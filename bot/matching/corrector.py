@@ -172,3 +172,8 @@ def _sound(text: str) -> str:
 @lru_cache(maxsize=65_536)
 def _char_sound(char: str) -> str:
     return "".join(lazy_pinyin(char, errors="ignore"))
+
+
+def pinyin(text: str) -> str:
+    """Toneless pinyin of `text`, joined (the same reading the corrector uses)."""
+    return "".join(lazy_pinyin(text, errors="ignore"))

@@ -188,14 +188,9 @@ class Intake:
         return [self.prompt(draft)]
 
     def _next_step(self, step: str, data: dict[str, Any]) -> str:
-        category = self._category(data)
-        for candidate in STEPS[STEPS.index(step) + 1 :]:
-            if candidate in OPTIONAL and (category is None or candidate not in category.fields):
-                continue
-            if candidate == "anonymous" and not (category and category.report):
-                continue
-            return candidate
-        return "confirm"
+        steps = steps_of(self._category(data))
+        following = [s for s in steps if STEPS.index(s) > STEPS.index(step)]
+        return following[0] if following else "confirm"
 
     def _category(self, data: dict[str, Any]) -> ComplaintCategory | None:
         return self.kb.complaint_category(str(data.get("category", "")))
@@ -336,14 +331,22 @@ class Intake:
             "phone": "label_phone",
             "anonymous": "label_anonymous",
         }
-        rows = []
-        for step in STEPS:
-            if step in OPTIONAL and (category is None or step not in category.fields):
-                continue
-            if step == "anonymous" and not (category and category.report):
-                continue
-            rows.append((Button(t(labels[step], lang), f"fm:field:{step}"),))
-        return Reply((Paragraph(t("form_edit_which", lang)),), tuple(rows))
+        rows = tuple(
+            (Button(t(labels[step], lang), f"fm:field:{step}"),) for step in steps_of(category)
+        )
+        return Reply((Paragraph(t("form_edit_which", lang)),), rows)
+
+
+def steps_of(category: ComplaintCategory | None) -> list[str]:
+    """The form's steps for a category: its optional fields, anonymity for a 举报."""
+    steps = []
+    for step in STEPS:
+        if step in OPTIONAL and (category is None or step not in category.fields):
+            continue
+        if step == "anonymous" and not (category and category.report):
+            continue
+        steps.append(step)
+    return steps
 
 
 def _opt(value: object) -> str | None:
