@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,8 +251,7 @@ class Store:
 
     async def migrate(self) -> int:
         """Apply the migrations not applied yet; return the schema version."""
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
+        row = await _fetchone(self.conn, "PRAGMA user_version")
         version = int(row[0]) if row else 0
         for number, script in enumerate(MIGRATIONS, start=1):
             if number <= version:
@@ -308,8 +307,7 @@ class Store:
 
     async def get_language(self, user: str) -> str | None:
         """The language a person chose, if any."""
-        async with self.conn.execute("SELECT lang FROM users WHERE user_key = ?", (user,)) as cur:
-            row = await cur.fetchone()
+        row = await _fetchone(self.conn, "SELECT lang FROM users WHERE user_key = ?", (user,))
         return str(row[0]) if row and row[0] else None
 
     async def set_language(self, user: str, lang: str) -> None:
@@ -354,11 +352,13 @@ class Store:
     ) -> None:
         """Store whether an answer helped (and mark the question with it)."""
         if question_id is not None:
-            async with self.conn.execute(
-                "SELECT 1 FROM questions WHERE id = ? AND user_key = ?", (question_id, user)
-            ) as cur:
-                if await cur.fetchone() is None:
-                    question_id = None
+            found = await _fetchone(
+                self.conn,
+                "SELECT 1 FROM questions WHERE id = ? AND user_key = ?",
+                (question_id, user),
+            )
+            if found is None:
+                question_id = None
         if question_id is not None:
             await self.conn.execute(
                 "UPDATE questions SET feedback = ? WHERE id = ?", (int(helpful), question_id)
@@ -383,12 +383,15 @@ class Store:
 
     async def pending_updates(self, limit: int = 100) -> list[tuple[int, str]]:
         """Updates stored but not yet processed, oldest first."""
-        async with self.conn.execute(
-            "SELECT update_id, payload FROM updates WHERE state = 'pending' "
-            "ORDER BY update_id LIMIT ?",
-            (limit,),
-        ) as cur:
-            return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
+        return [
+            (int(r[0]), str(r[1]))
+            for r in await _fetchall(
+                self.conn,
+                "SELECT update_id, payload FROM updates WHERE state = 'pending' "
+                "ORDER BY update_id LIMIT ?",
+                (limit,),
+            )
+        ]
 
     async def mark_update_done(self, update_id: int, state: str = "done") -> None:
         """Mark an update processed (in the caller's transaction).
@@ -403,8 +406,7 @@ class Store:
 
     async def last_update_id(self) -> int | None:
         """The highest update id ever stored."""
-        async with self.conn.execute("SELECT MAX(update_id) FROM updates") as cur:
-            row = await cur.fetchone()
+        row = await _fetchone(self.conn, "SELECT MAX(update_id) FROM updates")
         return int(row[0]) if row and row[0] is not None else None
 
     # -- outbox ---------------------------------------------------------------------------
@@ -433,12 +435,12 @@ class Store:
         self, owner: str
     ) -> list[tuple[int, str, list[list[dict[str, str]]]]]:
         """Pending messages for a terminal user: (id, text, button rows)."""
-        async with self.conn.execute(
+        rows = await _fetchall(
+            self.conn,
             "SELECT id, payload FROM outbox WHERE kind = 'terminal' AND state = 'pending' "
             "AND owner = ? ORDER BY id",
             (owner,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         result = []
         for row in rows:
             payload = json.loads(row[1])
@@ -447,7 +449,8 @@ class Store:
 
     async def due_outbox(self, limit: int = 50) -> list[OutboxItem]:
         """Messages due for delivery: the oldest pending one of each chat, in order."""
-        async with self.conn.execute(
+        rows = await _fetchall(
+            self.conn,
             "SELECT o.id, o.chat_id, o.kind, o.payload, o.owner, o.attempts, o.ticket_id "
             "FROM outbox o WHERE o.state = 'pending' AND o.kind IN ('send', 'edit') "
             "AND o.next_at <= ? AND o.id = ("
@@ -455,8 +458,7 @@ class Store:
             "  AND p.kind IN ('send', 'edit')"
             ") ORDER BY o.id LIMIT ?",
             (time.time(), limit),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [
             OutboxItem(int(r[0]), int(r[1]), str(r[2]), json.loads(r[3]), r[4], int(r[5]), r[6])
             for r in rows
@@ -464,10 +466,10 @@ class Store:
 
     async def next_outbox_time(self) -> float | None:
         """When the next pending message is due (epoch seconds), if any."""
-        async with self.conn.execute(
-            "SELECT MIN(next_at) FROM outbox WHERE state = 'pending' AND kind IN ('send', 'edit')"
-        ) as cur:
-            row = await cur.fetchone()
+        row = await _fetchone(
+            self.conn,
+            "SELECT MIN(next_at) FROM outbox WHERE state = 'pending' AND kind IN ('send', 'edit')",
+        )
         return float(row[0]) if row and row[0] is not None else None
 
     async def outbox_sent(self, item_id: int, message_id: int | None) -> None:
@@ -477,6 +479,16 @@ class Store:
             "WHERE id = ?",
             (message_id, now_iso(), item_id),
         )
+
+    async def outbox_delivered(self, sent: list[tuple[int, int | None]]) -> None:
+        """Mark messages delivered, given as (outbox id, Telegram message id)."""
+        if sent:
+            at = now_iso()
+            await self.conn.executemany(
+                "UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ?, payload = '{}' "
+                "WHERE id = ?",
+                [(message_id, at, item_id) for item_id, message_id in sent],
+            )
 
     async def outbox_move(self, item_id: int, chat_id: int) -> None:
         """A group became a supergroup: send the message to its new chat id."""
@@ -498,27 +510,42 @@ class Store:
 
     async def outbox_backlog(self) -> int:
         """How many messages wait for delivery."""
-        async with self.conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'") as cur:
-            row = await cur.fetchone()
+        row = await _fetchone(self.conn, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
         return int(row[0]) if row else 0
 
     # -- menus (who may press a message's buttons) ----------------------------------------
 
-    async def remember_menu(self, chat_id: int, message_id: int, owner: str) -> None:
-        """Record whose message a menu is (in the caller's transaction)."""
-        await self.conn.execute(
-            "INSERT OR REPLACE INTO menus (chat_id, message_id, owner) VALUES (?, ?, ?)",
-            (chat_id, message_id, owner),
-        )
+    async def remember_menus(self, menus: list[tuple[int, int | None, str | None]]) -> None:
+        """Record whose messages these menus are: (chat id, message id, owner) each."""
+        rows = [m for m in menus if m[1] is not None and m[2]]
+        if rows:
+            await self.conn.executemany(
+                "INSERT OR REPLACE INTO menus (chat_id, message_id, owner) VALUES (?, ?, ?)", rows
+            )
 
     async def menu_owner(self, chat_id: int, message_id: int) -> str | None:
         """Whose menu a message is, if the bot sent it with buttons."""
-        async with self.conn.execute(
+        row = await _fetchone(
+            self.conn,
             "SELECT owner FROM menus WHERE chat_id = ? AND message_id = ?",
             (chat_id, message_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return str(row[0]) if row else None
+
+
+async def _fetchone(
+    conn: aiosqlite.Connection, sql: str, args: Iterable[Any] = ()
+) -> aiosqlite.Row | None:
+    """The first row of a query, in one call to the database thread (a cursor takes three)."""
+    rows = await conn.execute_fetchall(sql, args)
+    return next(iter(rows), None)
+
+
+async def _fetchall(
+    conn: aiosqlite.Connection, sql: str, args: Iterable[Any] = ()
+) -> list[aiosqlite.Row]:
+    """Every row of a query, in one call to the database thread."""
+    return list(await conn.execute_fetchall(sql, args))
 
 
 def _statements(script: str) -> list[str]:
@@ -582,8 +609,7 @@ class TicketStore:
             "ON CONFLICT(year) DO UPDATE SET last = last + 1",
             (year,),
         )
-        async with self.conn.execute("SELECT last FROM ticket_seq WHERE year = ?", (year,)) as cur:
-            row = await cur.fetchone()
+        row = await _fetchone(self.conn, "SELECT last FROM ticket_seq WHERE year = ?", (year,))
         assert row is not None
         return f"TS-{year}-{int(row[0]):06d}"
 
@@ -616,21 +642,23 @@ class TicketStore:
         return await self._one("number = ?", (number.upper(),))
 
     async def _one(self, where: str, args: tuple[Any, ...]) -> Ticket | None:
-        async with self.conn.execute(
-            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where}", args
-        ) as cur:
-            row = await cur.fetchone()
+        row = await _fetchone(
+            self.conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where}", args
+        )
         return _ticket(row) if row else None
 
     async def query(
         self, where: str = "1", args: tuple[Any, ...] = (), limit: int = 50, order: str = "id"
     ) -> list[Ticket]:
         """Tickets matching a condition."""
-        async with self.conn.execute(
-            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where} ORDER BY {order} LIMIT ?",
-            (*args, limit),
-        ) as cur:
-            return [_ticket(r) for r in await cur.fetchall()]
+        return [
+            _ticket(r)
+            for r in await _fetchall(
+                self.conn,
+                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where} ORDER BY {order} LIMIT ?",
+                (*args, limit),
+            )
+        ]
 
     async def of_citizen(self, citizen: str, limit: int = 20) -> list[Ticket]:
         """A citizen's own tickets, newest first."""
@@ -660,10 +688,7 @@ class TicketStore:
     ) -> tuple[int, list[Ticket]]:
         """How many open tickets match, and the first `limit` by deadline."""
         condition = f"{OPEN_STATUSES} AND ({where})"
-        async with self.conn.execute(
-            f"SELECT COUNT(*) FROM tickets WHERE {condition}", args
-        ) as cur:
-            row = await cur.fetchone()
+        row = await _fetchone(self.conn, f"SELECT COUNT(*) FROM tickets WHERE {condition}", args)
         total = int(row[0]) if row else 0
         return total, await self.query(condition, args, limit, "deadline, id")
 
@@ -696,12 +721,12 @@ class TicketStore:
     async def events(self, ticket_id: int, public_only: bool = False) -> list[Event]:
         """A ticket's audit log, oldest first."""
         where = "ticket_id = ?" + (" AND public = 1" if public_only else "")
-        async with self.conn.execute(
+        rows = await _fetchall(
+            self.conn,
             "SELECT at, actor, action, from_status, to_status, note, public FROM ticket_events "
             f"WHERE {where} ORDER BY id",
             (ticket_id,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [
             Event(
                 dt.datetime.fromisoformat(r[0]),
@@ -734,11 +759,14 @@ class TicketStore:
 
     async def ratings(self, ticket_id: int) -> list[tuple[int, int, str | None]]:
         """(round, rating, comment) of a ticket."""
-        async with self.conn.execute(
-            "SELECT round, rating, comment FROM ratings WHERE ticket_id = ? ORDER BY id",
-            (ticket_id,),
-        ) as cur:
-            return [(int(r[0]), int(r[1]), r[2]) for r in await cur.fetchall()]
+        return [
+            (int(r[0]), int(r[1]), r[2])
+            for r in await _fetchall(
+                self.conn,
+                "SELECT round, rating, comment FROM ratings WHERE ticket_id = ? ORDER BY id",
+                (ticket_id,),
+            )
+        ]
 
     # -- staff ----------------------------------------------------------------------------
 
@@ -758,30 +786,29 @@ class TicketStore:
 
     async def staff(self) -> list[StaffMember]:
         """Every staff member."""
-        async with self.conn.execute(
-            "SELECT user_id, role, dept, name FROM staff ORDER BY user_id"
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await _fetchall(
+            self.conn, "SELECT user_id, role, dept, name FROM staff ORDER BY user_id"
+        )
         return [StaffMember(int(r[0]), Role(r[1]), r[2], r[3]) for r in rows]
 
     async def staff_member(self, user_key: str) -> StaffMember | None:
         """The staff member behind a user key (`tg:<id>`), if any."""
         if not user_key.startswith("tg:") or not user_key[3:].lstrip("-").isdigit():
             return None
-        async with self.conn.execute(
-            "SELECT user_id, role, dept, name FROM staff WHERE user_id = ?", (int(user_key[3:]),)
-        ) as cur:
-            r = await cur.fetchone()
+        r = await _fetchone(
+            self.conn,
+            "SELECT user_id, role, dept, name FROM staff WHERE user_id = ?",
+            (int(user_key[3:]),),
+        )
         return StaffMember(int(r[0]), Role(r[1]), r[2], r[3]) if r else None
 
     # -- drafts ---------------------------------------------------------------------------
 
     async def get_draft(self, user: str) -> Draft | None:
         """A person's form in progress; one left alone too long is dropped (see DRAFT_TTL)."""
-        async with self.conn.execute(
-            "SELECT kind, step, data, updated_at FROM drafts WHERE user_key = ?", (user,)
-        ) as cur:
-            r = await cur.fetchone()
+        r = await _fetchone(
+            self.conn, "SELECT kind, step, data, updated_at FROM drafts WHERE user_key = ?", (user,)
+        )
         if r is None:
             return None
         age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(r[3])
@@ -811,12 +838,12 @@ class TicketStore:
 
     async def undeliverable(self, ticket_id: int) -> int:
         """Messages about a ticket that could not be delivered (the citizen blocked the bot)."""
-        async with self.conn.execute(
+        row = await _fetchone(
+            self.conn,
             "SELECT COUNT(*) FROM outbox o JOIN tickets t ON t.id = o.ticket_id "
             "WHERE o.ticket_id = ? AND o.state = 'undeliverable' AND o.owner = t.citizen",
             (ticket_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0
 
     # -- staff chat messages --------------------------------------------------------------
@@ -831,11 +858,11 @@ class TicketStore:
 
     async def ticket_of_message(self, chat_id: int, message_id: int) -> int | None:
         """The ticket a bot message is about, if any."""
-        async with self.conn.execute(
+        r = await _fetchone(
+            self.conn,
             "SELECT ticket_id FROM staff_messages WHERE chat_id = ? AND message_id = ?",
             (chat_id, message_id),
-        ) as cur:
-            r = await cur.fetchone()
+        )
         return int(r[0]) if r else None
 
 
@@ -847,8 +874,7 @@ class PrivacyStore:
 
     async def rows(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
         """Rows of a query as dictionaries."""
-        async with self.conn.execute(sql, args) as cur:
-            return [dict(r) for r in await cur.fetchall()]
+        return [dict(r) for r in await _fetchall(self.conn, sql, args)]
 
     async def export(self, user: str) -> dict[str, list[dict[str, Any]]]:
         """Everything stored about one person."""
@@ -948,25 +974,31 @@ class GapStore:
 
         Columns: text, lang, route, candidates (JSON), created_at, feedback.
         """
-        async with self.conn.execute(
-            "SELECT text, lang, route, candidates, created_at, feedback FROM questions "
-            "WHERE (route = 'none' OR (route = 'clarify' AND picked IS NULL) OR feedback = 0) "
-            "AND (? IS NULL OR created_at >= ?) ORDER BY created_at, id",
-            (since, since),
-        ) as cur:
-            return [dict(row) for row in await cur.fetchall()]
+        return [
+            dict(row)
+            for row in await _fetchall(
+                self.conn,
+                "SELECT text, lang, route, candidates, created_at, feedback FROM questions "
+                "WHERE (route = 'none' OR (route = 'clarify' AND picked IS NULL) OR feedback = 0) "
+                "AND (? IS NULL OR created_at >= ?) ORDER BY created_at, id",
+                (since, since),
+            )
+        ]
 
     async def kb_candidate_inquiries(self) -> list[dict[str, Any]]:
         """Answered inquiries staff marked "add to the knowledge base"; oldest first.
 
         Columns: number, description, outcome, lang.
         """
-        async with self.conn.execute(
-            "SELECT number, description, outcome, lang FROM tickets "
-            "WHERE kind = 'inquiry' AND kb_candidate = 1 AND status IN ('answered', 'closed') "
-            "AND outcome IS NOT NULL AND TRIM(outcome) <> '' ORDER BY id"
-        ) as cur:
-            return [dict(row) for row in await cur.fetchall()]
+        return [
+            dict(row)
+            for row in await _fetchall(
+                self.conn,
+                "SELECT number, description, outcome, lang FROM tickets "
+                "WHERE kind = 'inquiry' AND kb_candidate = 1 AND status IN ('answered', 'closed') "
+                "AND outcome IS NOT NULL AND TRIM(outcome) <> '' ORDER BY id",
+            )
+        ]
 
 
 # -- the 政务公开 report --------------------------------------------------------------------
@@ -1015,8 +1047,7 @@ class ReportStore:
         self.conn = store.conn
 
     async def _rows(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        async with self.conn.execute(sql, args) as cur:
-            return [tuple(row) for row in await cur.fetchall()]
+        return [tuple(row) for row in await _fetchall(self.conn, sql, args)]
 
     async def _counts(self, sql: str, args: tuple[Any, ...]) -> dict[Any, int]:
         return {key: int(n) for key, n in await self._rows(sql, args)}

@@ -108,6 +108,10 @@ PROCESS_BATCH = 20
 #: Chats sent to at the same time (each chat's messages stay in order).
 SEND_CONCURRENCY = 8
 MAX_BACKOFF = 60.0
+#: HTTP connections to the Bot API besides getUpdates' own: one per chat sent to at once,
+#: and a few for button answers and files. (python-telegram-bot's default is 256; every
+#: request checks each idle connection, so an oversized pool costs CPU on every call.)
+CONNECTIONS = SEND_CONCURRENCY + 8
 
 
 class TokenRejected(Exception):
@@ -319,6 +323,7 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         .base_file_url(settings.api_file_url)
         .updater(None)
         .get_updates_read_timeout(settings.poll_timeout + 10)
+        .connection_pool_size(CONNECTIONS)
     )
     if settings.rate_limit > 0:
         limiter: Any = AIORateLimiter(overall_max_rate=settings.rate_limit)
@@ -720,7 +725,7 @@ class TelegramService:
                         ready.append(item)
                 for start in range(0, len(ready), SEND_CONCURRENCY):
                     group = ready[start : start + SEND_CONCURRENCY]
-                    await asyncio.gather(*(self.send(store, item) for item in group))
+                    await self.send_group(store, group)
                     now = time.monotonic()
                     last_sent.update((item.chat_id, now) for item in group)
                 if not ready:
@@ -734,14 +739,31 @@ class TelegramService:
             wait = 1.0 if due is None else max(0.0, min(1.0, due - time.time()))
             await _wait_any(runtime.wake_sender.wait(), timeout=wait)
 
-    async def send(self, store: Store, item: OutboxItem) -> None:
-        """Send one outbox message; schedule a retry or give up as the error says."""
-        outcome = await self._deliver(item)
-        async with self.db_lock:
-            await outcome(store)
+    async def send_group(self, store: Store, items: list[OutboxItem]) -> None:
+        """Send messages of different chats at once; record every outcome in one transaction."""
+        outcomes = await asyncio.gather(*(self._deliver(item) for item in items))
+        async with self.db_lock, store.transaction():
+            await store.outbox_delivered(
+                [(o.item.id, o.message_id) for o in outcomes if o.step is None]
+            )
+            await store.remember_menus(
+                [
+                    (o.item.chat_id, o.message_id, o.item.owner)
+                    for o in outcomes
+                    if o.step is None and o.has_menu and o.item.owner
+                ]
+            )
+            tickets = TicketStore(store)
+            for o in outcomes:
+                if o.step is not None:
+                    await o.step(store)
+                elif o.item.ticket_id is not None and o.message_id is not None:
+                    await tickets.remember_ticket_message(
+                        o.item.chat_id, o.message_id, o.item.ticket_id
+                    )
 
-    async def _deliver(self, item: OutboxItem) -> Callable[[Store], Awaitable[None]]:
-        """Call the Bot API; return the database step that records the outcome."""
+    async def _deliver(self, item: OutboxItem) -> Delivered:
+        """Call the Bot API; say how it went."""
         payload = item.payload
         markup = _markup(payload.get("buttons"))
         keyboard = {"inline_keyboard": markup} if markup else None
@@ -775,41 +797,46 @@ class TelegramService:
         except RetryAfter as exc:
             delay = _seconds(exc.retry_after)
             log.info("429 from the Bot API: waiting %.0f s before resending", delay)
-            return lambda store: store.outbox_retry(item.id, delay, f"retry after {delay}")
+            return Delivered(
+                item, step=lambda st: st.outbox_retry(item.id, delay, f"retry after {delay}")
+            )
         except Forbidden as exc:
             log.warning("chat %s blocked the bot: message %s undeliverable", item.chat_id, item.id)
             error = str(exc)
-            return lambda store: store.outbox_failed(item.id, "undeliverable", error)
+            return Delivered(
+                item, step=lambda st: st.outbox_failed(item.id, "undeliverable", error)
+            )
         except BadRequest as exc:
             error = str(exc)
             if "not modified" in error.lower():
-                return lambda store: store.outbox_sent(item.id, payload.get("message_id"))
+                return Delivered(item, payload.get("message_id"))
             log.error("message %s refused by the Bot API: %s", item.id, error)
-            return lambda store: store.outbox_failed(item.id, "failed", error)
+            return Delivered(item, step=lambda st: st.outbox_failed(item.id, "failed", error))
         except ChatMigrated as exc:
             new_chat = int(exc.new_chat_id)
             log.warning("chat %s became %s: update CITIZEN_DESK_STAFF_CHAT", item.chat_id, new_chat)
-            return lambda store: store.outbox_move(item.id, new_chat)
+            return Delivered(item, step=lambda st: st.outbox_move(item.id, new_chat))
         except (TimedOut, NetworkError) as exc:
             delay = min(2.0 ** min(item.attempts, 6), MAX_BACKOFF)
             error = str(exc)
             log.warning("sending message %s failed (%s); retry in %.0f s", item.id, error, delay)
-            return lambda store: store.outbox_retry(item.id, delay, error)
+            return Delivered(item, step=lambda st: st.outbox_retry(item.id, delay, error))
         except TelegramError as exc:
             error = str(exc)
             log.error("message %s refused by the Bot API: %s", item.id, error)
-            return lambda store: store.outbox_failed(item.id, "failed", error)
+            return Delivered(item, step=lambda st: st.outbox_failed(item.id, "failed", error))
+        return Delivered(item, message_id, has_menu=bool(markup))
 
-        async def sent(store: Store) -> None:
-            if markup and item.owner:
-                await store.remember_menu(item.chat_id, message_id, item.owner)
-            if item.ticket_id is not None:
-                await TicketStore(store).remember_ticket_message(
-                    item.chat_id, message_id, item.ticket_id
-                )
-            await store.outbox_sent(item.id, message_id)
 
-        return sent
+@dataclass(frozen=True)
+class Delivered:
+    """How sending one outbox message went: sent (`step` None), or the step that records
+    a retry, a move or a failure."""
+
+    item: OutboxItem
+    message_id: int | None = None
+    has_menu: bool = False
+    step: Callable[[Store], Awaitable[None]] | None = None
 
 
 def _markup(rows: list[list[dict[str, str]]] | None) -> list[list[dict[str, str]]]:
