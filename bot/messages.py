@@ -53,6 +53,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "请用文字输入您的问题，我暂时看不懂图片、语音和表情。",
         "en": "Please type your question as text; I cannot read pictures, voice or stickers.",
     },
+    "internal_error": {
+        "zh": "抱歉，处理您的消息时出了问题，工作人员会查看原因。请稍后再试，或点“联系人工”。",
+        "en": (
+            "Sorry, something went wrong with your message and staff will look into it. "
+            'Please try again later, or choose "Talk to a person".'
+        ),
+    },
     "too_long": {
         "zh": "您的消息比较长，我先按前{limit}个字理解。",
         "en": "Your message is long; I read its first {limit} characters.",

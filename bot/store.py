@@ -279,18 +279,6 @@ class Store:
             raise
         await self.conn.execute("COMMIT")
 
-    async def savepoint(self, name: str) -> None:
-        """Mark a point inside the transaction that `rollback_to` can return to."""
-        await self.conn.execute(f"SAVEPOINT {name}")
-
-    async def rollback_to(self, name: str) -> None:
-        """Undo everything written since the savepoint `name` (the transaction goes on)."""
-        await self.conn.execute(f"ROLLBACK TO {name}")
-
-    async def release(self, name: str) -> None:
-        """Keep what was written since the savepoint `name`."""
-        await self.conn.execute(f"RELEASE {name}")
-
     async def close(self) -> None:
         """Close the connection (an open transaction is rolled back)."""
         await self.conn.close()
@@ -393,15 +381,16 @@ class Store:
             )
         ]
 
-    async def mark_update_done(self, update_id: int, state: str = "done") -> None:
-        """Mark an update processed (in the caller's transaction).
+    async def mark_updates_done(self, update_ids: list[int], state: str = "done") -> None:
+        """Mark updates processed (in the caller's transaction).
 
-        Its content is dropped: it held names and messages, and only the id is needed to
-        recognise the update if Telegram sends it again.
+        Their content is dropped: it held names and messages, and only the id is needed to
+        recognise an update if Telegram sends it again.
         """
-        await self.conn.execute(
+        at = now_iso()
+        await self.conn.executemany(
             "UPDATE updates SET state = ?, done_at = ?, payload = '{}' WHERE update_id = ?",
-            (state, now_iso(), update_id),
+            [(state, at, update_id) for update_id in update_ids],
         )
 
     async def last_update_id(self) -> int | None:

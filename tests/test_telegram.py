@@ -13,9 +13,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.dialogue import Incoming
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
+from bot.replies import Reply
 from tests.conftest import write_kb
 from tests.emulator import BotApiEmulator, SentMessage
 from tests.telegram_harness import running_bot
@@ -394,3 +396,44 @@ async def test_personal_commands_are_refused_in_groups(
     texts = [m.plain_text or "" for m in emulator.sent(group)]
     assert all("私聊" in text for text in texts)
     assert all(m.kind == "text" and not m.callback_data for m in emulator.sent(group))
+
+
+async def test_a_failing_update_is_undone_alone_and_its_sender_gets_an_apology(
+    emulator: BotApiEmulator, matcher: Matcher, tmp_path: Path
+) -> None:
+    """One batch holds good updates, one whose handler fails after writing, and one python-
+    telegram-bot cannot read: the good ones are answered once, the failing one's writes are
+    undone, both bad ones are marked failed, and the readable one's sender hears why."""
+    db = tmp_path / "db.sqlite3"
+    questions = {CHAT + i: q for i, q in enumerate(["低保怎么申请", "怎么办理居住证", "医保报销"])}
+    async with running_bot(emulator, matcher, db) as service:
+        real_handle = service.dialogue.handle
+
+        async def handle(incoming: Incoming) -> list[Reply]:
+            replies = await real_handle(incoming)  # logs the question first
+            if incoming.text == "炸":
+                raise RuntimeError("a bug in a handler")
+            return replies
+
+        service.dialogue.handle = handle  # type: ignore[method-assign]
+        await asyncio.sleep(0.2)  # the next getUpdates returns every update below at once
+        chats = list(questions)
+        emulator.add_message(chats[0], questions[chats[0]])
+        emulator.add_message(CHAT + 9, "炸", language_code="en")
+        emulator.add_raw_update({"message": {"message_id": 1, "chat": {"id": CHAT + 8}}})
+        for chat in chats[1:]:
+            emulator.add_message(chat, questions[chat])
+        for chat in [*chats, CHAT + 9]:
+            await emulator.wait_for_sent(chat, 1)
+        await asyncio.sleep(0.3)
+    for chat in chats:
+        assert len(emulator.sent(chat)) == 1
+        assert "👍" in [b["text"] for b in emulator.last_sent(chat).buttons]
+    apology = emulator.sent(CHAT + 9)
+    assert len(apology) == 1 and "Sorry, something went wrong" in (apology[0].text or "")
+    assert emulator.sent(CHAT + 8) == []
+    with sqlite3.connect(db) as conn:
+        states = conn.execute("SELECT state, COUNT(*) FROM updates GROUP BY state").fetchall()
+        logged = [r[0] for r in conn.execute("SELECT text FROM questions ORDER BY id")]
+    assert dict(states) == {"done": 3, "failed": 2}
+    assert sorted(logged) == sorted(questions.values())

@@ -118,6 +118,10 @@ class TokenRejected(Exception):
     """The Bot API rejected the token."""
 
 
+class _HandlerFailed(Exception):
+    """A handler failed: roll back the batch being processed."""
+
+
 def user_key(user_id: int) -> str:
     """The core's key for a Telegram user."""
     return f"tg:{user_id}"
@@ -654,34 +658,64 @@ class TelegramService:
                 await _wait_any(self.new_updates.wait(), self.stopping.wait(), timeout=1.0)
                 continue
             size = 1 if runtime.isolate else PROCESS_BATCH
-            for start in range(0, len(batch), size):
-                await self.process_batch(store, runtime, batch[start : start + size])
             runtime.isolate = False
+            for start in range(0, len(batch), size):
+                if not await self.process_batch(store, runtime, batch[start : start + size]):
+                    runtime.isolate = True  # the rest again, one update per transaction
+                    break
 
     async def process_batch(
         self, store: Store, runtime: Runtime, batch: list[tuple[int, str]]
-    ) -> None:
-        """Process stored updates in one transaction: each one's effects and done mark
-        commit together (a crash rolls the whole batch back; none is half done). A handler
-        that fails has its own effects undone (savepoint) and its update marked failed."""
-        async with self.db_lock, store.transaction():
-            for update_id, payload in batch:
-                try:
-                    update = Update.de_json(json.loads(payload), self.bot)
-                except (ValueError, KeyError, TypeError):
-                    if len(batch) > 1:
-                        raise  # retried one by one, so only this update is marked failed
-                    log.exception("update %s cannot be read: marked failed", update_id)
-                    await store.mark_update_done(update_id, "failed")
-                    continue
-                runtime.failed = False
-                await store.savepoint("handler")
-                await self.application.process_update(update)
-                if runtime.failed:
-                    await store.rollback_to("handler")
-                await store.release("handler")
-                await store.mark_update_done(update_id, "failed" if runtime.failed else "done")
+    ) -> bool:
+        """Process stored updates in one transaction: their effects and done marks commit
+        together (a crash rolls the whole batch back; none is half done).
+
+        A handler that fails rolls back the batch; False asks for it again one update per
+        transaction, where a failing update's effects are undone and it is marked failed.
+        (Handlers fail only on bugs, so batches do without a savepoint per update: two
+        database calls each. Redone updates may count twice for flood control.)
+        """
+        failed = False
+        try:
+            async with self.db_lock, store.transaction():
+                for update_id, payload in batch:
+                    try:
+                        update = Update.de_json(json.loads(payload), self.bot)
+                    except Exception:
+                        if len(batch) > 1:
+                            raise  # retried one by one, so only this update is marked failed
+                        log.exception("update %s cannot be read: marked failed", update_id)
+                        raise _HandlerFailed from None
+                    runtime.failed = False
+                    await self.application.process_update(update)
+                    if runtime.failed:
+                        raise _HandlerFailed
+                await store.mark_updates_done([update_id for update_id, _ in batch])
+        except _HandlerFailed:
+            failed = True
         runtime.wake_sender.set()
+        if not failed:
+            return True
+        if len(batch) > 1:
+            return False
+        update_id, payload = batch[0]
+        async with self.db_lock, store.transaction():
+            await store.mark_updates_done([update_id], "failed")
+            await self._apologise(runtime, payload)
+        return True
+
+    async def _apologise(self, runtime: Runtime, payload: str) -> None:
+        """Tell the sender of an update that failed that something went wrong."""
+        try:
+            data = json.loads(payload)
+            message = data.get("message") or data.get("callback_query", {}).get("message")
+            sender = (data.get("message") or data.get("callback_query"))["from"]
+            chat_id, user = int(message["chat"]["id"]), user_key(int(sender["id"]))
+            lang_hint = sender.get("language_code")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return  # nobody to answer
+        lang = await runtime.dialogue.language(Incoming(user, lang_hint=lang_hint))
+        await runtime.deliver(chat_id, [Reply((Paragraph(t("internal_error", lang)),))], user)
 
     # -- delivery -------------------------------------------------------------------------
 
