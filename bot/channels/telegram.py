@@ -56,6 +56,7 @@ from telegram.ext import (
 
 from bot.admin import AdminCommands
 from bot.channels.telegram_format import reply_payloads
+from bot.channels.telegram_request import JsonHTTPXRequest
 from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
 from bot.gaps import short_report
@@ -326,8 +327,10 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_file_url)
         .updater(None)
-        .get_updates_read_timeout(settings.poll_timeout + 10)
-        .connection_pool_size(CONNECTIONS)
+        .request(JsonHTTPXRequest(connection_pool_size=CONNECTIONS))
+        .get_updates_request(
+            JsonHTTPXRequest(connection_pool_size=1, read_timeout=settings.poll_timeout + 10)
+        )
     )
     if settings.rate_limit > 0:
         limiter: Any = AIORateLimiter(overall_max_rate=settings.rate_limit)

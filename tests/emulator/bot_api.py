@@ -39,8 +39,8 @@ Behaviour that mirrors the real server (so bugs show up in tests, not in product
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
-import copy
 import json
 import logging
 import mimetypes
@@ -80,6 +80,16 @@ __all__ = [
 JSONDict = dict[str, Any]
 _T = TypeVar("_T")
 _Handler = Callable[[JSONDict], Awaitable[Any]]
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists and scalars), cheaper than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone(v) for v in value]
+    return value
+
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -313,6 +323,8 @@ class CallRecord:
     params: JSONDict
     status: int | None = None
     response: JSONDict | None = None
+    #: The request body's media type (a form, multipart or JSON).
+    content_type: str = ""
     #: time.monotonic() when the request was read, and when its answer was ready.
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
@@ -389,7 +401,7 @@ def _png_size(data: bytes) -> tuple[int, int] | None:
 
 
 def _strip_reply(message: JSONDict) -> JSONDict:
-    nested = copy.deepcopy(message)
+    nested = _clone(message)
     nested.pop("reply_to_message", None)
     return nested
 
@@ -682,7 +694,7 @@ class BotApiEmulator:
         message: JSONDict = {
             "message_id": self._allocate_message_id(chat_id),
             "from": user,
-            "chat": copy.deepcopy(chat),
+            "chat": _clone(chat),
             "date": int(self._clock()) if date is None else date,
         }
         if reply_to_message_id is not None:
@@ -751,7 +763,7 @@ class BotApiEmulator:
                 message["entities"] = found
 
         self._messages.setdefault(chat_id, {})[message["message_id"]] = message
-        return self._push_update({"message": copy.deepcopy(message)})
+        return self._push_update({"message": _clone(message)})
 
     def add_callback(
         self,
@@ -777,12 +789,12 @@ class BotApiEmulator:
         stored = self._messages.get(chat_id, {}).get(message_id)
         message: JSONDict
         if stored is not None:
-            message = copy.deepcopy(stored)
+            message = _clone(stored)
         else:
             message = {
                 "message_id": message_id,
-                "from": copy.deepcopy(self.bot_user),
-                "chat": copy.deepcopy(chat),
+                "from": _clone(self.bot_user),
+                "chat": _clone(chat),
                 "date": int(self._clock()),
             }
         query_id = str(4_000_000_000_000 + self._next_callback_id)
@@ -807,7 +819,7 @@ class BotApiEmulator:
         ``callback_query.message``) are stored so the bot can reply to or edit them, and
         callback query ids are registered for ``answerCallbackQuery``.
         """
-        update = copy.deepcopy(update)
+        update = _clone(update)
         if "update_id" in update:
             self._next_update_id = max(self._next_update_id, int(update["update_id"]) + 1)
         for key in ("message", "edited_message", "channel_post", "edited_channel_post"):
@@ -840,7 +852,7 @@ class BotApiEmulator:
     def message(self, chat_id: int, message_id: int) -> JSONDict | None:
         """The stored Telegram Message object (the bot's or a user's), or None."""
         stored = self._messages.get(chat_id, {}).get(message_id)
-        return copy.deepcopy(stored) if stored is not None else None
+        return _clone(stored) if stored is not None else None
 
     @property
     def calls(self) -> list[tuple[str, JSONDict]]:
@@ -858,7 +870,7 @@ class BotApiEmulator:
 
         e.g. ``"default/"``, ``"default/zh"``, ``"all_private_chats/en"``, ``"chat(-100)/"``.
         """
-        return copy.deepcopy(self._commands)
+        return _clone(self._commands)
 
     @staticmethod
     def commands_key(scope: Mapping[str, Any] | None = None, language_code: str = "") -> str:
@@ -874,7 +886,7 @@ class BotApiEmulator:
         self, language_code: str = "", scope: Mapping[str, Any] | None = None
     ) -> list[JSONDict]:
         """The command list set for exactly this scope and language (empty if none)."""
-        return copy.deepcopy(self._commands.get(self.commands_key(scope, language_code), []))
+        return _clone(self._commands.get(self.commands_key(scope, language_code), []))
 
     @property
     def confirmed_update_id(self) -> int:
@@ -884,7 +896,7 @@ class BotApiEmulator:
     @property
     def pending_updates(self) -> list[JSONDict]:
         """Updates not yet confirmed, oldest first."""
-        return copy.deepcopy(self._pending)
+        return _clone(self._pending)
 
     @property
     def webhook_url(self) -> str:
@@ -1040,19 +1052,18 @@ class BotApiEmulator:
             return
         chat_id = int(chat["id"])
         message_id = int(message["message_id"])
-        self._chats.setdefault(chat_id, copy.deepcopy(chat))
-        self._messages.setdefault(chat_id, {})[message_id] = copy.deepcopy(message)
+        self._chats.setdefault(chat_id, _clone(chat))
+        self._messages.setdefault(chat_id, {})[message_id] = _clone(message)
         self._next_message_id[chat_id] = max(self._next_message_id.get(chat_id, 1), message_id + 1)
 
     def _push_update(self, update: JSONDict) -> JSONDict:
         if "update_id" not in update:
             update = {"update_id": self._next_update_id, **update}
             self._next_update_id += 1
-        self._pending.append(update)
-        self._pending.sort(key=lambda u: int(u["update_id"]))
+        bisect.insort(self._pending, update, key=lambda u: int(u["update_id"]))
         self._enqueue_webhook()
         self._notify()
-        return copy.deepcopy(update)
+        return _clone(update)
 
     def _allowed(self, update: JSONDict, allowed: frozenset[str] | None) -> bool:
         kind = _update_type(update)
@@ -1174,6 +1185,7 @@ class BotApiEmulator:
         status: int
         body: JSONDict
         try:
+            record.content_type = request.content_type
             record.params = await self._read_params(request)
             self.call_log.append(record)
             logged = True
@@ -1324,8 +1336,8 @@ class BotApiEmulator:
     def _store_bot_message(self, chat_id: int, content: JSONDict, reply_to: int | None) -> JSONDict:
         message: JSONDict = {
             "message_id": self._allocate_message_id(chat_id),
-            "from": copy.deepcopy(self.bot_user),
-            "chat": copy.deepcopy(self._chat(chat_id)),
+            "from": _clone(self.bot_user),
+            "chat": _clone(self._chat(chat_id)),
             "date": self._now(),
         }
         if reply_to is not None:
@@ -1360,7 +1372,7 @@ class BotApiEmulator:
     @staticmethod
     def _set_or_pop(target: JSONDict, key: str, value: Any) -> None:
         if value:
-            target[key] = copy.deepcopy(value)
+            target[key] = _clone(value)
         else:
             target.pop(key, None)
 
@@ -1370,7 +1382,7 @@ class BotApiEmulator:
         return True
 
     async def _api_get_me(self, params: JSONDict) -> JSONDict:
-        return copy.deepcopy(self.bot_user)
+        return _clone(self.bot_user)
 
     async def _api_get_updates(self, params: JSONDict) -> list[JSONDict]:
         if self._webhook_url:
@@ -1437,7 +1449,7 @@ class BotApiEmulator:
         kept = [u for u in self._pending if self._allowed(u, self._allowed_updates)]
         if len(kept) != len(self._pending):
             self._pending = kept
-        return copy.deepcopy(kept[:limit])
+        return _clone(kept[:limit])
 
     async def _api_send_message(self, params: JSONDict) -> JSONDict:
         chat_id = self._require_chat_id(params)
@@ -1457,7 +1469,7 @@ class BotApiEmulator:
         if parsed.entities:
             content["entities"] = parsed.entities
         if markup and "inline_keyboard" in markup:
-            content["reply_markup"] = copy.deepcopy(markup)
+            content["reply_markup"] = _clone(markup)
         if isinstance(params.get("link_preview_options"), dict):
             content["link_preview_options"] = params["link_preview_options"]
         message = self._store_bot_message(chat_id, content, reply_to)
@@ -1466,14 +1478,14 @@ class BotApiEmulator:
             chat_id=chat_id,
             text=text,
             parse_mode=parse_mode,
-            reply_markup=copy.deepcopy(markup),
+            reply_markup=_clone(markup),
             kind="text",
             date=message["date"],
             reply_to_message_id=reply_to,
             plain_text=parsed.text,
             entities=list(parsed.entities),
         )
-        return copy.deepcopy(message)
+        return _clone(message)
 
     async def _api_edit_message_text(self, params: JSONDict) -> JSONDict | bool:
         text = _opt_str(params, "text")
@@ -1508,9 +1520,9 @@ class BotApiEmulator:
         sent.parse_mode = parse_mode
         sent.plain_text = parsed.text
         sent.entities = list(parsed.entities)
-        sent.reply_markup = copy.deepcopy(markup)
+        sent.reply_markup = _clone(markup)
         sent.edits += 1
-        return copy.deepcopy(message)
+        return _clone(message)
 
     async def _api_edit_message_caption(self, params: JSONDict) -> JSONDict | bool:
         caption = _opt_str(params, "caption") or ""
@@ -1543,9 +1555,9 @@ class BotApiEmulator:
         sent.parse_mode = parse_mode
         sent.plain_text = parsed.text or None
         sent.entities = list(parsed.entities)
-        sent.reply_markup = copy.deepcopy(markup)
+        sent.reply_markup = _clone(markup)
         sent.edits += 1
-        return copy.deepcopy(message)
+        return _clone(message)
 
     async def _api_edit_message_reply_markup(self, params: JSONDict) -> JSONDict | bool:
         markup = self._validate_markup(params.get("reply_markup"), inline_only=True)
@@ -1558,9 +1570,9 @@ class BotApiEmulator:
             raise self._not_modified()
         self._set_or_pop(message, "reply_markup", markup)
         message["edit_date"] = self._now()
-        sent.reply_markup = copy.deepcopy(markup)
+        sent.reply_markup = _clone(markup)
         sent.edits += 1
-        return copy.deepcopy(message)
+        return _clone(message)
 
     def _delete(self, chat_id: int, message_id: int) -> bool:
         if self._messages.get(chat_id, {}).pop(message_id, None) is None:
@@ -1634,7 +1646,7 @@ class BotApiEmulator:
         return True
 
     async def _api_get_my_commands(self, params: JSONDict) -> list[JSONDict]:
-        return copy.deepcopy(self._commands.get(self._commands_key_from(params), []))
+        return _clone(self._commands.get(self._commands_key_from(params), []))
 
     async def _api_set_webhook(self, params: JSONDict) -> bool:
         url = _opt_str(params, "url") or ""
@@ -1736,14 +1748,14 @@ class BotApiEmulator:
         if parsed.entities:
             content["caption_entities"] = parsed.entities
         if markup and "inline_keyboard" in markup:
-            content["reply_markup"] = copy.deepcopy(markup)
+            content["reply_markup"] = _clone(markup)
         message = self._store_bot_message(chat_id, content, reply_to)
         self._sent.setdefault(chat_id, {})[message["message_id"]] = SentMessage(
             message_id=message["message_id"],
             chat_id=chat_id,
             text=caption or None,
             parse_mode=parse_mode,
-            reply_markup=copy.deepcopy(markup),
+            reply_markup=_clone(markup),
             kind=kind,
             date=message["date"],
             reply_to_message_id=reply_to,
@@ -1754,7 +1766,7 @@ class BotApiEmulator:
             file_id=stored.file_id,
             mime_type=stored.mime_type,
         )
-        return copy.deepcopy(message)
+        return _clone(message)
 
     async def _api_send_document(self, params: JSONDict) -> JSONDict:
         return await self._send_media(params, "document")
@@ -1825,7 +1837,7 @@ class BotApiEmulator:
 
     async def _api_get_chat_menu_button(self, params: JSONDict) -> JSONDict:
         key = str(params.get("chat_id", ""))
-        return copy.deepcopy(self._menu_buttons.get(key, {"type": "commands"}))
+        return _clone(self._menu_buttons.get(key, {"type": "commands"}))
 
     # ----------------------------------------------------------------------- webhook
 

@@ -134,6 +134,9 @@ def _parse_attrs(raw: str) -> dict[str, str]:
     return attrs
 
 
+_HTML_SPECIAL_RE = re.compile("[<&]")
+
+
 def parse_html(text: str) -> ParsedText:
     """Parse Telegram-flavoured HTML; raise :class:`EntityParseError` like Telegram would."""
     out = _Builder()
@@ -152,9 +155,8 @@ def parse_html(text: str) -> ParsedText:
                 i += 1
             continue
         if ch != "<":
-            j = i + 1
-            while j < n and text[j] not in "<&":
-                j += 1
+            special = _HTML_SPECIAL_RE.search(text, i + 1)
+            j = special.start() if special else n
             out.add(text[i:j])
             i = j
             continue
