@@ -322,12 +322,19 @@ class CallRecord:
     method: str
     params: JSONDict
     status: int | None = None
-    response: JSONDict | None = None
+    #: The response body as sent (decoded when read: later changes to the emulator's
+    #: state, such as an edit of the message, do not show in it).
+    response_json: str | None = None
     #: The request body's media type (a form, multipart or JSON).
     content_type: str = ""
     #: time.monotonic() when the request was read, and when its answer was ready.
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+
+    @property
+    def response(self) -> JSONDict | None:
+        """The response body, decoded."""
+        return None if self.response_json is None else json.loads(self.response_json)
 
 
 @dataclass
@@ -1213,11 +1220,13 @@ class BotApiEmulator:
             status, body = 200, {"ok": True, "result": result}
         if not logged:
             self.call_log.append(record)
+        # Serialised at once, so handlers may return the emulator's own objects uncopied.
+        text = json.dumps(body)
         record.status = status
-        record.response = body
+        record.response_json = text
         record.finished = time.monotonic()
         self._notify()
-        return web.json_response(body, status=status)
+        return web.Response(text=text, status=status, content_type="application/json")
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -1449,7 +1458,7 @@ class BotApiEmulator:
         kept = [u for u in self._pending if self._allowed(u, self._allowed_updates)]
         if len(kept) != len(self._pending):
             self._pending = kept
-        return _clone(kept[:limit])
+        return kept[:limit]
 
     async def _api_send_message(self, params: JSONDict) -> JSONDict:
         chat_id = self._require_chat_id(params)
@@ -1485,7 +1494,7 @@ class BotApiEmulator:
             plain_text=parsed.text,
             entities=list(parsed.entities),
         )
-        return _clone(message)
+        return message
 
     async def _api_edit_message_text(self, params: JSONDict) -> JSONDict | bool:
         text = _opt_str(params, "text")
@@ -1522,7 +1531,7 @@ class BotApiEmulator:
         sent.entities = list(parsed.entities)
         sent.reply_markup = _clone(markup)
         sent.edits += 1
-        return _clone(message)
+        return message
 
     async def _api_edit_message_caption(self, params: JSONDict) -> JSONDict | bool:
         caption = _opt_str(params, "caption") or ""
@@ -1557,7 +1566,7 @@ class BotApiEmulator:
         sent.entities = list(parsed.entities)
         sent.reply_markup = _clone(markup)
         sent.edits += 1
-        return _clone(message)
+        return message
 
     async def _api_edit_message_reply_markup(self, params: JSONDict) -> JSONDict | bool:
         markup = self._validate_markup(params.get("reply_markup"), inline_only=True)
@@ -1572,7 +1581,7 @@ class BotApiEmulator:
         message["edit_date"] = self._now()
         sent.reply_markup = _clone(markup)
         sent.edits += 1
-        return _clone(message)
+        return message
 
     def _delete(self, chat_id: int, message_id: int) -> bool:
         if self._messages.get(chat_id, {}).pop(message_id, None) is None:
@@ -1766,7 +1775,7 @@ class BotApiEmulator:
             file_id=stored.file_id,
             mime_type=stored.mime_type,
         )
-        return _clone(message)
+        return message
 
     async def _api_send_document(self, params: JSONDict) -> JSONDict:
         return await self._send_media(params, "document")

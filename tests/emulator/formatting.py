@@ -52,6 +52,20 @@ def _byte_offset(text: str, index: int) -> int:
     return len(text[:index].encode("utf-8"))
 
 
+class _ByteOffsets:
+    """UTF-8 byte offsets of increasing character indexes of one text, in linear time."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.index = 0
+        self.offset = 0
+
+    def at(self, index: int) -> int:
+        self.offset += len(self.text[self.index : index].encode("utf-8"))
+        self.index = index
+        return self.offset
+
+
 def _sorted(entities: list[JSONDict]) -> list[JSONDict]:
     return sorted(entities, key=lambda e: (int(e["offset"]), -int(e["length"])))
 
@@ -140,6 +154,7 @@ _HTML_SPECIAL_RE = re.compile("[<&]")
 def parse_html(text: str) -> ParsedText:
     """Parse Telegram-flavoured HTML; raise :class:`EntityParseError` like Telegram would."""
     out = _Builder()
+    offsets = _ByteOffsets(text)
     stack: list[_OpenTag] = []
     i = 0
     n = len(text)
@@ -161,7 +176,7 @@ def parse_html(text: str) -> ParsedText:
             i = j
             continue
         match = _TAG_RE.match(text, i)
-        boff = _byte_offset(text, i)
+        boff = offsets.at(i)
         if match is None:
             raise EntityParseError(f'Unsupported start tag "" at byte offset {boff}')
         closing, name, raw_attrs = match.group(1) == "/", match.group(2).lower(), match.group(3)
