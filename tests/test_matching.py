@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge.loader import load_knowledge
+from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
 from bot.matching.routes import Route, find_ticket_number
 from bot.text import detect_language, normalize
@@ -168,3 +169,19 @@ def test_very_long_message_is_matched_quickly_and_safely(matcher: Matcher) -> No
     text = "我想问一下低保怎么申请" + "啊" * 10_000
     match = matcher.match(text)
     assert match.route is Route.ANSWER and match.entry_id == "dibao"
+
+
+def test_repeated_messages_are_decided_once_and_a_new_kb_starts_afresh(
+    sample_kb: KnowledgeBase,
+) -> None:
+    matcher = Matcher(sample_kb, cache_size=2)
+    first = matcher.match("低保怎么申请")
+    assert matcher.match("低保怎么申请") is first
+    assert matcher.cache_info().hits == 1
+    assert first == matcher.decide_text("低保怎么申请")  # the cache changes nothing
+    for text in ("居住证怎么办", "医保报销", "低保怎么申请"):
+        matcher.match(text)
+    assert matcher.cache_info().currsize == 2  # bounded: the oldest was dropped
+    assert matcher.cache_info().misses == 4
+    off = Matcher(sample_kb, cache_size=0)
+    assert off.match("低保怎么申请") == first and off.cache_info().currsize == 0

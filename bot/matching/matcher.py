@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -80,17 +81,37 @@ def combine(
     return base + KEYWORD_BONUS * keyword * (1.0 - base)
 
 
+#: Decisions a matcher keeps for repeated messages (least recently asked dropped first).
+MATCH_CACHE = 2048
+
+
 class Matcher:
     """Matches messages against one knowledge base (build a new one for a new KB)."""
 
-    def __init__(self, kb: KnowledgeBase, settings: MatchSettings | None = None):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        settings: MatchSettings | None = None,
+        cache_size: int = MATCH_CACHE,
+    ):
         self.kb = kb
         self.settings = settings or MatchSettings()
         self.index = Index(kb)
         self.routes = RouteMatcher(kb.routes, kb.route_exceptions)
+        # The decision depends only on the text, the KB and the settings, all fixed for
+        # this matcher, so a repeated message is not matched again.
+        self._cached = functools.lru_cache(maxsize=cache_size)(self.decide_text)
 
     def match(self, text: str) -> Match:
-        """Decide the route for `text`."""
+        """Decide the route for `text` (a repeated text: from the cache)."""
+        return self._cached(text)
+
+    def cache_info(self) -> Any:
+        """Hits, misses and size of the decision cache (`functools.lru_cache` figures)."""
+        return self._cached.cache_info()
+
+    def decide_text(self, text: str) -> Match:
+        """Decide the route for `text`, without the cache."""
         norm = normalize(text)
         analysis = self.index.analyze(text)
         top = self.settings.max_candidates
