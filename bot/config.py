@@ -36,6 +36,7 @@ ENVIRONMENT: dict[str, str] = {
     "CITIZEN_DESK_SCAN_INTERVAL": "scan_interval",
     "CITIZEN_DESK_RETENTION_YEARS": "retention_years",
     "CITIZEN_DESK_CHAT_INTERVAL": "chat_interval",
+    "CITIZEN_DESK_SEND_WORKER": "send_worker",
 }
 
 
@@ -65,6 +66,9 @@ class Settings:
     rate_limit: float = 30.0
     #: Seconds between two messages to the same chat (Telegram asks for about 1).
     chat_interval: float = 1.0
+    #: Make the outbox's Bot API calls in a second process (a second CPU core); off: in
+    #: the main process.
+    send_worker: bool = True
     #: Long-polling timeout in seconds.
     poll_timeout: int = 30
     #: `text` or `json` log lines.
@@ -194,6 +198,13 @@ def _convert(name: str, raw: Any) -> Any:
         return int(raw)
     if name in ("flood_window", "rate_limit", "scan_interval", "chat_interval"):
         return float(raw)
+    if name == "send_worker":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            raise ValueError("use true or false")
+        return text in ("1", "true", "yes", "on")
     if name == "admins":
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(int(str(i).strip()) for i in items if str(i).strip())

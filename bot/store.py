@@ -436,8 +436,10 @@ class Store:
             result.append((int(row[0]), str(payload["text"]), list(payload.get("buttons", []))))
         return result
 
-    async def due_outbox(self, limit: int = 50) -> list[OutboxItem]:
-        """Messages due for delivery: the oldest pending one of each chat, in order."""
+    async def due_outbox(self, limit: int = 50, skip_chats: Iterable[int] = ()) -> list[OutboxItem]:
+        """Messages due for delivery: the oldest pending one of each chat, in order; none
+        for the chats in `skip_chats`."""
+        skip = list(skip_chats)
         rows = await _fetchall(
             self.conn,
             "SELECT o.id, o.chat_id, o.kind, o.payload, o.owner, o.attempts, o.ticket_id "
@@ -445,8 +447,8 @@ class Store:
             "AND o.next_at <= ? AND o.id = ("
             "  SELECT MIN(id) FROM outbox p WHERE p.chat_id = o.chat_id AND p.state = 'pending' "
             "  AND p.kind IN ('send', 'edit')"
-            ") ORDER BY o.id LIMIT ?",
-            (time.time(), limit),
+            f") AND o.chat_id NOT IN ({', '.join('?' * len(skip))}) ORDER BY o.id LIMIT ?",
+            (time.time(), *skip, limit),
         )
         return [
             OutboxItem(int(r[0]), int(r[1]), str(r[2]), json.loads(r[3]), r[4], int(r[5]), r[6])

@@ -34,6 +34,8 @@ def test_environment_and_file_url_follow_the_base_url() -> None:
     assert s.api_file_url == "http://127.0.0.1:8081/file/bot"
     assert s.db_path == Path("/tmp/x.sqlite3")
     assert s.flood_messages == 3
+    assert s.send_worker is True  # the default
+    assert load_settings(environ={"CITIZEN_DESK_SEND_WORKER": "off"}).send_worker is False
 
 
 def test_toml_file_with_matching_table(tmp_path: Path) -> None:
@@ -53,6 +55,7 @@ def test_toml_file_with_matching_table(tmp_path: Path) -> None:
         ({"CITIZEN_DESK_WEBHOOK_LISTEN": "nope"}, "webhook_listen"),
         ({"CITIZEN_DESK_WEBHOOK_URL": "http://example.org/hook"}, "https"),
         ({"CITIZEN_DESK_CONFIG": "/no/such/file.toml"}, "does not exist"),
+        ({"CITIZEN_DESK_SEND_WORKER": "maybe"}, "send_worker"),
     ],
 )
 def test_bad_settings_are_clear_errors(environ: dict[str, str], message: str) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import signal
 import sqlite3
 import time
 from pathlib import Path
@@ -437,3 +439,38 @@ async def test_a_failing_update_is_undone_alone_and_its_sender_gets_an_apology(
         logged = [r[0] for r in conn.execute("SELECT text FROM questions ORDER BY id")]
     assert dict(states) == {"done": 3, "failed": 2}
     assert sorted(logged) == sorted(questions.values())
+
+
+async def test_the_send_worker_restarts_after_dying_and_gets_no_token_on_its_command_line(
+    emulator: BotApiEmulator, matcher: Matcher, tmp_path: Path
+) -> None:
+    db = tmp_path / "db.sqlite3"
+    async with running_bot(emulator, matcher, db) as service:
+        first = await ask(emulator, "低保怎么申请")
+        # Wait until the send is recorded: killed before that, the worker's answer is lost
+        # and the message is sent again (in doubt, never lost).
+        for _ in range(100):
+            with sqlite3.connect(db) as conn:
+                if conn.execute("SELECT state FROM outbox").fetchall() == [("sent",)]:
+                    break
+            await asyncio.sleep(0.02)
+        worker = service.send_worker
+        assert worker is not None and worker.pid is not None
+        killed = worker.pid
+        assert emulator.token.encode() not in Path(f"/proc/{killed}/cmdline").read_bytes()
+        os.kill(killed, signal.SIGKILL)
+        second = await ask(emulator, "怎么办理居住证")
+        assert worker.pid is not None and worker.pid != killed
+    assert "最低生活保障" in (first.plain_text or "")
+    assert "居住证" in (second.plain_text or "")
+    assert len(emulator.sent(CHAT)) == 2
+
+
+async def test_messages_are_sent_in_process_when_the_worker_is_off(
+    emulator: BotApiEmulator, matcher: Matcher, tmp_path: Path
+) -> None:
+    db = tmp_path / "db.sqlite3"
+    async with running_bot(emulator, matcher, db, send_worker=False) as service:
+        answer = await ask(emulator, "低保怎么申请")
+        assert service.send_worker is None
+    assert answer.parse_mode == "HTML" and "👍" in [b["text"] for b in answer.buttons]

@@ -38,6 +38,19 @@ def bot_env(emulator: BotApiEmulator | None, db: Path, **extra: str) -> dict[str
     return env
 
 
+def workers_of(pid: int) -> list[int]:
+    """The send workers (`python -m bot.channels.telegram_worker FD PID`) of process `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # not a process, or gone
+        if b"bot.channels.telegram_worker" in args and args[-2:-1] == [str(pid).encode()]:
+            found.append(int(entry.name))
+    return found
+
+
 def spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run"],
@@ -148,6 +161,8 @@ async def test_crash_loses_no_update_and_processes_none_twice(
             kills.append(time.monotonic())
             proc.kill()
             await asyncio.to_thread(proc.wait)
+            # Its send worker dies with it: an orphan could send a reply after the kill.
+            await emulator.wait_for(lambda pid=proc.pid: not workers_of(pid) or None, timeout=5)
             proc = spawn(env, log)
         await feeder
         await emulator.wait_for(lambda: all(emulator.sent(c) for c in chats) or None, timeout=90)

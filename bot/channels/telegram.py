@@ -15,10 +15,8 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import signal
 import time
-import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -57,6 +55,7 @@ from telegram.ext import (
 from bot.admin import AdminCommands
 from bot.channels.telegram_format import reply_payloads
 from bot.channels.telegram_request import JsonHTTPXRequest
+from bot.channels.telegram_worker import ApiWorker, WorkerConfig
 from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
 from bot.gaps import short_report
@@ -73,12 +72,6 @@ from bot.tickets.service import TicketDesk
 
 log = logging.getLogger(__name__)
 
-# Opt in to python-telegram-bot's future: durations as timedelta (read when accessed).
-os.environ.setdefault("PTB_TIMEDELTA", "true")
-# getUpdates is called through `do_api_request` on purpose, to keep the raw JSON.
-warnings.filterwarnings(
-    "ignore", message=r"Please use 'Bot\.(getUpdates|sendMessage|editMessageText)'"
-)
 
 #: Bot commands shown in Telegram's menu, per language.
 COMMANDS = {
@@ -105,9 +98,11 @@ EXIT_OK, EXIT_NO_TOKEN, EXIT_TOKEN_REJECTED = 0, 2, 3
 #: The update types the bot asks Telegram for.
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
 #: Updates processed per transaction.
-PROCESS_BATCH = 20
-#: Chats sent to at the same time (each chat's messages stay in order).
-SEND_CONCURRENCY = 8
+PROCESS_BATCH = 10
+#: Messages in flight at once, each to another chat (each chat's messages stay in order).
+SEND_CONCURRENCY = 32
+#: How long the sender waits for news (a send finishing, a new message) at most.
+SEND_POLL = 1.0
 MAX_BACKOFF = 60.0
 #: HTTP connections to the Bot API besides getUpdates' own: one per chat sent to at once,
 #: and a few for button answers and files. (python-telegram-bot's default is 256; every
@@ -360,6 +355,10 @@ class TelegramService:
         #: Serialises this process's writers (processor, sender) in FIFO order, so neither
         #: waits in SQLite's busy loop behind the other.
         self.db_lock = asyncio.Lock()
+        #: The process that makes the outbox's Bot API calls, if any (see `send_worker`).
+        self.send_worker: ApiWorker | None = None
+        #: How the outbox calls the Bot API: here, or through the send worker.
+        self.call_api: Callable[[str, dict[str, Any]], Awaitable[Any]] = self._call_here
 
     @property
     def bot(self) -> Any:
@@ -478,6 +477,7 @@ class TelegramService:
         else:
             await self._retry("deleteWebhook", self.bot.delete_webhook)
             intake_task = asyncio.create_task(self._poll(intake))
+        worker = self.send_worker = self._start_send_worker()
         processor = asyncio.create_task(self._process(processing, runtime))
         sender = asyncio.create_task(self._send_loop(sending, runtime))
         notices = asyncio.create_task(self._deliver_notices())
@@ -493,7 +493,33 @@ class TelegramService:
         await processor
         runtime.wake_sender.set()
         await sender
+        if worker is not None:
+            await worker.stop()
         await self.application.stop()
+
+    def _start_send_worker(self) -> ApiWorker | None:
+        """Route the outbox's Bot API calls through the worker process, if configured."""
+        if not self.settings.send_worker:
+            return None
+        settings = self.settings
+        assert settings.token is not None
+        worker = ApiWorker(
+            WorkerConfig(
+                token=settings.token,
+                base_url=settings.api_base_url,
+                base_file_url=settings.api_file_url,
+                connections=CONNECTIONS,
+                rate_limit=settings.rate_limit,
+                log_format=settings.log_format,
+                log_level=settings.log_level,
+            )
+        )
+        self.call_api = worker.call
+        return worker
+
+    async def _call_here(self, method: str, params: dict[str, Any]) -> Any:
+        """A Bot API call of the outbox, made in this process."""
+        return await self.bot.do_api_request(method, api_kwargs=params)
 
     async def _register_commands(self) -> None:
         for lang, commands in COMMANDS.items():
@@ -723,62 +749,27 @@ class TelegramService:
     # -- delivery -------------------------------------------------------------------------
 
     async def _send_loop(self, store: Store, runtime: Runtime) -> None:
-        """Deliver the outbox: each chat's messages in order, a few chats at a time.
+        """Deliver the outbox: each chat's messages in order, several chats at a time.
 
-        A crash can leave in doubt only the messages in flight, at most one per chat and
-        `SEND_CONCURRENCY` in all: they are sent again, never lost.
+        Up to `SEND_CONCURRENCY` messages are in flight, at most one per chat; a chat's
+        next message starts only once the previous one's outcome is recorded. New sends
+        start while finished ones wait for the database, so a long processing transaction
+        does not stall delivery. A crash can leave in doubt only the messages in flight:
+        they are sent again, never lost.
         """
-        interval = self.settings.chat_interval
-        last_sent: dict[int, float] = {}
+        sender = _Sender(self, store, runtime)
         delay = 1.0
         while True:
             try:
-                if not await self._send_due(store, runtime, interval, last_sent):
-                    return
-                delay = 1.0
+                await sender.run()
+                return
             except Exception:
                 log.exception("delivering the outbox failed; retrying in %.0f s", delay)
                 await self._sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
 
-    async def _send_due(
-        self, store: Store, runtime: Runtime, interval: float, last_sent: dict[int, float]
-    ) -> bool:
-        """One round of delivery; False when stopping and nothing is due."""
-        while True:
-            now = time.monotonic()
-            for chat in [c for c, at in last_sent.items() if now - at > interval]:
-                del last_sent[chat]  # forget chats not written to lately
-            items = await store.due_outbox()
-            if items:
-                pause = interval
-                ready = []
-                for item in items:
-                    # Telegram asks for about one message per second per chat.
-                    wait = last_sent.get(item.chat_id, -interval) + interval - time.monotonic()
-                    if wait > 0:
-                        pause = min(pause, wait)
-                    else:
-                        ready.append(item)
-                for start in range(0, len(ready), SEND_CONCURRENCY):
-                    group = ready[start : start + SEND_CONCURRENCY]
-                    await self.send_group(store, group)
-                    now = time.monotonic()
-                    last_sent.update((item.chat_id, now) for item in group)
-                if not ready:
-                    await _wait_any(runtime.wake_sender.wait(), timeout=pause)
-                    runtime.wake_sender.clear()
-                continue
-            if self.stopping.is_set():
-                return False
-            runtime.wake_sender.clear()
-            due = await store.next_outbox_time()
-            wait = 1.0 if due is None else max(0.0, min(1.0, due - time.time()))
-            await _wait_any(runtime.wake_sender.wait(), timeout=wait)
-
-    async def send_group(self, store: Store, items: list[OutboxItem]) -> None:
-        """Send messages of different chats at once; record every outcome in one transaction."""
-        outcomes = await asyncio.gather(*(self._deliver(item) for item in items))
+    async def record(self, store: Store, outcomes: list[Delivered]) -> None:
+        """Record sends' outcomes in one transaction."""
         async with self.db_lock, store.transaction():
             await store.outbox_delivered(
                 [(o.item.id, o.message_id) for o in outcomes if o.step is None]
@@ -825,11 +816,11 @@ class TelegramService:
                     params["reply_markup"] = keyboard
                 if item.kind == "edit":
                     params["message_id"] = payload["message_id"]
-                    result = await self.bot.do_api_request("editMessageText", api_kwargs=params)
+                    result = await self.call_api("editMessageText", params)
                     message_id = int(payload["message_id"])
                 else:
                     params["link_preview_options"] = {"is_disabled": True}
-                    result = await self.bot.do_api_request("sendMessage", api_kwargs=params)
+                    result = await self.call_api("sendMessage", params)
                     message_id = int(result["message_id"])
         except RetryAfter as exc:
             delay = _seconds(exc.retry_after)
@@ -874,6 +865,93 @@ class Delivered:
     message_id: int | None = None
     has_menu: bool = False
     step: Callable[[Store], Awaitable[None]] | None = None
+
+
+class _Sender:
+    """The outbox's delivery loop (see `TelegramService._send_loop`)."""
+
+    def __init__(self, service: TelegramService, store: Store, runtime: Runtime):
+        self.service = service
+        self.store = store
+        self.runtime = runtime
+        self.interval = service.settings.chat_interval
+        #: When each chat was last sent to (for Telegram's one message per second per chat).
+        self.last_sent: dict[int, float] = {}
+        #: Sends in flight or not yet recorded, by chat.
+        self.flying: dict[int, tuple[OutboxItem, asyncio.Task[Delivered]]] = {}
+        #: The last look found more messages due than could be started.
+        self.more_due = False
+
+    async def run(self) -> None:
+        """Send until stopping, and then until nothing is due or in flight."""
+        wake = self.runtime.wake_sender
+        while True:
+            wake.clear()  # before looking: news from now on ends the wait below
+            await self._record_finished()
+            pause = await self._start_due()
+            if not self.flying:
+                if self.service.stopping.is_set() and pause is None:
+                    return
+                if pause is None:
+                    due = await self.store.next_outbox_time()
+                    pause = 1.0 if due is None else max(0.0, min(1.0, due - time.time()))
+            if pause == 0.0:
+                continue
+            waiter = asyncio.ensure_future(wake.wait())
+            try:
+                unfinished = [task for _, task in self.flying.values() if not task.done()]
+                await asyncio.wait(
+                    [*unfinished, waiter], timeout=pause, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                waiter.cancel()
+
+    async def _record_finished(self) -> None:
+        """Record the finished sends: at once when nothing else waits to be sent, else
+        when half the window is done (one transaction for several outcomes)."""
+        finished = [chat for chat, (_, task) in self.flying.items() if task.done()]
+        if not finished:
+            return
+        if (
+            self.more_due
+            and len(finished) < len(self.flying)
+            and 2 * len(finished) < SEND_CONCURRENCY
+            and not self.service.stopping.is_set()
+        ):
+            return
+        await self.service.record(self.store, [self._outcome(chat) for chat in finished])
+        now = time.monotonic()
+        for chat in finished:
+            del self.flying[chat]
+            self.last_sent[chat] = now
+
+    def _outcome(self, chat: int) -> Delivered:
+        item, task = self.flying[chat]
+        error = task.exception()
+        if error is None:
+            return task.result()
+        log.error("sending message %s failed", item.id, exc_info=error)
+        text = repr(error)
+        return Delivered(item, step=lambda st: st.outbox_failed(item.id, "failed", text))
+
+    async def _start_due(self) -> float | None:
+        """Start the sends that are due; return how long to wait for the next (None: no
+        message is due, 0: look again at once)."""
+        now = time.monotonic()
+        paced = {c: at for c, at in self.last_sent.items() if now - at < self.interval}
+        self.last_sent = paced  # forget chats not written to lately
+        free = SEND_CONCURRENCY - len(self.flying)
+        if free <= 0:
+            return SEND_POLL
+        # Not the chats in flight (one message per chat at a time) nor those written to
+        # less than `interval` ago.
+        items = await self.store.due_outbox(free + 1, skip_chats=[*self.flying, *paced])
+        self.more_due = len(items) > free
+        for item in items[:free]:
+            self.flying[item.chat_id] = (item, asyncio.create_task(self.service._deliver(item)))
+        if paced:
+            return max(0.0, min(paced.values()) + self.interval - now)
+        return SEND_POLL if items else None
 
 
 def _markup(rows: list[list[dict[str, str]]] | None) -> list[list[dict[str, str]]]:

@@ -9,12 +9,23 @@ A JSON body is one `json.dumps` in C. Requests that upload files stay multipart.
 from __future__ import annotations
 
 import json
+import os
+import warnings
 
 import httpx
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest, RequestData
+
+# Process-wide python-telegram-bot settings, for every process that calls the Bot API.
+# Opt in to python-telegram-bot's future: durations as timedelta (read when accessed).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+# getUpdates and the outbox's sends go through `do_api_request` on purpose: raw JSON in,
+# only the message id out.
+warnings.filterwarnings(
+    "ignore", message=r"Please use 'Bot\.(getUpdates|sendMessage|editMessageText)'"
+)
 
 
 class JsonHTTPXRequest(HTTPXRequest):
