@@ -399,3 +399,20 @@ async def test_webhook_delivery_with_secret(
         assert await emulator_bot.get_updates(timeout=0) == ()
     finally:
         await runner.cleanup()
+
+
+def test_html_entities_use_utf16_offsets_and_errors_byte_offsets() -> None:
+    from tests.emulator.formatting import EntityParseError, parse_html
+
+    plain = parse_html("低保 <b>材料</b> &amp; <i>时间</i>")
+    assert plain.text == "低保 材料 & 时间"
+    assert [(e["type"], e["offset"], e["length"]) for e in plain.entities] == [
+        ("bold", 3, 2),
+        ("italic", 8, 2),
+    ]
+    astral = parse_html("👍 <b>好</b>")  # 👍 is two UTF-16 units
+    assert astral.entities == [{"type": "bold", "offset": 3, "length": 1}]
+    with pytest.raises(EntityParseError, match="byte offset 7"):
+        parse_html("低保 <x>材料</x>")  # 低保 and a space: 7 bytes
+    with pytest.raises(EntityParseError, match='Unmatched end tag at byte offset 9, expected "</b>"'):
+        parse_html("<b>材料</i></b>")

@@ -52,20 +52,6 @@ def _byte_offset(text: str, index: int) -> int:
     return len(text[:index].encode("utf-8"))
 
 
-class _ByteOffsets:
-    """UTF-8 byte offsets of increasing character indexes of one text, in linear time."""
-
-    def __init__(self, text: str):
-        self.text = text
-        self.index = 0
-        self.offset = 0
-
-    def at(self, index: int) -> int:
-        self.offset += len(self.text[self.index : index].encode("utf-8"))
-        self.index = index
-        return self.offset
-
-
 def _sorted(entities: list[JSONDict]) -> list[JSONDict]:
     return sorted(entities, key=lambda e: (int(e["offset"]), -int(e["length"])))
 
@@ -73,14 +59,16 @@ def _sorted(entities: list[JSONDict]) -> list[JSONDict]:
 class _Builder:
     """Accumulates plain text and tracks the UTF-16 position."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: str = "") -> None:
         self.parts: list[str] = []
         self.pos16 = 0
         self.entities: list[JSONDict] = []
+        #: Pieces of a source without characters beyond the BMP are one unit a character.
+        self._bmp = utf16_len(source) == len(source)
 
-    def add(self, chunk: str) -> None:
+    def add(self, chunk: str, from_source: bool = False) -> None:
         self.parts.append(chunk)
-        self.pos16 += utf16_len(chunk)
+        self.pos16 += len(chunk) if from_source and self._bmp else utf16_len(chunk)
 
     def entity(self, kind: str, start16: int, **extra: Any) -> None:
         length = self.pos16 - start16
@@ -126,7 +114,7 @@ class _OpenTag:
     name: str
     attrs: dict[str, str]
     start16: int
-    byte_offset: int
+    index: int
     language: str | None = None
 
 
@@ -153,8 +141,11 @@ _HTML_SPECIAL_RE = re.compile("[<&]")
 
 def parse_html(text: str) -> ParsedText:
     """Parse Telegram-flavoured HTML; raise :class:`EntityParseError` like Telegram would."""
-    out = _Builder()
-    offsets = _ByteOffsets(text)
+    out = _Builder(text)
+
+    def where() -> int:  # for errors only: the byte offset of the current position
+        return _byte_offset(text, i)
+
     stack: list[_OpenTag] = []
     i = 0
     n = len(text)
@@ -172,43 +163,44 @@ def parse_html(text: str) -> ParsedText:
         if ch != "<":
             special = _HTML_SPECIAL_RE.search(text, i + 1)
             j = special.start() if special else n
-            out.add(text[i:j])
+            out.add(text[i:j], from_source=True)
             i = j
             continue
         match = _TAG_RE.match(text, i)
-        boff = offsets.at(i)
         if match is None:
-            raise EntityParseError(f'Unsupported start tag "" at byte offset {boff}')
+            raise EntityParseError(f'Unsupported start tag "" at byte offset {where()}')
         closing, name, raw_attrs = match.group(1) == "/", match.group(2).lower(), match.group(3)
         if closing:
             if not stack:
-                raise EntityParseError(f"Unexpected end tag at byte offset {boff}")
+                raise EntityParseError(f"Unexpected end tag at byte offset {where()}")
             top = stack[-1]
             if top.name != name:
                 raise EntityParseError(
-                    f'Unmatched end tag at byte offset {boff}, expected "</{top.name}>", '
+                    f'Unmatched end tag at byte offset {where()}, expected "</{top.name}>", '
                     f'found "</{name}>"'
                 )
             stack.pop()
             _close_html_tag(out, top, stack)
         else:
             if name not in SUPPORTED_HTML_TAGS:
-                raise EntityParseError(f'Unsupported start tag "{name}" at byte offset {boff}')
+                raise EntityParseError(f'Unsupported start tag "{name}" at byte offset {where()}')
             attrs = _parse_attrs(raw_attrs)
             if name == "span" and attrs.get("class") != "tg-spoiler":
                 raise EntityParseError(
-                    f'Tag "span" must have class "tg-spoiler" at byte offset {boff}'
+                    f'Tag "span" must have class "tg-spoiler" at byte offset {where()}'
                 )
             if name == "tg-emoji" and not attrs.get("emoji-id"):
-                raise EntityParseError(f'Tag "tg-emoji" must have attribute "emoji-id" at {boff}')
+                raise EntityParseError(
+                    f'Tag "tg-emoji" must have attribute "emoji-id" at {where()}'
+                )
             if stack and stack[-1].name in ("code", "pre") and name != "code":
                 # Telegram ignores formatting inside code blocks; nesting anything but
                 # <code> inside <pre> is a markup error in practice.
                 raise EntityParseError(
                     f'Unsupported start tag "{name}" inside "{stack[-1].name}" '
-                    f"at byte offset {boff}"
+                    f"at byte offset {where()}"
                 )
-            stack.append(_OpenTag(name, attrs, out.pos16, boff))
+            stack.append(_OpenTag(name, attrs, out.pos16, i))
         i = match.end()
     if stack:
         raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
