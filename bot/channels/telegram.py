@@ -469,6 +469,7 @@ class TelegramService:
             job_queue.run_repeating(self._retention_job, interval=86400, first=30)
         await self._retry("setMyCommands", self._register_commands)
         log.info("connected as @%s", runtime.bot_username)
+        worker = self.send_worker = await self._start_send_worker()
         webhook_runner: web.AppRunner | None = None
         intake_task: asyncio.Task[Any]
         if self.settings.webhook_url:
@@ -477,7 +478,6 @@ class TelegramService:
         else:
             await self._retry("deleteWebhook", self.bot.delete_webhook)
             intake_task = asyncio.create_task(self._poll(intake))
-        worker = self.send_worker = self._start_send_worker()
         processor = asyncio.create_task(self._process(processing, runtime))
         sender = asyncio.create_task(self._send_loop(sending, runtime))
         notices = asyncio.create_task(self._deliver_notices())
@@ -497,7 +497,7 @@ class TelegramService:
             await worker.stop()
         await self.application.stop()
 
-    def _start_send_worker(self) -> ApiWorker | None:
+    async def _start_send_worker(self) -> ApiWorker | None:
         """Route the outbox's Bot API calls through the worker process, if configured."""
         if not self.settings.send_worker:
             return None
@@ -514,6 +514,10 @@ class TelegramService:
                 log_level=settings.log_level,
             )
         )
+        try:
+            await worker.start()
+        except NetworkError as exc:  # the first send tries again
+            log.warning("the send worker did not start (%s)", exc)
         self.call_api = worker.call
         return worker
 

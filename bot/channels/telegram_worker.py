@@ -31,6 +31,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -47,6 +48,8 @@ from bot.channels.telegram_request import JsonHTTPXRequest
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct(">I")
+#: Seconds the worker may take to start (import python-telegram-bot, build its clients).
+READY_TIMEOUT = 60.0
 #: HTTP connections per Bot API client in the worker.
 SHARD_CONNECTIONS = 4
 #: Errors a call may end with, rebuilt on the main process's side under the same type.
@@ -99,6 +102,10 @@ class ApiWorker:
         finally:
             self._pending.pop(call_id, None)
 
+    async def start(self) -> None:
+        """Start the worker now (else the first call starts it)."""
+        await self._ensure_started()
+
     async def _ensure_started(self) -> asyncio.StreamWriter:
         async with self._starting:
             if self._writer is not None and not self._writer.is_closing():
@@ -117,6 +124,11 @@ class ApiWorker:
                 )
                 reader, writer = await asyncio.open_connection(sock=ours.dup())
             writer.write(_frame(vars(self.config)))
+            try:
+                await asyncio.wait_for(_read_frame(reader), timeout=READY_TIMEOUT)
+            except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
+                writer.close()
+                raise NetworkError("the send worker did not start") from exc
             self._writer = writer
             self._reader_task = asyncio.create_task(self._read_answers(reader))
             log.info("send worker started (pid %s)", self._process.pid)
@@ -208,15 +220,26 @@ async def _serve(sock: socket.socket) -> None:
     # Several clients with small pools: HTTPX's pool looks at every connection for every
     # queued request, which costs more than the request itself once dozens are in flight.
     # The rate limiter is shared, so the overall limit holds for all of them.
+    # One TLS context for all (each client would load the CA certificates again), and one
+    # getUpdates client (python-telegram-bot wants one; the worker never polls).
+    tls = {"verify": httpx.create_ssl_context()}
+    unused = JsonHTTPXRequest(connection_pool_size=1, httpx_kwargs=tls)
+    requests = [
+        JsonHTTPXRequest(connection_pool_size=SHARD_CONNECTIONS, httpx_kwargs=tls)
+        for _ in range(max(1, math.ceil(config.connections / SHARD_CONNECTIONS)))
+    ]
+    # Not initialised (that would call getMe once per client): do_api_request needs only
+    # the HTTP clients, which exist from the start and are closed below.
     bots = [
         ExtBot(
             config.token,
             base_url=config.base_url,
             base_file_url=config.base_file_url,
-            request=JsonHTTPXRequest(connection_pool_size=SHARD_CONNECTIONS),
+            request=request,
+            get_updates_request=unused,
             rate_limiter=limiter,
         )
-        for _ in range(max(1, math.ceil(config.connections / SHARD_CONNECTIONS)))
+        for request in requests
     ]
     busy = [0] * len(bots)
 
@@ -240,16 +263,18 @@ async def _serve(sock: socket.socket) -> None:
         writer.write(_frame(reply))
 
     calls: set[asyncio.Task[None]] = set()
-    async with contextlib.AsyncExitStack() as stack:
-        for bot in bots:
-            await stack.enter_async_context(bot)
+    writer.write(_frame({"ready": True}))
+    try:
         with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
             while True:
                 task = asyncio.create_task(answer(await _read_frame(reader)))
                 calls.add(task)
                 task.add_done_callback(calls.discard)
         await asyncio.gather(*calls, return_exceptions=True)  # finish what is in flight
-    writer.close()
+    finally:
+        for request in [*requests, unused]:
+            await request.shutdown()
+        writer.close()
 
 
 def _die_with_parent(parent: int) -> None:
