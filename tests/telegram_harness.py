@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -41,3 +42,13 @@ async def running_bot(
         service.stopping.set()
         code = await asyncio.wait_for(task, timeout=15)
         assert code == 0
+
+
+def processes() -> dict[int, list[str]]:
+    """Every process's id and arguments (`ps`: Linux and macOS)."""
+    out = subprocess.run(["ps", "-ww", "-eo", "pid=,args="], capture_output=True, text=True)
+    found = {}
+    for line in out.stdout.splitlines():
+        pid, _, args = line.strip().partition(" ")
+        found[int(pid)] = args.split()
+    return found

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.emulator import BotApiEmulator
+from tests.telegram_harness import processes
 
 QUESTIONS = ["低保怎么申请", "社保卡丢了咋补办", "新农合一年交多少钱", "户口迁移要带啥", "你好"]
 
@@ -40,15 +41,11 @@ def bot_env(emulator: BotApiEmulator | None, db: Path, **extra: str) -> dict[str
 
 def workers_of(pid: int) -> list[int]:
     """The send workers (`python -m bot.channels.telegram_worker FD PID`) of process `pid`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            args = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue  # not a process, or gone
-        if b"bot.channels.telegram_worker" in args and args[-2:-1] == [str(pid).encode()]:
-            found.append(int(entry.name))
-    return found
+    return [
+        p
+        for p, args in processes().items()
+        if "bot.channels.telegram_worker" in args and args[-1:] == [str(pid)]
+    ]
 
 
 def spawn(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

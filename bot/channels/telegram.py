@@ -901,14 +901,9 @@ class _Sender:
                     pause = 1.0 if due is None else max(0.0, min(1.0, due - time.time()))
             if pause == 0.0:
                 continue
-            waiter = asyncio.ensure_future(wake.wait())
-            try:
-                unfinished = [task for _, task in self.flying.values() if not task.done()]
-                await asyncio.wait(
-                    [*unfinished, waiter], timeout=pause, return_when=asyncio.FIRST_COMPLETED
-                )
-            finally:
-                waiter.cancel()
+            # A send finishing sets `wake` too (see `_start_due`).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=pause)
 
     async def _record_finished(self) -> None:
         """Record the finished sends: at once when nothing else waits to be sent, else
@@ -952,7 +947,9 @@ class _Sender:
         items = await self.store.due_outbox(free + 1, skip_chats=[*self.flying, *paced])
         self.more_due = len(items) > free
         for item in items[:free]:
-            self.flying[item.chat_id] = (item, asyncio.create_task(self.service._deliver(item)))
+            task = asyncio.create_task(self.service._deliver(item))
+            task.add_done_callback(lambda _: self.runtime.wake_sender.set())
+            self.flying[item.chat_id] = (item, task)
         if paced:
             return max(0.0, min(paced.values()) + self.interval - now)
         return SEND_POLL if items else None
