@@ -218,6 +218,8 @@ class Store:
     def __init__(self, conn: aiosqlite.Connection, path: Path):
         self.conn = conn
         self.path = path
+        #: (person, total_changes then, draft row) of the last `get_language`.
+        self.read_ahead: tuple[str, int, tuple[Any, ...] | None] | None = None
 
     @classmethod
     async def open(cls, path: Path | str, create: bool = True) -> Store:
@@ -294,9 +296,28 @@ class Store:
     # -- people ---------------------------------------------------------------------------
 
     async def get_language(self, user: str) -> str | None:
-        """The language a person chose, if any."""
-        row = await _fetchone(self.conn, "SELECT lang FROM users WHERE user_key = ?", (user,))
+        """The language a person chose, if any.
+
+        The person's draft is read in the same query: the dialogue asks for it next, and
+        `TicketStore.get_draft` takes it from here if nothing was written in between.
+        """
+        row = await _fetchone(
+            self.conn,
+            "SELECT u.lang, d.kind, d.step, d.data, d.updated_at FROM (SELECT ? AS k) q "
+            "LEFT JOIN users u ON u.user_key = q.k LEFT JOIN drafts d ON d.user_key = q.k",
+            (user,),
+        )
+        draft = tuple(row[1:]) if row is not None and row[1] is not None else None
+        self.read_ahead = (user, self.conn.total_changes, draft)
         return str(row[0]) if row and row[0] else None
+
+    def draft_read_ahead(self, user: str) -> tuple[bool, tuple[Any, ...] | None]:
+        """(True, the draft row or None) if `get_language(user)` read it and this connection
+        wrote nothing since; (False, None) otherwise."""
+        ahead = self.read_ahead
+        if ahead is not None and ahead[0] == user and ahead[1] == self.conn.total_changes:
+            return True, ahead[2]
+        return False, None
 
     async def set_language(self, user: str, lang: str) -> None:
         """Remember a person's language."""
@@ -456,10 +477,15 @@ class Store:
         ]
 
     async def next_outbox_time(self) -> float | None:
-        """When the next pending message is due (epoch seconds), if any."""
+        """When the next message `due_outbox` would return is due (epoch seconds), if any:
+        the first pending message of a chat waits for its own time, and the chat's later
+        messages wait for it."""
         row = await _fetchone(
             self.conn,
-            "SELECT MIN(next_at) FROM outbox WHERE state = 'pending' AND kind IN ('send', 'edit')",
+            "SELECT MIN(o.next_at) FROM outbox o WHERE o.state = 'pending' "
+            "AND o.kind IN ('send', 'edit') AND o.id = ("
+            "  SELECT MIN(id) FROM outbox p WHERE p.chat_id = o.chat_id AND p.state = 'pending' "
+            "  AND p.kind IN ('send', 'edit'))",
         )
         return float(row[0]) if row and row[0] is not None else None
 
@@ -591,6 +617,7 @@ class TicketStore:
     """Ticket SQL; shares the `Store`'s connection and transactions."""
 
     def __init__(self, store: Store):
+        self.store = store
         self.conn = store.conn
 
     async def next_number(self, year: int) -> str:
@@ -797,9 +824,14 @@ class TicketStore:
 
     async def get_draft(self, user: str) -> Draft | None:
         """A person's form in progress; one left alone too long is dropped (see DRAFT_TTL)."""
-        r = await _fetchone(
-            self.conn, "SELECT kind, step, data, updated_at FROM drafts WHERE user_key = ?", (user,)
-        )
+        known, r = self.store.draft_read_ahead(user)
+        if not known:
+            row = await _fetchone(
+                self.conn,
+                "SELECT kind, step, data, updated_at FROM drafts WHERE user_key = ?",
+                (user,),
+            )
+            r = tuple(row) if row is not None else None
         if r is None:
             return None
         age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(r[3])

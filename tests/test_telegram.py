@@ -20,6 +20,7 @@ from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
 from bot.replies import Reply
+from bot.store import Store
 from tests.conftest import write_kb
 from tests.emulator import BotApiEmulator, SentMessage
 from tests.telegram_harness import processes, running_bot
@@ -475,3 +476,17 @@ async def test_messages_are_sent_in_process_when_the_worker_is_off(
         answer = await ask(emulator, "低保怎么申请")
         assert service.send_worker is None
     assert answer.parse_mode == "HTML" and "👍" in [b["text"] for b in answer.buttons]
+
+
+async def test_a_chat_waiting_for_a_retry_holds_back_its_later_messages(tmp_path: Path) -> None:
+    """The sender waits until the retry instead of spinning on the later message."""
+    async with Store.opened(tmp_path / "db.sqlite3") as store:
+        first = await store.enqueue(CHAT, "send", {"text": "一"}, "tg:1")
+        await store.enqueue(CHAT, "send", {"text": "二"}, "tg:1")
+        await store.outbox_retry(first, 30.0, "timed out")
+        assert await store.due_outbox() == []
+        due = await store.next_outbox_time()
+        assert due is not None and 25 < due - time.time() <= 30
+        await store.enqueue(CHAT + 1, "send", {"text": "三"}, "tg:2")
+        assert [i.chat_id for i in await store.due_outbox(skip_chats=[CHAT + 2])] == [CHAT + 1]
+        assert await store.due_outbox(skip_chats=[CHAT + 1]) == []

@@ -29,6 +29,7 @@ from bot.tickets.model import (
     TRANSITIONS,
     Action,
     Attachment,
+    Draft,
     Role,
     StaffMember,
     Status,
@@ -881,3 +882,27 @@ async def test_non_staff_commands_are_unknown(env: Env, command: str) -> None:
     assert await env.ticket(ticket.number) == ticket
     assert await env.desk.timeline(ticket, public_only=False) == events
     assert await env.outbox(before) == []
+
+
+async def test_the_draft_read_with_the_language_is_used_only_while_nothing_was_written(
+    tmp_path: Path,
+) -> None:
+    async with Store.opened(tmp_path / "db.sqlite3") as store:
+        tickets = TicketStore(store)
+        await store.set_language("tg:1", "en")
+        await tickets.save_draft(Draft("tg:1", "complaint", "description", {"category": "x"}))
+        assert await store.get_language("tg:1") == "en"
+        assert store.draft_read_ahead("tg:1")[0]  # one query brought both
+        draft = await tickets.get_draft("tg:1")
+        assert draft is not None and draft.step == "description"
+        await store.get_language("tg:1")
+        await tickets.save_draft(Draft("tg:1", "complaint", "location", {"category": "x"}))
+        assert not store.draft_read_ahead("tg:1")[0]  # written since: read again
+        draft = await tickets.get_draft("tg:1")
+        assert draft is not None and draft.step == "location"
+        await store.get_language("tg:1")
+        await tickets.delete_draft("tg:1")
+        assert await tickets.get_draft("tg:1") is None
+        assert await store.get_language("tg:2") is None
+        assert store.draft_read_ahead("tg:2") == (True, None)
+        assert not store.draft_read_ahead("tg:1")[0]  # another person's read

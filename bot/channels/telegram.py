@@ -898,9 +898,7 @@ class _Sender:
                     return
                 if pause is None:
                     due = await self.store.next_outbox_time()
-                    pause = 1.0 if due is None else max(0.0, min(1.0, due - time.time()))
-            if pause == 0.0:
-                continue
+                    pause = 1.0 if due is None else max(0.01, min(1.0, due - time.time()))
             # A send finishing sets `wake` too (see `_start_due`).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=pause)
