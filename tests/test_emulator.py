@@ -414,5 +414,7 @@ def test_html_entities_use_utf16_offsets_and_errors_byte_offsets() -> None:
     assert astral.entities == [{"type": "bold", "offset": 3, "length": 1}]
     with pytest.raises(EntityParseError, match="byte offset 7"):
         parse_html("低保 <x>材料</x>")  # 低保 and a space: 7 bytes
-    with pytest.raises(EntityParseError, match='Unmatched end tag at byte offset 9, expected "</b>"'):
+    with pytest.raises(
+        EntityParseError, match='Unmatched end tag at byte offset 9, expected "</b>"'
+    ):
         parse_html("<b>材料</i></b>")

@@ -51,7 +51,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar, cast
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
@@ -82,12 +82,12 @@ _T = TypeVar("_T")
 _Handler = Callable[[JSONDict], Awaitable[Any]]
 
 
-def _clone(value: Any) -> Any:
+def _clone(value: _T) -> _T:
     """A deep copy of JSON data (dicts, lists and scalars), cheaper than copy.deepcopy."""
     if isinstance(value, dict):
-        return {k: _clone(v) for k, v in value.items()}
+        return cast(_T, {k: _clone(v) for k, v in value.items()})
     if isinstance(value, list):
-        return [_clone(v) for v in value]
+        return cast(_T, [_clone(v) for v in value])
     return value
 
 
