@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -94,6 +95,32 @@ async def test_start_in_the_users_language_and_lang_switch_is_remembered(
     async with running_bot(emulator, matcher, db):
         third = await ask(emulator, "/start", language_code="en-GB")
     assert third.plain_text is not None and "您好" in third.plain_text
+
+
+async def test_a_press_before_the_send_is_recorded_still_counts(
+    emulator: BotApiEmulator, matcher: Matcher, tmp_path: Path
+) -> None:
+    """The sender records a send's menu a moment after Telegram has shown it; a press in
+    that moment is the owner's, not an expired menu."""
+    async with running_bot(emulator, matcher, tmp_path / "db.sqlite3") as service:
+        real_record = service.record
+        slow = asyncio.Event()
+
+        async def record(store: Store, outcomes: list[Any]) -> None:
+            if slow.is_set():
+                await asyncio.sleep(1.0)  # a database busy with something else
+            await real_record(store, outcomes)
+
+        service.record = record  # type: ignore[method-assign]
+        slow.set()
+        choices = await ask(emulator, "身份证户口")
+        first = choices.callback_data[0]
+        await press(emulator, choices, first)
+        messages = await emulator.wait_for_sent(CHAT, 2)
+        slow.clear()
+    entry = matcher.kb.get(first[2:-2])
+    assert entry is not None and messages[-1].text is not None
+    assert messages[-1].text.startswith(f"<b>{entry.title.get('zh')}</b>")
 
 
 async def test_ambiguous_question_keyboard_then_answer(

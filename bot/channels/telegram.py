@@ -165,6 +165,9 @@ class Runtime:
     #: After a failed batch, process updates one by one to isolate a poison update.
     isolate: bool = False
     wake_sender: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Menus sent but not yet recorded in `menus`: (chat, message id) → owner. A press can
+    #: come before the sender has recorded the send.
+    fresh_menus: dict[tuple[int, int], str] = field(default_factory=dict)
 
     async def deliver(
         self,
@@ -281,6 +284,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if message is None or not query.data:
         return
     owner = await runtime.store.menu_owner(message.chat.id, message.message_id)
+    if owner is None:
+        owner = runtime.fresh_menus.get((message.chat.id, message.message_id))
     if owner != key and owner != STAFF_OWNER:  # staff-group menus: the core checks staff
         lang = await runtime.dialogue.language(Incoming(key, lang_hint=lang_hint))
         expired = Reply((Paragraph(t("expired", lang)),))
@@ -916,11 +921,23 @@ class _Sender:
             and not self.service.stopping.is_set()
         ):
             return
-        await self.service.record(self.store, [self._outcome(chat) for chat in finished])
+        outcomes = [self._outcome(chat) for chat in finished]
+        await self.service.record(self.store, outcomes)
         now = time.monotonic()
         for chat in finished:
             del self.flying[chat]
             self.last_sent[chat] = now
+        for done in outcomes:
+            self.runtime.fresh_menus.pop((done.item.chat_id, done.message_id or 0), None)
+
+    def _sent(self, task: asyncio.Task[Delivered]) -> None:
+        """A send finished: note its menu until it is recorded, and wake the loop."""
+        if not task.cancelled() and task.exception() is None:
+            done = task.result()
+            if done.step is None and done.has_menu and done.item.owner and done.message_id:
+                key = (done.item.chat_id, done.message_id)
+                self.runtime.fresh_menus[key] = done.item.owner
+        self.runtime.wake_sender.set()
 
     def _outcome(self, chat: int) -> Delivered:
         item, task = self.flying[chat]
@@ -946,7 +963,7 @@ class _Sender:
         self.more_due = len(items) > free
         for item in items[:free]:
             task = asyncio.create_task(self.service._deliver(item))
-            task.add_done_callback(lambda _: self.runtime.wake_sender.set())
+            task.add_done_callback(self._sent)
             self.flying[item.chat_id] = (item, task)
         if paced:
             return max(0.0, min(paced.values()) + self.interval - now)
