@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -223,3 +224,52 @@ def test_terminal_and_desk_cli_loop(tmp_path: Path) -> None:
     shown = cli(db, "tickets", "show", "TS-2026-000001")
     for action in ("受理", "认领", "工作人员回复", "不满意，重办", "评价并办结"):
         assert action in shown
+
+
+async def test_staff_reply_and_claim_before_the_card_is_recorded(
+    emulator: BotApiEmulator, sample_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    """The staff card is on screen a moment before the sender records it: a reply to it
+    and a claim in that moment still reach the ticket."""
+    db = tmp_path / "db.sqlite3"
+    await register_staff(db)
+    async with running_bot(emulator, sample_kb, db, staff_chat=STAFF_CHAT) as service:
+        real_record = service.record
+        slow = asyncio.Event()
+
+        async def record(store: Store, outcomes: list[Any]) -> None:
+            if slow.is_set() and any(o.item.chat_id == STAFF_CHAT for o in outcomes):
+                await asyncio.sleep(1.5)  # the database is busy elsewhere
+            await real_record(store, outcomes)
+
+        service.record = record  # type: ignore[method-assign]
+        form = await citizen_says(emulator, "/complain")
+        await citizen_presses(emulator, form, "fm:cat:roads")
+        where = await citizen_says(emulator, "李湾村路口的路灯坏了一个多月了，晚上很危险")
+        when = await citizen_presses(emulator, where, "fm:skip")
+        evidence = await citizen_presses(emulator, when, "fm:skip")
+        phone = await citizen_presses(emulator, evidence, "fm:done")
+        summary = await citizen_says(emulator, "138 1234 5678")
+        confirm = next(d for d in summary.callback_data if d.startswith("fm:confirm:"))
+        slow.set()
+        await citizen_presses(emulator, summary, confirm)
+        card = (await emulator.wait_for_sent(STAFF_CHAT, 1))[0]
+        ticket_id = card.callback_data[0].split(":")[2]
+        before = len(emulator.sent(CITIZEN))
+        emulator.add_message(
+            STAFF_CHAT,
+            "已安排施工队明天维修",
+            chat_type="group",
+            user_id=STAFF,
+            reply_to_message_id=card.message_id,
+        )
+        emulator.add_callback(STAFF_CHAT, card.message_id, f"t:claim:{ticket_id}", user_id=STAFF)
+        reply = await next_message(emulator, CITIZEN, before)
+        staff = await emulator.wait_for_sent(STAFF_CHAT, 3)
+        slow.clear()
+    assert phone.plain_text is not None and "手机号" in phone.plain_text
+    assert reply.plain_text is not None and "已安排施工队明天维修" in reply.plain_text
+    said = sorted(m.plain_text or "" for m in staff[1:])
+    number = ticket_row(db)[0]
+    # The reply reached the citizen, and the claim was taken (not "this menu has expired").
+    assert said == [f"已完成：{number}（办理中）", f"已把您的回复发给群众（工单 {number}）。"]

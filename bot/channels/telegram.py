@@ -168,6 +168,8 @@ class Runtime:
     #: Menus sent but not yet recorded in `menus`: (chat, message id) → owner. A press can
     #: come before the sender has recorded the send.
     fresh_menus: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: The same for staff-chat messages about a ticket: (chat, message id) → ticket id.
+    fresh_tickets: dict[tuple[int, int], int] = field(default_factory=dict)
 
     async def deliver(
         self,
@@ -266,7 +268,9 @@ async def _replied_ticket(message: Message, runtime: Runtime) -> int | None:
     reply_to = message.reply_to_message
     if reply_to is None or reply_to.from_user is None or reply_to.from_user.id != runtime.bot_id:
         return None
-    return await TicketStore(runtime.store).ticket_of_message(message.chat.id, reply_to.message_id)
+    key = (message.chat.id, reply_to.message_id)
+    found = await TicketStore(runtime.store).ticket_of_message(*key)
+    return found if found is not None else runtime.fresh_tickets.get(key)
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -928,15 +932,20 @@ class _Sender:
             del self.flying[chat]
             self.last_sent[chat] = now
         for done in outcomes:
-            self.runtime.fresh_menus.pop((done.item.chat_id, done.message_id or 0), None)
+            key = (done.item.chat_id, done.message_id or 0)
+            self.runtime.fresh_menus.pop(key, None)
+            self.runtime.fresh_tickets.pop(key, None)
 
     def _sent(self, task: asyncio.Task[Delivered]) -> None:
         """A send finished: note its menu until it is recorded, and wake the loop."""
         if not task.cancelled() and task.exception() is None:
             done = task.result()
-            if done.step is None and done.has_menu and done.item.owner and done.message_id:
-                key = (done.item.chat_id, done.message_id)
-                self.runtime.fresh_menus[key] = done.item.owner
+            key = (done.item.chat_id, done.message_id or 0)
+            if done.step is None and done.message_id:
+                if done.has_menu and done.item.owner:
+                    self.runtime.fresh_menus[key] = done.item.owner
+                if done.item.ticket_id is not None:
+                    self.runtime.fresh_tickets[key] = done.item.ticket_id
         self.runtime.wake_sender.set()
 
     def _outcome(self, chat: int) -> Delivered:
