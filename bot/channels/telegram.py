@@ -744,6 +744,7 @@ class TelegramService:
         async with self.db_lock, store.transaction():
             await store.mark_updates_done([update_id], "failed")
             await self._apologise(runtime, payload)
+        runtime.wake_sender.set()
         return True
 
     async def _apologise(self, runtime: Runtime, payload: str) -> None:
