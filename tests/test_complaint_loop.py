@@ -49,6 +49,13 @@ async def citizen_presses(emulator: BotApiEmulator, message: SentMessage, data: 
     return await next_message(emulator, CITIZEN, before)
 
 
+def staff_replies_to(emulator: BotApiEmulator, card: SentMessage, text: str) -> None:
+    """A staff member answers in the staff group by replying to the bot's ticket card."""
+    emulator.add_message(
+        STAFF_CHAT, text, chat_type="group", user_id=STAFF, reply_to_message_id=card.message_id
+    )
+
+
 def ticket_row(db: Path) -> tuple[str, str, int | None]:
     with sqlite3.connect(db) as conn:
         row = conn.execute("SELECT number, status, rating FROM tickets").fetchone()
@@ -104,13 +111,7 @@ async def test_telegram_complaint_loop(
 
         # Replying to the bot's ticket message answers the citizen.
         before = len(emulator.sent(CITIZEN))
-        emulator.add_message(
-            STAFF_CHAT,
-            "已安排施工队明天维修",
-            chat_type="group",
-            user_id=STAFF,
-            reply_to_message_id=card.message_id,
-        )
+        staff_replies_to(emulator, card, "已安排施工队明天维修")
         reply = await next_message(emulator, CITIZEN, before)
         assert reply.plain_text is not None and "已安排施工队明天维修" in reply.plain_text
 
@@ -256,13 +257,7 @@ async def test_staff_reply_and_claim_before_the_card_is_recorded(
         card = (await emulator.wait_for_sent(STAFF_CHAT, 1))[0]
         ticket_id = card.callback_data[0].split(":")[2]
         before = len(emulator.sent(CITIZEN))
-        emulator.add_message(
-            STAFF_CHAT,
-            "已安排施工队明天维修",
-            chat_type="group",
-            user_id=STAFF,
-            reply_to_message_id=card.message_id,
-        )
+        staff_replies_to(emulator, card, "已安排施工队明天维修")
         emulator.add_callback(STAFF_CHAT, card.message_id, f"t:claim:{ticket_id}", user_id=STAFF)
         reply = await next_message(emulator, CITIZEN, before)
         staff = await emulator.wait_for_sent(STAFF_CHAT, 3)
