@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,24 @@ from tests.emulator.fixtures import emulator, emulator_bot  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL_DIR = REPO / "tests" / "eval"
+#: Set by `.ci/run`: a test that needs a system package fails instead of skipping.
+REQUIRE_SYSTEM = os.environ.get("CITIZEN_DESK_REQUIRE_SYSTEM") == "1"
+CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
+
+
+def require_system(what: str, present: bool) -> None:
+    """Skip with a one-line reason when a system package is missing (fail in CI)."""
+    if present:
+        return
+    reason = f"{what} is not installed (apt-get install it; .ci/run does)"
+    if REQUIRE_SYSTEM:
+        pytest.fail(f"CITIZEN_DESK_REQUIRE_SYSTEM=1 but {reason}")
+    pytest.skip(reason)
+
+
+def need_chromium() -> None:
+    """Skip a browser test without Debian's chromium (a failure under CI)."""
+    require_system("chromium", CHROMIUM.exists())
 
 
 @pytest.fixture(scope="session")

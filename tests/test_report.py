@@ -13,7 +13,6 @@ import csv
 import datetime as dt
 import io
 import math
-import os
 import random
 import statistics
 import subprocess
@@ -40,12 +39,11 @@ from bot.report import (
 )
 from bot.store import Store, TicketStore
 from bot.workdays import WorkCalendar
+from tests.conftest import CHROMIUM, need_chromium
 
 SEED = 20260315
 YEAR = 2026
 CHINA = dt.timezone(dt.timedelta(hours=8))
-CHROMIUM = Path("/usr/bin/chromium")
-SKIP_BROWSER = os.environ.get("CITIZEN_DESK_SKIP_BROWSER") == "1"
 
 #: Unanswered questions: the group key (already normalised) → ways people typed it.
 GAPS: dict[str, tuple[str, ...]] = {
@@ -735,18 +733,6 @@ async def test_html_is_self_contained(
     assert "http://" not in page and "https://" not in page
     assert "@media print" in page
     assert "<?xml" not in page and "<!DOCTYPE svg" not in page
-
-
-def need_chromium() -> None:
-    """Fail without Chromium, unless the developer opted out with CITIZEN_DESK_SKIP_BROWSER=1."""
-    if CHROMIUM.exists():
-        return
-    if SKIP_BROWSER:
-        pytest.skip("CITIZEN_DESK_SKIP_BROWSER=1: not rendering in a browser")
-    pytest.fail(
-        f"{CHROMIUM} is missing: install it with `apt-get install chromium` (CI installs it), "
-        "or set CITIZEN_DESK_SKIP_BROWSER=1 to skip the browser tests"
-    )
 
 
 async def test_html_renders_in_chromium(
