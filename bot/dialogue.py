@@ -34,6 +34,18 @@ PRIVATE_COMMANDS = frozenset(
 MAX_REF_CHARS = 40
 
 
+def _is_none_of_these(text: str) -> bool:
+    """The "none of these" choice, typed in any language."""
+    typed = normalize(text).strip(" .。!！")
+    return typed in {normalize(t("clarify_none_of_these", lang)) for lang in LANGUAGES}
+
+
+def _is_bare_number(text: str) -> bool:
+    """One to three digits alone: a menu choice, never a question for the KB."""
+    typed = normalize(text).strip()
+    return 1 <= len(typed) <= 3 and typed.isascii() and typed.isdigit()
+
+
 @dataclass(frozen=True)
 class Incoming:
     """A message from a person, as any channel sees it."""
@@ -200,6 +212,10 @@ class Dialogue:
                 return handled
         if not incoming.is_text:
             return [text_reply(t("no_text", lang))]
+        if _is_none_of_these(text):  # "都不是" typed instead of pressed
+            return [self.none(lang)]
+        if _is_bare_number(text):  # a menu number typed where there is no numbered list
+            return [text_reply(t("bare_number", lang), self.menu(lang))]
         if not text or not has_content(text):
             return [text_reply(t("empty_message", lang))]
         if not chosen and not incoming.lang_hint:
@@ -219,11 +235,17 @@ class Dialogue:
         draft = await self.desk.tickets.get_draft(incoming.user)
         if draft is None:
             return None
-        if draft.kind == "comment" and find_ticket_number(text):
-            # A question about a ticket is not a comment on the last rating.
+        if draft.kind == "comment" and self._reads_as_question(text):
+            # A question (or a ticket number) is not a comment on the last rating: answer it.
             await self.desk.tickets.delete_draft(incoming.user)
             return None
         return await self.intake.on_text(draft, text, incoming.attachments, incoming.location)
+
+    def _reads_as_question(self, text: str) -> bool:
+        """Whether a message the form would take as a comment is really a new question."""
+        if find_ticket_number(text):
+            return True
+        return self.matcher.match(text).route in (Route.ANSWER, Route.CLARIFY, Route.STATUS)
 
     # -- questions ------------------------------------------------------------------------
 
@@ -302,11 +324,14 @@ class Dialogue:
         phones = self.contact_phones(lang)
         if phones:
             blocks.append(Paragraph(t("none_contact", lang, phones=phones)))
-        buttons = (
+        return Reply(tuple(blocks), self.way_on(lang))
+
+    def way_on(self, lang: str) -> tuple[tuple[Button, ...], ...]:
+        """The way on from a dead end: a person, or the complaint form."""
+        return (
             (Button(t("button_human", lang), "m:human"),),
             (Button(t("button_complain", lang), "m:complain"),),
         )
-        return Reply(tuple(blocks), buttons)
 
     def greeting(self, text: str, lang: str) -> Reply:
         """A greeting, thanks or a request for help."""
@@ -411,7 +436,7 @@ class Dialogue:
                 if draft is not None:
                     if command == "skip" and draft.kind == "comment":
                         await self.intake.tickets.delete_draft(incoming.user)
-                        return [text_reply(t("ticket_comment_thanks", lang))]
+                        return [text_reply(t("ticket_comment_skipped", lang))]
                     if command == "skip" and draft.kind == "complaint":
                         return await self.intake.on_action(incoming.user, "skip", lang)
                     return await self.intake.cancel(incoming.user, lang)
@@ -491,6 +516,8 @@ class Dialogue:
             return [text_reply(t("expired", lang))]
         question_id = int(question) if question else None
         await self.preferences.record_feedback(user, entry.id, verdict == "y", question_id)
+        if verdict == "n":  # 👎: not a dead end — a person or the complaint form
+            return [Reply((Paragraph(t("feedback_sorry", lang)),), self.way_on(lang))]
         return [text_reply(t("feedback_thanks", lang))]
 
     # -- short references for button data (Telegram allows 64 bytes) ----------------------

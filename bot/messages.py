@@ -110,12 +110,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "help": {
         "zh": (
-            "直接输入问题即可。命令：\n/help 帮助\n/lang en|zh 切换语言\n"
-            "/services 浏览办事指南\n/quit 退出（终端）"
+            "直接输入问题即可。命令：\n/help 帮助\n/services 浏览办事指南\n"
+            "/complain 投诉、举报、反映问题\n/status 查询我的诉求进度（可加工单号）\n"
+            "/human 转人工\n/cancel 取消正在填写的表单\n/skip 跳过可选的一步\n"
+            "/mydata 导出我的个人数据\n/forget 删除我的个人数据\n/lang en|zh 切换语言\n"
+            "/quit 退出（终端）"
         ),
         "en": (
-            "Just type your question. Commands:\n/help this help\n/lang en|zh switch language\n"
-            "/services browse service guides\n/quit leave (terminal)"
+            "Just type your question. Commands:\n/help this help\n"
+            "/services browse service guides\n/complain file a complaint or report\n"
+            "/status the progress of my requests (optionally a ticket number)\n"
+            "/human talk to a staff member\n/cancel cancel the form in progress\n"
+            "/skip skip an optional step\n/mydata export my personal data\n"
+            "/forget erase my personal data\n/lang en|zh switch language\n"
+            "/quit leave (terminal)"
         ),
     },
     "unknown_command": {
@@ -125,6 +133,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "expired": {
         "zh": "这个菜单已过期，请重新提问或输入 /services。",
         "en": "This menu has expired. Please ask again or type /services.",
+    },
+    "bare_number": {
+        "zh": "没有看懂这个数字。请点按下面的按钮，或者直接输入您的问题。",
+        "en": "I did not understand that number. Please press a button below, or type your question.",
     },
     "choose_number": {
         "zh": "请输入选项前的数字。",
@@ -193,6 +205,26 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
     "ticket_rated": {
         "zh": "谢谢您的评价，工单 {number} 已办结。如需补充意见，请直接回复文字；不需要请发送 /skip。",
         "en": "Thank you for rating. Ticket {number} is closed. To add a comment, just reply; otherwise send /skip.",
+    },
+    "ticket_comment_skipped": {
+        "zh": "好的，不填写意见了。感谢您的评价！",
+        "en": "All right, no comment. Thank you for your rating!",
+    },
+    "form_cannot_skip": {
+        "zh": "这一步不能跳过，请按下面的提示操作。",
+        "en": "This step cannot be skipped; please follow the prompt below.",
+    },
+    "rating_not_yours": {
+        "zh": "这个评价菜单已失效，或者不是您的诉求。发送 /status 可查看您自己的诉求。",
+        "en": "This rating menu has expired or is not for your request. Send /status to see your own requests.",
+    },
+    "feedback_sorry": {
+        "zh": "抱歉没能帮上忙。您可以转人工，由工作人员答复您；如果遇到了问题，也可以直接投诉反映。",
+        "en": "Sorry that did not help. A staff member can answer you, or you can file a complaint.",
+    },
+    "choose_number": {
+        "zh": "请回复 1–{count} 之间的数字来选择，或者直接输入您的问题。",
+        "en": "Please reply with a number from 1 to {count}, or just type your question.",
     },
     "ticket_comment_thanks": {
         "zh": "已记录您的意见，谢谢！",
@@ -320,9 +352,10 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
     },
     "status_list_title": {"zh": "您的工单：", "en": "Your tickets:"},
     "status_line": {
-        "zh": "• {number} {category} {status} 时限 {deadline}",
-        "en": "• {number} {category} {status}, due {deadline}",
+        "zh": "• {number} {category} {status}{deadline}",
+        "en": "• {number} {category} {status}{deadline}",
     },
+    "status_line_due": {"zh": " 时限 {deadline}", "en": ", due {deadline}"},
     "status_detail_title": {"zh": "工单 {number}", "en": "Ticket {number}"},
     "event_file": {"zh": "受理", "en": "received"},
     "event_claim": {"zh": "认领", "en": "claimed"},

@@ -152,8 +152,12 @@ async def test_related_buttons_and_feedback_are_stored(
         await press(emulator, answer, related[0])
         await emulator.wait_for_sent(CHAT, 2)
         await press(emulator, answer, "f:dibao:n:1")
-        thanks = (await emulator.wait_for_sent(CHAT, 3))[-1]
-        assert thanks.plain_text == "谢谢您的反馈！"
+        sorry = (await emulator.wait_for_sent(CHAT, 3))[-1]
+        assert (
+            sorry.plain_text
+            == "抱歉没能帮上忙。您可以转人工，由工作人员答复您；如果遇到了问题，也可以直接投诉反映。"
+        )
+        assert {"m:human", "m:complain"} <= set(sorry.callback_data)
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
             "SELECT f.entry_id, f.helpful, q.text, f.created_at FROM feedback f "

@@ -450,7 +450,10 @@ async def test_another_citizen_cannot_rate(env: Env) -> None:
     await env.do("resolve", STAFF, ticket.number, "已清理")
     with pytest.raises(TicketError) as refused:
         await env.do("rate", OTHER, ticket.id, 1)
-    assert refused.value.key == "ticket_not_found"
+    assert refused.value.key == "rating_not_yours"
+    # The refusal shows neither the internal id nor the other person's ticket number.
+    said = await env.say(OTHER, f"r:{ticket.id}:1")
+    assert said == t("rating_not_yours", "zh") and ticket.number not in said
     assert (await env.ticket(ticket.number)).status is Status.ANSWERED
 
 

@@ -16,6 +16,11 @@ USER = "terminal:local"
 PROMPT = "> "
 
 
+def _is_choice_number(text: str) -> bool:
+    """A typed menu number: one to three ASCII digits (not ², ① or a phone number)."""
+    return 1 <= len(text) <= 3 and text.isascii() and text.isdigit()
+
+
 class TerminalChat:
     """Reads lines, shows replies; numbered choices are answered by typing the number."""
 
@@ -47,6 +52,11 @@ class TerminalChat:
             lang = await self.dialogue.language(Incoming(self.user))
             self.write(t("bye", lang))
             return False
+        if self.choices and _is_choice_number(text) and not 1 <= int(text) <= len(self.choices):
+            # A number outside the list is a mistyped choice, not a question.
+            lang = await self.dialogue.language(Incoming(self.user))
+            self.write(t("choose_number", lang, count=len(self.choices)))
+            return True
         incoming = self._incoming(text)
         if self.store is None:
             replies = await self.dialogue.handle(incoming)
@@ -77,7 +87,7 @@ class TerminalChat:
             self.choices = choices
 
     def _incoming(self, text: str) -> Incoming:
-        if text.isdigit() and self.choices:
+        if _is_choice_number(text) and self.choices:
             number = int(text)
             if 1 <= number <= len(self.choices):
                 return Incoming(self.user, action=self.choices[number - 1].action)

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from bot.knowledge.model import ComplaintCategory, KnowledgeBase
-from bot.messages import t
+from bot.messages import LANGUAGES, t
 from bot.replies import Button, Paragraph, Reply, Section, text_reply
 from bot.store import TicketStore
 from bot.text import normalize
@@ -31,6 +31,11 @@ def triage(kb: KnowledgeBase, text: str) -> str | None:
             if any(normalize(p) in norm for p in phrases if p.strip()):
                 return rule.id
     return None
+
+
+def _typed_labels(key: str) -> frozenset[str]:
+    """A button's label in every language, as a person might type it instead of pressing."""
+    return frozenset(t(key, lang).strip().lower() for lang in LANGUAGES)
 
 
 class Intake:
@@ -104,6 +109,11 @@ class Intake:
                 return [text_reply(t("ticket_comment_thanks", lang))]
             return []
         step = draft.step
+        typed = text.strip().lower()
+        if typed in _typed_labels("button_skip") and step in OPTIONAL:
+            return await self._advance(draft, step, None)  # the button's label, typed
+        if typed in _typed_labels("button_done") and step == "attachments":
+            return await self._advance(draft, step, draft.data.get("attachments", []))
         if step == "description":
             return await self._description(draft, text, lang)
         if step in ("location", "time") and (text.strip() or location):
@@ -137,6 +147,8 @@ class Intake:
             )
         if kind == "skip" and draft.step in OPTIONAL:
             return await self._advance(draft, draft.step, None)
+        if kind == "skip":  # /skip at a step that cannot be skipped: say so, ask again
+            return [text_reply(t("form_cannot_skip", lang)), self.prompt(draft)]
         if kind == "done" and draft.step == "attachments":
             return await self._advance(draft, "attachments", draft.data.get("attachments", []))
         if kind == "anon" and draft.step == "anonymous":

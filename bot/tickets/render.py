@@ -7,7 +7,7 @@ import datetime as dt
 from bot.knowledge.model import KnowledgeBase
 from bot.logs import mask_phone
 from bot.messages import t
-from bot.tickets.model import Event, Ticket
+from bot.tickets.model import FINAL, Event, Status, Ticket
 
 
 def status_label(ticket: Ticket, lang: str) -> str:
@@ -83,10 +83,19 @@ def citizen_list(kb: KnowledgeBase, tickets: list[Ticket], lang: str) -> str:
                 number=ticket.number,
                 category=category_name(kb, ticket, lang),
                 status=status_label(ticket, lang),
-                deadline=ticket.deadline.isoformat(),
+                deadline=(
+                    t("status_line_due", lang, deadline=ticket.deadline.isoformat())
+                    if _has_deadline(ticket)
+                    else ""
+                ),
             )
         )
     return "\n".join(lines)
+
+
+def _has_deadline(ticket: Ticket) -> bool:
+    """A closed, rejected or merged ticket (or one awaiting its rating) has no time limit left."""
+    return ticket.status not in FINAL and ticket.status is not Status.ANSWERED
 
 
 def citizen_detail(kb: KnowledgeBase, ticket: Ticket, events: list[Event], lang: str) -> str:
@@ -95,9 +104,10 @@ def citizen_detail(kb: KnowledgeBase, ticket: Ticket, events: list[Event], lang:
         t("status_detail_title", lang, number=ticket.number),
         f"{t('label_category', lang)}: {category_name(kb, ticket, lang)}",
         f"{t('label_status', lang)}: {status_label(ticket, lang)}",
-        f"{t('label_deadline', lang)}: {ticket.deadline.isoformat()}",
         f"{t('label_description', lang)}: {ticket.description}",
     ]
+    if _has_deadline(ticket):
+        lines.insert(3, f"{t('label_deadline', lang)}: {ticket.deadline.isoformat()}")
     if ticket.outcome:
         lines.append(f"{t('label_outcome', lang)}: {ticket.outcome}")
     lines.append(t("label_timeline", lang))

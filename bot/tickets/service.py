@@ -357,7 +357,7 @@ class TicketDesk:
         """A five-level rating: satisfied closes; dissatisfied reopens once (重办)."""
         ticket = await self.tickets.get(ticket_id)
         if ticket is None or ticket.citizen != citizen:
-            raise TicketError("ticket_not_found", number=str(ticket_id))
+            raise TicketError("rating_not_yours")  # never the internal id, nor another's number
         if ticket.status is not Status.ANSWERED or rating not in RATINGS:
             raise TicketError("ticket_not_ratable", number=ticket.number)
         round_ = ticket.rework_count + 1
