@@ -154,8 +154,8 @@ async def test_related_buttons_and_feedback_are_stored(
         await press(emulator, answer, "f:dibao:n:1")
         sorry = (await emulator.wait_for_sent(CHAT, 3))[-1]
         assert (
-            sorry.plain_text
-            == "抱歉没能帮上忙。您可以转人工，由工作人员答复您；如果遇到了问题，也可以直接投诉反映。"
+            sorry.plain_text == "抱歉没能帮上忙。您可以转人工，由工作人员答复您；"
+            "如果遇到了问题，也可以直接投诉反映。"
         )
         assert {"m:human", "m:complain"} <= set(sorry.callback_data)
     with sqlite3.connect(db) as conn:
