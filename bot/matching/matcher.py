@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -85,6 +87,54 @@ def combine(
 MATCH_CACHE = 2048
 
 
+class CacheInfo(NamedTuple):
+    """Hits, misses, bound and size of a decision cache (as `functools.lru_cache` says)."""
+
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int
+
+
+class DecisionCache:
+    """A matcher's last decisions by message text, least recently asked dropped first.
+
+    Not a `functools.lru_cache` around the matcher's bound method: the cache would hold the
+    matcher, which holds the cache, and such a cycle is freed only by the cyclic collector,
+    which loading pauses (`bot/knowledge/gcpause.py`), so every reload kept its old matcher
+    (~26 MB for the sample KB). This cache holds decisions only; `get` is given the
+    function that decides.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._items: OrderedDict[str, Match] = OrderedDict()
+        self._lock = threading.Lock()  # a reload's checks may match in another thread
+
+    def get(self, text: str, decide: Callable[[str], Match]) -> Match:
+        """The decision for `text`: remembered, or made by `decide` and remembered."""
+        with self._lock:
+            found = self._items.get(text)
+            if found is not None:
+                self._items.move_to_end(text)
+                self.hits += 1
+                return found
+            self.misses += 1
+        decision = decide(text)
+        if self.size > 0:
+            with self._lock:
+                self._items[text] = decision
+                if len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return decision
+
+    def info(self) -> CacheInfo:
+        """Hits, misses, bound and size."""
+        return CacheInfo(self.hits, self.misses, self.size, len(self._items))
+
+
 class Matcher:
     """Matches messages against one knowledge base (build a new one for a new KB)."""
 
@@ -100,15 +150,15 @@ class Matcher:
         self.routes = RouteMatcher(kb.routes, kb.route_exceptions)
         # The decision depends only on the text, the KB and the settings, all fixed for
         # this matcher, so a repeated message is not matched again.
-        self._cached = functools.lru_cache(maxsize=cache_size)(self.decide_text)
+        self._decisions = DecisionCache(cache_size)
 
     def match(self, text: str) -> Match:
         """Decide the route for `text` (a repeated text: from the cache)."""
-        return self._cached(text)
+        return self._decisions.get(text, self.decide_text)
 
-    def cache_info(self) -> Any:
-        """Hits, misses and size of the decision cache (`functools.lru_cache` figures)."""
-        return self._cached.cache_info()
+    def cache_info(self) -> CacheInfo:
+        """Hits, misses and size of the decision cache."""
+        return self._decisions.info()
 
     def decide_text(self, text: str) -> Match:
         """Decide the route for `text`, without the cache."""
