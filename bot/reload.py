@@ -87,7 +87,8 @@ class KnowledgeReloader:
                     "knowledge reload failed; still serving the previous knowledge base.\n"
                     + result.report()
                 )
-                log.error("%s", report)
+                # Handled (the previous KB serves, the admins get the report): one line.
+                log.warning("%s", report.replace("\n", "; "))
                 await self.notice(report)
                 return report
             matcher = await asyncio.to_thread(Matcher, result.kb, self.settings)

@@ -419,6 +419,7 @@ class TelegramService:
                 return
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
+                log.info("429 from the Bot API for %s: retrying in %.0f s", what, wait)
             except (NetworkError, TimedOut) as exc:
                 log.warning("%s failed (%s); retrying in %.0f s", what, exc, delay)
                 wait = delay

@@ -212,13 +212,19 @@ class ApiError(Exception):
     """An error answer of the Bot API: ``{"ok": false, "error_code": ..., ...}``."""
 
     def __init__(
-        self, error_code: int, description: str, parameters: JSONDict | None = None
+        self,
+        error_code: int,
+        description: str,
+        parameters: JSONDict | None = None,
+        html: str | None = None,
     ) -> None:
-        """Create the error with its HTTP/Bot API code, description and optional parameters."""
+        """Create the error with its HTTP/Bot API code, description and optional parameters;
+        ``html``: answer this HTML page instead of JSON (a proxy's error page)."""
         super().__init__(description)
         self.error_code = error_code
         self.description = description
         self.parameters = parameters
+        self.html = html
 
     def payload(self) -> JSONDict:
         """Return the JSON body Telegram would send for this error."""
@@ -988,13 +994,16 @@ class BotApiEmulator:
         description: str | None = None,
         times: int = 1,
         parameters: JSONDict | None = None,
+        html: str | None = None,
     ) -> None:
         """Make the next ``times`` calls to ``method`` fail with ``error_code``.
 
         429 answers "Too Many Requests: retry after N" with ``parameters.retry_after``;
         403 "Forbidden: bot was blocked by the user"; 500 "Internal Server Error";
         502 "Bad Gateway"; 409 a getUpdates conflict; 401 "Unauthorized"; 400 "Bad Request".
-        ``description``/``parameters`` override the defaults.
+        ``description``/``parameters`` override the defaults. ``html``: the body is this
+        HTML page (``text/html``) instead of the JSON error, as a proxy in front of the Bot
+        API answers.
         """
         defaults = {
             400: "Bad Request",
@@ -1011,7 +1020,7 @@ class BotApiEmulator:
         params = parameters
         if params is None and error_code == 429:
             params = {"retry_after": retry_after}
-        error = ApiError(error_code, text, params)
+        error = ApiError(error_code, text, params, html)
         self._failures.setdefault(method.lower(), []).append(_Failure(error, times))
 
     def clear_failures(self) -> None:
@@ -1191,6 +1200,7 @@ class BotApiEmulator:
         logged = False
         status: int
         body: JSONDict
+        page: str | None = None
         try:
             record.content_type = request.content_type
             record.params = await self._read_params(request)
@@ -1206,7 +1216,7 @@ class BotApiEmulator:
                 raise _bad_request("method not found")
             result = await known[1](record.params)
         except ApiError as exc:
-            status, body = exc.error_code, exc.payload()
+            status, body, page = exc.error_code, exc.payload(), exc.html
         except Exception as exc:
             _LOGGER.exception("emulator failure in %s", method)
             self.internal_errors.append(f"{method}: {exc!r}")
@@ -1220,11 +1230,14 @@ class BotApiEmulator:
             status, body = 200, {"ok": True, "result": result}
         if not logged:
             self.call_log.append(record)
+        record.status = status
+        record.finished = time.monotonic()
+        if page is not None:  # a proxy's HTML error page, not the Bot API's JSON
+            self._notify()
+            return web.Response(text=page, status=status, content_type="text/html")
         # Serialised at once, so handlers may return the emulator's own objects uncopied.
         text = json.dumps(body)
-        record.status = status
         record.response_json = text
-        record.finished = time.monotonic()
         self._notify()
         return web.Response(text=text, status=status, content_type="application/json")
 
