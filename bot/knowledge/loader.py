@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field
@@ -62,16 +63,70 @@ def sample_kb_path() -> Path:
     return package_dir.parent / "knowledge"
 
 
-def kb_files(directory: Path) -> list[Path]:
-    """Return every YAML file under `directory`, sorted, skipping hidden names."""
-    found = []
-    for path in directory.rglob("*"):
-        rel = path.relative_to(directory)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.suffix.lower() in YAML_SUFFIXES and path.is_file():
-            found.append(path)
+def kb_files(directory: Path, problems: list[Problem] | None = None) -> list[Path]:
+    """Return every YAML file under `directory`, sorted, skipping hidden names.
+
+    Symbolic links are followed, to files and to directories. A link that leads nowhere
+    (dangling, or a loop) and a directory that cannot be listed are added to `problems`
+    as errors by name, instead of being skipped without a word.
+    """
+    found: list[Path] = []
+    _walk(
+        directory, directory, {directory.resolve()}, found, problems if problems is not None else []
+    )
     return sorted(found)
+
+
+def _walk(
+    root: Path, directory: Path, walked: set[Path], found: list[Path], problems: list[Problem]
+) -> None:
+    """Collect the YAML files under `directory` (`walked`: the real paths of the
+    directories on the way down, so a link back up is a loop and not followed)."""
+    try:
+        children = sorted(directory.iterdir())
+    except OSError as exc:
+        rel = str(directory.relative_to(root)) or "."
+        problems.append(_unreadable(rel, f"cannot read the directory: {exc.strerror}"))
+        return
+    for path in children:
+        if path.name.startswith("."):
+            continue
+        rel = str(path.relative_to(root))
+        is_yaml = path.suffix.lower() in YAML_SUFFIXES
+        if path.is_symlink():
+            target = _link_target(path)
+            if isinstance(target, str):
+                if is_yaml or not path.suffix:  # a YAML file, or perhaps a directory
+                    problems.append(_unreadable(rel, target))
+                continue
+            if target.is_dir():
+                if target in walked or any(target in w.parents for w in walked):
+                    problems.append(
+                        _unreadable(rel, f"symbolic link loop: {path.readlink()} leads back up")
+                    )
+                    continue
+                _walk(root, path, walked | {target}, found, problems)
+                continue
+        if path.is_dir():
+            _walk(root, path, walked | {path.resolve()}, found, problems)
+        elif is_yaml and path.is_file():
+            found.append(path)
+
+
+def _link_target(link: Path) -> Path | str:
+    """Where a symbolic link leads, or why it leads nowhere."""
+    try:
+        return link.resolve(strict=True)
+    except FileNotFoundError:
+        return f"cannot read: symbolic link to {link.readlink()}, which does not exist"
+    except (RuntimeError, OSError) as exc:  # RuntimeError: a loop (Python ≤ 3.12)
+        if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+            return f"cannot read: symbolic link loop ({link.readlink()})"
+        return f"cannot read: {exc.strerror}" if isinstance(exc, OSError) else str(exc)
+
+
+def _unreadable(rel: str, message: str) -> Problem:
+    return Problem(Level.ERROR, rel, None, None, message)
 
 
 def load_knowledge(
@@ -87,7 +142,7 @@ def load_knowledge(
         raise KnowledgeError(f"knowledge directory {directory} does not exist")
     if not directory.is_dir():
         raise KnowledgeError(f"{directory} is not a directory (a knowledge base is a directory)")
-    files = kb_files(directory)
+    files = kb_files(directory, problems)
     with paused_gc():
         contents, fingerprint = _parse_files(directory, files, problems, cache)
         result = LoadResult(None, problems, len(files))

@@ -88,7 +88,8 @@ class FileParser:
     def parse(self, data: Any) -> FileContent:
         """Parse a whole file's top-level mapping."""
         content = FileContent()
-        if data is None:
+        if data is None:  # nothing, blank lines or comments: said, as it may be a mistake
+            self.warning(None, None, "the file is empty: nothing to load")
             return content
         if not isinstance(data, dict):
             kind = type(data).__name__
