@@ -15,10 +15,19 @@ from bot.render import entry_blocks
 from bot.replies import Button, Heading, Paragraph, Reply, text_reply
 from bot.text import MAX_MATCH_CHARS, detect_language, has_content, normalize, strip_controls
 from bot.tickets.intake import Intake
-from bot.tickets.model import Attachment, Status
+from bot.tickets.model import Attachment, Draft, Status
 from bot.tickets.render import citizen_detail, citizen_list
 from bot.tickets.service import TicketDesk, TicketError
 from bot.tickets.staff import StaffDesk
+from bot.triage import (
+    EMERGENCY_RULE,
+    Outcome,
+    Triage,
+    Triager,
+    channel_reply,
+    doubt_reply,
+    emergency_reply,
+)
 
 #: Longest message accepted as is (Telegram's own limit); longer ones are cut.
 MAX_MESSAGE_CHARS = 4096
@@ -32,6 +41,13 @@ PRIVATE_COMMANDS = frozenset(
 )
 #: Entry ids up to this length go into button data as they are; longer ones are hashed.
 MAX_REF_CHARS = 40
+#: The route logged for a message stopped by triage (an emergency, another channel).
+TRIAGE_ROUTE = "triage"
+
+
+def _takes_content(draft: Draft) -> bool:
+    """Whether a form step takes the person's own account (description, question, comment)."""
+    return draft.kind in ("inquiry", "comment") or draft.step == "description"
 
 
 def _is_none_of_these(text: str) -> bool:
@@ -86,8 +102,9 @@ class Preferences(Protocol):
         entry_id: str | None,
         score: float,
         candidates: list[tuple[str, float]],
+        triage: str | None = None,
     ) -> int:
-        """Record a question and its route; return its id."""
+        """Record a question and its route (and its triage label); return its id."""
 
     async def record_feedback(
         self, user: str, entry_id: str, helpful: bool, question_id: int | None = None
@@ -112,6 +129,8 @@ class MemoryPreferences:
         self.languages: dict[str, str] = {}
         self.questions: list[tuple[str | None, str, str, str | None]] = []
         self.feedback: list[tuple[str, str, bool]] = []
+        #: The triage label of each question (None when it was not triaged).
+        self.triage: list[str | None] = []
 
     async def get_language(self, user: str) -> str | None:
         """Return the language the person chose, if any."""
@@ -130,9 +149,11 @@ class MemoryPreferences:
         entry_id: str | None,
         score: float,
         candidates: list[tuple[str, float]],
+        triage: str | None = None,
     ) -> int:
-        """Record a question and its route; return its id."""
+        """Record a question and its route (and its triage label); return its id."""
         self.questions.append((user, text, route, entry_id))
+        self.triage.append(triage)
         return len(self.questions)
 
     async def record_feedback(
@@ -162,6 +183,7 @@ class Dialogue:
         self.staff = StaffDesk(desk) if desk is not None else None
         #: Admin commands (/reload, /gaps, /stats), set by a channel that has admins.
         self.admin: AdminHook | None = None
+        self._triager: Triager | None = None
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -206,10 +228,25 @@ class Dialogue:
         text = strip_controls(incoming.text or "").strip()
         if text.startswith("/"):
             return await self.on_command(incoming, text, lang)
+        draft: Draft | None = None
         if self.desk is not None:
-            handled = await self._ticket_flows(incoming, text)
+            replied = await self._staff_reply(incoming, text)
+            if replied is not None:
+                return replied
+            draft = await self.desk.tickets.get_draft(incoming.user)
+        if draft is not None:
+            lang = str(draft.data.get("lang", lang))
+        elif not chosen and not incoming.lang_hint and text:
+            lang = detect_language(text, lang)
+        # Triage comes before everything that reads the text (docs/triage.md).
+        found = self._triage(text, draft) if incoming.is_text else None
+        if found is not None and found.outcome is not Outcome.DOUBT:
+            return await self._triaged(incoming.user, text, lang, found, draft)
+        first = [doubt_reply(found, self.triager.rules, lang)] if found is not None else []
+        if draft is not None:
+            handled = await self._form_step(incoming, text, draft)
             if handled is not None:
-                return handled
+                return first + handled
         if not incoming.is_text:
             return [text_reply(t("no_text", lang))]
         if _is_none_of_these(text):  # "都不是" typed instead of pressed
@@ -218,28 +255,68 @@ class Dialogue:
             return [text_reply(t("bare_number", lang), self.menu(lang))]
         if not text or not has_content(text):
             return [text_reply(t("empty_message", lang))]
-        if not chosen and not incoming.lang_hint:
-            lang = detect_language(text, lang)
-        replies = await self.on_question(incoming.user, text[:MAX_MESSAGE_CHARS], lang)
+        replies = await self.on_question(
+            incoming.user, text[:MAX_MESSAGE_CHARS], lang, found.label if found else None
+        )
         if len(text) > MAX_MATCH_CHARS * 2:
             replies.insert(0, text_reply(t("too_long", lang, limit=MAX_MATCH_CHARS)))
-        return replies
+        return first + replies
 
-    async def _ticket_flows(self, incoming: Incoming, text: str) -> list[Reply] | None:
-        """A staff reply to a ticket message, or the next step of an open form."""
-        assert self.desk is not None and self.intake is not None and self.staff is not None
+    async def _staff_reply(self, incoming: Incoming, text: str) -> list[Reply] | None:
+        """A staff member's reply to a ticket message (never triaged: it is staff's)."""
+        assert self.staff is not None
         if incoming.reply_to_ticket is not None and text:
-            replied = await self.staff.reply_to(incoming.user, incoming.reply_to_ticket, text)
-            if replied is not None:
-                return replied
-        draft = await self.desk.tickets.get_draft(incoming.user)
-        if draft is None:
-            return None
+            return await self.staff.reply_to(incoming.user, incoming.reply_to_ticket, text)
+        return None
+
+    async def _form_step(self, incoming: Incoming, text: str, draft: Draft) -> list[Reply] | None:
+        """The next step of an open form (None: the message is a question after all)."""
+        assert self.desk is not None and self.intake is not None
         if draft.kind == "comment" and self._reads_as_question(text):
             # A question (or a ticket number) is not a comment on the last rating: answer it.
             await self.desk.tickets.delete_draft(incoming.user)
             return None
         return await self.intake.on_text(draft, text, incoming.attachments, incoming.location)
+
+    # -- triage ---------------------------------------------------------------------------
+
+    @property
+    def triager(self) -> Triager:
+        """Triage for the knowledge base in use (rebuilt after a reload)."""
+        if self._triager is None or self._triager.kb is not self.kb:
+            self._triager = Triager(self.kb)
+        return self._triager
+
+    def _triage(self, text: str, draft: Draft | None) -> Triage | None:
+        """Triage a message; at a form step that is not free text, emergencies only."""
+        if not text or not has_content(text):
+            return None
+        return self.triager.triage(text, channels=draft is None or _takes_content(draft))
+
+    async def _triaged(
+        self, user: str, text: str, lang: str, found: Triage, draft: Draft | None
+    ) -> list[Reply]:
+        """An emergency or another channel's matter: that reply, and nothing is filed."""
+        await self.preferences.log_question(
+            user, text[:MAX_MATCH_CHARS], lang, TRIAGE_ROUTE, None, 0.0, [], triage=found.label
+        )
+        kept = draft is not None and not _takes_content(draft) and draft.step != "category"
+        if draft is not None and not kept:
+            assert self.desk is not None
+            await self.desk.tickets.delete_draft(user)
+        if found.outcome is Outcome.CHANNEL:
+            channel = self.triager.channel(found.rule or "")
+            assert channel is not None
+            replies = [channel_reply(channel, lang, self.way_on(lang))]
+        else:
+            extra = None
+            if found.rule == EMERGENCY_RULE:
+                rule = next((r for r in self.kb.triage if r.id == EMERGENCY_RULE), None)
+                extra = rule.message.get(lang) if rule is not None else None
+            replies = [emergency_reply(found, self.triager.rules, lang, self.way_on(lang), extra)]
+        if kept:
+            replies.append(text_reply(t("triage_form_kept", lang)))
+        return replies
 
     def _reads_as_question(self, text: str) -> bool:
         """Whether a message the form would take as a comment is really a new question."""
@@ -249,8 +326,10 @@ class Dialogue:
 
     # -- questions ------------------------------------------------------------------------
 
-    async def on_question(self, user: str, text: str, lang: str) -> list[Reply]:
-        """Route a free-text question, and log it with its route."""
+    async def on_question(
+        self, user: str, text: str, lang: str, triage: str | None = None
+    ) -> list[Reply]:
+        """Route a free-text question, and log it with its route (and triage, if any)."""
         match = self.matcher.match(text)
         question_id = await self.preferences.log_question(
             user,
@@ -260,6 +339,7 @@ class Dialogue:
             match.entry_id,
             match.score,
             [(c.entry_id, c.score) for c in match.candidates],
+            triage=triage,
         )
         return await self.reply_for(match, text, lang, question_id, user)
 
@@ -274,7 +354,7 @@ class Dialogue:
         """The replies for a matcher decision."""
         if self.intake is not None and user is not None:
             if match.route is Route.COMPLAINT:
-                return await self.intake.start_complaint(user, lang, text)
+                return await self.intake.start_complaint(user, lang)
             if match.route is Route.STATUS:
                 return await self.citizen_status(user, match.ticket, lang)
             if match.route is Route.HUMAN:

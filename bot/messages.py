@@ -64,6 +64,65 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "您的消息比较长，我先按前{limit}个字理解。",
         "en": "Your message is long; I read its first {limit} characters.",
     },
+    # --- triage (bot/triage.py, docs/triage.md) ---
+    "triage_emergency": {
+        "zh": "这可能是紧急情况！请马上拨打 {numbers}。",
+        "en": "This may be an emergency! Call {numbers} now.",
+    },
+    "triage_call_fire": {
+        "zh": "火警 119：着火、燃气泄漏、有人被困、有人落水",
+        "en": "Fire 119: fire, gas leak, someone trapped or in the water",
+    },
+    "triage_call_traffic": {
+        "zh": "交通事故 122：说清路名和方向；有人受伤同时拨打 120",
+        "en": "Traffic accidents 122: give the road and direction; if anyone is hurt, call 120 too",
+    },
+    "triage_call_police": {
+        "zh": "报警 110：打架、行凶、盗窃抢劫、有人走失、有人想轻生（心理援助热线 12356）",
+        "en": (
+            "Police 110: fights, attacks, theft or robbery, a missing person, someone in danger"
+            " of taking their own life (mental health helpline 12356)"
+        ),
+    },
+    "triage_call_medical": {
+        "zh": "急救 120：有人受伤、昏迷叫不醒、中毒（含煤气中毒）、突发急病",
+        "en": "Ambulance 120: injuries, someone unconscious, poisoning (carbon monoxide too), sudden illness",
+    },
+    "triage_safety": {
+        "zh": (
+            "先保证自己的安全，说清在哪里（村、路口、门牌）、发生了什么、有没有人受伤。"
+            "这里不能代替报警，工作人员不会马上看到，请不要在这里等待。"
+        ),
+        "en": (
+            "Keep yourself safe first. Say where you are (village, crossroads, house number), "
+            "what happened and whether anyone is hurt. This chat cannot replace an emergency "
+            "call and staff will not see it at once: please do not wait for a reply here."
+        ),
+    },
+    "triage_all_numbers": {
+        "zh": "紧急电话：火警 119 · 报警 110 · 急救 120 · 交通事故 122",
+        "en": "Emergency numbers: fire 119 · police 110 · ambulance 120 · traffic accidents 122",
+    },
+    "triage_not_emergency": {
+        "zh": "不是紧急情况？可以反映问题，或联系工作人员。",
+        "en": "Not an emergency? You can report a problem or talk to a staff member.",
+    },
+    "triage_doubt": {
+        "zh": "如果现在有人有危险，请马上拨打 {numbers}（{what}）。",
+        "en": "If anyone is in danger right now, call {numbers} ({what}).",
+    },
+    "triage_form_kept": {
+        "zh": "您正在填写的内容已保存，稍后可以接着填写，或发送 /cancel 取消。",
+        "en": "What you have filled in so far is kept: carry on later, or send /cancel to drop it.",
+    },
+    "triage_channel_way_on": {
+        "zh": "如果还有别的情况想反映，或需要工作人员帮您联系，请选择：",
+        "en": "If there is something else to report, or you would like a staff member to help, choose:",
+    },
+    "triage_service_fire": {"zh": "火警", "en": "fire"},
+    "triage_service_traffic": {"zh": "交通事故", "en": "traffic accidents"},
+    "triage_service_police": {"zh": "报警", "en": "police"},
+    "triage_service_medical": {"zh": "急救", "en": "ambulance"},
     "button_browse": {"zh": "办事指南", "en": "Service guides"},
     "button_complain": {"zh": "我要投诉", "en": "Make a complaint"},
     "button_status": {"zh": "查询进度", "en": "Check progress"},

@@ -183,6 +183,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX outbox_chat_pending ON outbox(chat_id, id) WHERE state = 'pending';
     """,
+    """
+    ALTER TABLE questions ADD COLUMN triage TEXT;
+    """,
 )
 
 
@@ -339,12 +342,13 @@ class Store:
         entry_id: str | None,
         score: float,
         candidates: list[tuple[str, float]],
+        triage: str | None = None,
     ) -> int:
-        """Record a question and how it was routed; return its id."""
+        """Record a question, how it was routed and its triage label; return its id."""
         cur = await self.conn.execute(
             "INSERT INTO questions (user_key, text, lang, route, entry_id, score, candidates, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (user, text, lang, route, entry_id, score, json.dumps(candidates), now_iso()),
+            "created_at, triage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (user, text, lang, route, entry_id, score, json.dumps(candidates), now_iso(), triage),
         )
         return int(cur.lastrowid or 0)
 
@@ -995,6 +999,8 @@ class GapStore:
     async def unanswered(self, since: str | None = None) -> list[dict[str, Any]]:
         """Questions with no match, an unpicked clarify or a 👎, from `since` on; oldest first.
 
+        A triaged question (an emergency, another channel's matter, or one shown the
+        emergency numbers in doubt) is never a gap: it must not become an alternate question.
         Columns: text, lang, route, candidates (JSON), created_at, feedback.
         """
         return [
@@ -1003,7 +1009,7 @@ class GapStore:
                 self.conn,
                 "SELECT text, lang, route, candidates, created_at, feedback FROM questions "
                 "WHERE (route = 'none' OR (route = 'clarify' AND picked IS NULL) OR feedback = 0) "
-                "AND (? IS NULL OR created_at >= ?) ORDER BY created_at, id",
+                "AND triage IS NULL AND (? IS NULL OR created_at >= ?) ORDER BY created_at, id",
                 (since, since),
             )
         ]

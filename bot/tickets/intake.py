@@ -10,7 +10,6 @@ from bot.knowledge.model import ComplaintCategory, KnowledgeBase
 from bot.messages import LANGUAGES, t
 from bot.replies import Button, Paragraph, Reply, Section, text_reply
 from bot.store import TicketStore
-from bot.text import normalize
 from bot.tickets.model import Attachment, Draft
 from bot.tickets.service import TicketDesk, TicketError
 
@@ -21,16 +20,6 @@ PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 #: The form's steps in order; a category's `fields` decide which optional ones it asks.
 STEPS = ("category", "description", "location", "time", "attachments", "phone", "anonymous")
 OPTIONAL = {"location": "location", "time": "time", "attachments": "attachments", "phone": "phone"}
-
-
-def triage(kb: KnowledgeBase, text: str) -> str | None:
-    """The id of the triage rule a message falls under (emergency, court…), if any."""
-    norm = normalize(text)
-    for rule in kb.triage:
-        for phrases in rule.phrases.values():
-            if any(normalize(p) in norm for p in phrases if p.strip()):
-                return rule.id
-    return None
 
 
 def _typed_labels(key: str) -> frozenset[str]:
@@ -47,17 +36,13 @@ class Intake:
 
     @property
     def kb(self) -> KnowledgeBase:
-        """The knowledge base in use (categories, triage)."""
+        """The knowledge base in use (complaint categories)."""
         return self.desk.kb
 
     # -- starting -------------------------------------------------------------------------
 
-    async def start_complaint(self, user: str, lang: str, text: str | None = None) -> list[Reply]:
-        """Begin a complaint; an emergency or another channel's matter gets no form."""
-        if text:
-            refused = self.triaged(text, lang)
-            if refused is not None:
-                return [refused]
+    async def start_complaint(self, user: str, lang: str) -> list[Reply]:
+        """Begin a complaint (the dialogue triages every message first: docs/triage.md)."""
         draft = Draft(user, "complaint", "category", {"id": uuid.uuid4().hex[:12], "lang": lang})
         await self.tickets.save_draft(draft)
         return [self.prompt(draft)]
@@ -74,14 +59,6 @@ class Intake:
         await self.tickets.save_draft(
             Draft(user, "comment", "text", {"ticket": ticket_id, "lang": lang})
         )
-
-    def triaged(self, text: str, lang: str) -> Reply | None:
-        """The reply for a message that must not become a ticket, if it is one."""
-        rule_id = triage(self.kb, text)
-        if rule_id is None:
-            return None
-        rule = next(r for r in self.kb.triage if r.id == rule_id)
-        return text_reply(rule.message.get(lang))
 
     async def cancel(self, user: str, lang: str) -> list[Reply]:
         """Drop the form in progress."""
@@ -165,10 +142,6 @@ class Intake:
 
     async def _description(self, draft: Draft, text: str, lang: str) -> list[Reply]:
         text = text.strip()
-        refused = self.triaged(text, lang)
-        if refused is not None:
-            await self.tickets.delete_draft(draft.user)
-            return [refused]
         if len(text) < MIN_DESCRIPTION:
             return [text_reply(t("form_description_short", lang))]
         return await self._advance(draft, "description", text)
@@ -235,10 +208,6 @@ class Intake:
 
     async def _inquiry(self, draft: Draft, text: str, lang: str) -> list[Reply]:
         text = text.strip()
-        refused = self.triaged(text, lang)
-        if refused is not None:  # an emergency is never a question for tomorrow
-            await self.tickets.delete_draft(draft.user)
-            return [refused]
         if len(text) < 2:
             return [
                 text_reply(t("inquiry_ask", lang, days=self.desk.category("inquiry").deadline_days))

@@ -1,0 +1,268 @@
+"""Triage: is a message an emergency (110/119/120/122) or a matter for another channel?
+
+Run by the dialogue core on every text message, before matching and before a form step
+takes it. The rules are data: `bot/defaults/triage.yaml` (signals and markers, as regular
+expressions) and the knowledge base's `triage:` rules (plain phrases: `emergency` adds
+signals; every other rule — court, arbitration, review, petition — is a channel with its
+message). How the decision is made: docs/triage.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from bot.knowledge.model import KnowledgeBase, LocalText
+from bot.knowledge.yamlsafe import load_yaml_text
+from bot.messages import t
+from bot.replies import Block, Button, Heading, Paragraph, Reply, text_reply
+from bot.text import normalize
+
+#: The KB triage rule whose phrases are emergency signals (all other rules are channels).
+EMERGENCY_RULE = "emergency"
+#: The services a KB's own emergency phrases call for (the kind is not known).
+GENERAL_SERVICES = ("police", "fire", "medical")
+_MARKERS = ("idioms", "urgent", "past", "hazard", "question", "present")
+
+
+class Outcome(Enum):
+    """What triage found."""
+
+    #: A present emergency: the numbers, and nothing else is done with the message.
+    EMERGENCY = "emergency"
+    #: Maybe an emergency: the numbers first, then the message is handled as usual.
+    DOUBT = "doubt"
+    #: A matter for a court, arbitration, administrative review or 信访.
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True)
+class Triage:
+    """The outcome for one message."""
+
+    outcome: Outcome
+    #: Emergency kinds found, in the order they occur in the message (fire, medical…).
+    kinds: tuple[str, ...] = ()
+    #: Services to call, the most fitting first (keys of `Rules.numbers`).
+    services: tuple[str, ...] = ()
+    #: The KB triage rule: a channel's id, or `emergency` for a KB's own phrase.
+    rule: str | None = None
+
+    @property
+    def label(self) -> str:
+        """What is stored with the logged question, e.g. `emergency:fire+medical`."""
+        detail = self.rule if self.outcome is Outcome.CHANNEL else "+".join(self.kinds)
+        return f"{self.outcome.value}:{detail}"
+
+
+@dataclass(frozen=True)
+class Signal:
+    """An emergency kind and the patterns that reveal it."""
+
+    kind: str
+    services: tuple[str, ...]
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The packaged triage rules (bot/defaults/triage.yaml), compiled."""
+
+    numbers: Mapping[str, str]
+    signals: tuple[Signal, ...]
+    markers: Mapping[str, re.Pattern[str]]
+
+
+def _compile(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def rules_from(doc: Mapping[str, Any]) -> Rules:
+    """Compile a triage document (the shape of bot/defaults/triage.yaml)."""
+    numbers = {str(k): str(v) for k, v in doc["services"].items()}
+    signals = []
+    for kind, spec in doc["signals"].items():
+        services = tuple(str(s) for s in spec["services"])
+        unknown = [s for s in services if s not in numbers]
+        if unknown:
+            raise ValueError(f"triage signal {kind}: unknown services {unknown}")
+        signals.append(Signal(str(kind), services, _compile(list(spec["patterns"]))))
+    markers = {name: _compile(list(doc[name])) for name in _MARKERS}
+    return Rules(numbers, tuple(signals), markers)
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> Rules:
+    """The packaged rules, read and compiled once."""
+    text = resources.files("bot.defaults").joinpath("triage.yaml").read_text("utf-8")
+    doc = load_yaml_text(text).value
+    if not isinstance(doc, dict):
+        raise ValueError("bot/defaults/triage.yaml must be a mapping")
+    return rules_from(doc)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A KB triage rule for another channel: its phrases (normalised) and message."""
+
+    id: str
+    phrases: tuple[str, ...]
+    message: LocalText
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_pattern", _phrases_pattern(self.phrases))
+
+    def found_in(self, norm: str) -> bool:
+        """Whether a normalised message holds one of the phrases."""
+        pattern: re.Pattern[str] | None = self.__dict__["_pattern"]
+        return pattern is not None and pattern.search(norm) is not None
+
+
+def _phrases_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Plain phrases as one pattern; a Latin phrase matches whole words only."""
+    parts = []
+    for phrase in phrases:
+        part = re.escape(phrase)
+        if phrase[:1].isascii() and phrase[:1].isalnum():
+            part = r"(?<![a-z0-9])" + part
+        if phrase[-1:].isascii() and phrase[-1:].isalnum():
+            part += r"(?![a-z0-9])"
+        parts.append(part)
+    return re.compile("|".join(parts)) if parts else None
+
+
+class Triager:
+    """Triage for one knowledge base (its own emergency phrases and channel rules)."""
+
+    def __init__(self, kb: KnowledgeBase, rules: Rules | None = None):
+        self.kb = kb
+        self.rules = rules or default_rules()
+        extra: list[str] = []
+        channels: list[Channel] = []
+        for rule in kb.triage:
+            phrases = tuple(
+                normalize(p) for values in rule.phrases.values() for p in values if p.strip()
+            )
+            if rule.id == EMERGENCY_RULE:
+                extra.extend(phrases)
+            else:
+                channels.append(Channel(rule.id, phrases, rule.message))
+        self.kb_emergency = _phrases_pattern(tuple(p for p in extra if p))
+        self.channels = tuple(channels)
+
+    def channel(self, channel_id: str) -> Channel | None:
+        """The channel rule with this id."""
+        return next((c for c in self.channels if c.id == channel_id), None)
+
+    def triage(self, text: str, channels: bool = True) -> Triage | None:
+        """The outcome for a message, or None when it is neither emergency nor channel.
+
+        With `channels` False only emergencies are looked for (a form step such as the
+        place or the time, where "法院对面" is an address, not a lawsuit).
+        """
+        norm = normalize(text)
+        if not norm:
+            return None
+        found = self.emergency(norm)
+        if found is not None:
+            return found
+        if channels:
+            for channel in self.channels:
+                if channel.found_in(norm):
+                    return Triage(Outcome.CHANNEL, rule=channel.id)
+        return None
+
+    def emergency(self, norm: str) -> Triage | None:
+        """Emergency or doubt for a normalised message (docs/triage.md, the decision)."""
+        markers = self.rules.markers
+        rest = markers["idioms"].sub(" ", norm)
+        hits: list[tuple[int, Signal]] = []
+        for signal in self.rules.signals:
+            match = signal.pattern.search(rest)
+            if match is not None:
+                hits.append((match.start(), signal))
+        kb_hit = self.kb_emergency.search(rest) if self.kb_emergency else None
+        if not hits and kb_hit is None:
+            return None
+        hits.sort(key=lambda hit: hit[0])
+        kinds = [s.kind for _, s in hits]
+        services: list[str] = []
+        for _, signal in hits:
+            services.extend(s for s in signal.services if s not in services)
+        rule = None
+        if kb_hit is not None:
+            rule = EMERGENCY_RULE
+            kinds.append(EMERGENCY_RULE)
+            services.extend(s for s in GENERAL_SERVICES if s not in services)
+        outcome = self._decide(rest, markers)
+        if outcome is None:
+            return None
+        return Triage(outcome, tuple(kinds), tuple(services), rule)
+
+    @staticmethod
+    def _decide(rest: str, markers: Mapping[str, re.Pattern[str]]) -> Outcome | None:
+        def has(name: str) -> bool:
+            return markers[name].search(rest) is not None
+
+        if has("urgent"):
+            return Outcome.EMERGENCY
+        if has("question"):
+            return None if has("past") else Outcome.DOUBT
+        if has("past") or has("hazard"):
+            return Outcome.DOUBT
+        if has("present"):
+            return Outcome.EMERGENCY
+        return Outcome.DOUBT
+
+
+# -- replies ------------------------------------------------------------------------------
+
+
+def numbers(found: Triage, rules: Rules, lang: str) -> str:
+    """The numbers to call, the most fitting first: "119、120" or "119 and 120"."""
+    listed = [rules.numbers[s] for s in found.services]
+    if lang == "zh":
+        return "、".join(listed)
+    return listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+
+
+def emergency_reply(
+    found: Triage,
+    rules: Rules,
+    lang: str,
+    buttons: tuple[tuple[Button, ...], ...] = (),
+    extra: str | None = None,
+) -> Reply:
+    """Call these numbers now: one line per service, safety first, every number at the end.
+
+    `extra` is the KB's own emergency message (for a phrase the KB added).
+    """
+    blocks: list[Block] = [
+        Heading(t("triage_emergency", lang, numbers=numbers(found, rules, lang)))
+    ]
+    blocks.extend(Paragraph(t(f"triage_call_{s}", lang)) for s in found.services)
+    if extra:
+        blocks.append(Paragraph(extra))
+    blocks.append(Paragraph(t("triage_safety", lang)))
+    blocks.append(Paragraph(t("triage_all_numbers", lang)))
+    if buttons:
+        blocks.append(Paragraph(t("triage_not_emergency", lang)))
+    return Reply(tuple(blocks), buttons)
+
+
+def doubt_reply(found: Triage, rules: Rules, lang: str) -> Reply:
+    """In doubt: one line with the numbers, before the usual reply."""
+    sep = "、" if lang == "zh" else ", "
+    what = sep.join(f"{t(f'triage_service_{s}', lang)} {rules.numbers[s]}" for s in found.services)
+    return text_reply(t("triage_doubt", lang, numbers=numbers(found, rules, lang), what=what))
+
+
+def channel_reply(channel: Channel, lang: str, buttons: tuple[tuple[Button, ...], ...]) -> Reply:
+    """The proper channel for the matter, and a way on."""
+    blocks = (Paragraph(channel.message.get(lang)), Paragraph(t("triage_channel_way_on", lang)))
+    return Reply(blocks, buttons)
