@@ -60,7 +60,7 @@ class Settings:
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     #: Flood control: more than this many messages from one person…
     flood_messages: int = 8
-    #: …within this many seconds gets one notice, then silence until they calm down.
+    #: …written within this many seconds (their own times): the rest wait their turn.
     flood_window: float = 10.0
     #: Outgoing messages per second for the whole bot (Telegram allows about 30); 0: off.
     rate_limit: float = 30.0

@@ -157,10 +157,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Handing the chat to a person is not available yet. "
         "Please call during office hours or visit the centre:",
     },
-    "slow_down": {
-        "zh": "您发消息太快了，请稍等一会儿再发。这段时间的消息我先不处理。",
-        "en": "You are sending messages too fast. Please wait a moment; "
-        "I will not handle messages until then.",
+    # --- flood control (bot/flood.py) ---
+    "flood_held": {
+        "zh": "您一下子发了好几条消息，我会按顺序逐条回复，请稍等。",
+        "en": "You sent several messages at once. I will answer each of them in order; "
+        "please wait a moment.",
+    },
+    "flood_dropped": {
+        "zh": "消息太多，我一时处理不过来：刚才后面几条没有处理，请过一会儿再发一次。",
+        "en": "Too many messages at once: I could not handle the last few. "
+        "Please send them again in a little while.",
     },
     "lang_switched": {"zh": "已切换为中文。", "en": "Switched to English."},
     "lang_unknown": {

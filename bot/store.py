@@ -186,6 +186,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE questions ADD COLUMN triage TEXT;
     """,
+    # 7: flood control holds an update until it is due (bot/flood.py).
+    """
+    ALTER TABLE updates ADD COLUMN not_before REAL NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -395,16 +399,23 @@ class Store:
             return self.conn.total_changes - before
 
     async def pending_updates(self, limit: int = 100) -> list[tuple[int, str]]:
-        """Updates stored but not yet processed, oldest first."""
+        """Updates stored but not yet processed, oldest first (held ones once due)."""
         return [
             (int(r[0]), str(r[1]))
             for r in await _fetchall(
                 self.conn,
                 "SELECT update_id, payload FROM updates WHERE state = 'pending' "
-                "ORDER BY update_id LIMIT ?",
-                (limit,),
+                "AND not_before <= ? ORDER BY update_id LIMIT ?",
+                (time.time(), limit),
             )
         ]
+
+    async def hold_updates(self, held: list[tuple[int, float]]) -> None:
+        """Leave updates pending until a time (Unix seconds; in the caller's transaction)."""
+        await self.conn.executemany(
+            "UPDATE updates SET not_before = ? WHERE update_id = ?",
+            [(due, update_id) for update_id, due in held],
+        )
 
     async def mark_updates_done(self, update_ids: list[int], state: str = "done") -> None:
         """Mark updates processed (in the caller's transaction).

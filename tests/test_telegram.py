@@ -276,22 +276,6 @@ async def test_non_text_messages_get_a_polite_request(
             assert reply.plain_text is not None and "请用文字" in reply.plain_text
 
 
-async def test_flood_gets_one_notice_then_silence(
-    emulator: BotApiEmulator, matcher: Matcher, tmp_path: Path
-) -> None:
-    async with running_bot(
-        emulator, matcher, tmp_path / "db.sqlite3", flood_messages=3, flood_window=30
-    ):
-        for _ in range(7):
-            emulator.add_message(CHAT, "低保怎么申请")
-        await emulator.wait_for_sent(CHAT, 4)
-        await emulator.wait_for(lambda: emulator.confirmed_update_id >= 7 or None)
-        await asyncio.sleep(0.5)
-    texts = [m.plain_text or "" for m in emulator.sent(CHAT)]
-    assert sum("太快" in t for t in texts) == 1
-    assert sum("最低生活保障" in t for t in texts) == 3
-
-
 def long_answer_kb(tmp_path: Path) -> KnowledgeBase:
     steps = "\n".join(
         f"        - 第{n}步：到窗口递交材料 <原件> & 复印件，等待审核。" for n in range(400)

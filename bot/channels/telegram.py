@@ -17,7 +17,6 @@ import json
 import logging
 import signal
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +57,7 @@ from bot.channels.telegram_request import JsonHTTPXRequest
 from bot.channels.telegram_worker import ApiWorker, WorkerConfig
 from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
+from bot.flood import FloodGuard
 from bot.gaps import short_report
 from bot.knowledge.loader import sample_kb_path
 from bot.messages import t
@@ -123,35 +123,6 @@ def user_key(user_id: int) -> str:
     return f"tg:{user_id}"
 
 
-class FloodGuard:
-    """Counts each person's messages in a sliding window: ok, notify once, then drop."""
-
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic):
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._seen: dict[str, deque[float]] = {}
-        self._notified: set[str] = set()
-
-    def check(self, user: str) -> str:
-        """Return "ok", "notify" (first message over the limit) or "drop"."""
-        now = self.clock()
-        times = self._seen.setdefault(user, deque())
-        while times and now - times[0] > self.window:
-            times.popleft()
-        times.append(now)
-        if len(times) <= self.limit:
-            self._notified.discard(user)
-            if len(self._seen) > 10_000:  # forget people who went quiet
-                for key in [k for k, v in self._seen.items() if now - v[-1] > self.window]:
-                    del self._seen[key]
-            return "ok"
-        if user in self._notified:
-            return "drop"
-        self._notified.add(user)
-        return "notify"
-
-
 @dataclass
 class Runtime:
     """What the handlers need; kept in `application.bot_data["runtime"]`."""
@@ -159,6 +130,8 @@ class Runtime:
     dialogue: Dialogue
     store: Store
     flood: FloodGuard
+    #: Updates of the batch being processed that flood control holds: id → when due.
+    held: dict[int, float] = field(default_factory=dict)
     bot_id: int = 0
     bot_username: str = ""
     failed: bool = False
@@ -224,8 +197,17 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if text is None:
         return
     key = user_key(user.id)
-    verdict = runtime.flood.check(key)
-    if verdict == "drop":
+    # Paced by when the person wrote, not when the bot got to it (a backlog is no flood).
+    now = time.time()
+    verdict = runtime.flood.admit(key, update.update_id, message.date.timestamp(), now)
+    if verdict.notice is not None:
+        lang = await runtime.dialogue.language(Incoming(key, lang_hint=user.language_code))
+        notice = Reply((Paragraph(t(verdict.notice, lang)),))
+        await runtime.deliver(message.chat_id, [notice], key)
+    if verdict.dropped:
+        return
+    if verdict.held(now):
+        runtime.held[update.update_id] = verdict.due  # stays stored, answered when due
         return
     incoming = Incoming(
         key,
@@ -237,11 +219,6 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         reply_to_ticket=await _replied_ticket(message, runtime),
         private=message.chat.type == ChatType.PRIVATE,
     )
-    if verdict == "notify":
-        lang = await runtime.dialogue.language(incoming)
-        notice = Reply((Paragraph(t("slow_down", lang)),))
-        await runtime.deliver(message.chat_id, [notice], key)
-        return
     replies = await runtime.dialogue.handle(incoming)
     await runtime.deliver(message.chat_id, replies, key)
 
@@ -295,7 +272,12 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         expired = Reply((Paragraph(t("expired", lang)),))
         await runtime.deliver(message.chat.id, [expired], key)
         return
-    # Button presses are not counted by flood control: only menus the bot sent are accepted.
+    # Button presses are not counted by flood control (only menus the bot sent are
+    # accepted), but wait for the messages the person wrote before and that are held.
+    due = runtime.flood.follow(key, update.update_id, time.time())
+    if due > time.time():
+        runtime.held[update.update_id] = due
+        return
     private = message.chat.type == ChatType.PRIVATE
     replies = await runtime.dialogue.handle(
         Incoming(key, action=query.data, lang_hint=lang_hint, private=private)
@@ -716,9 +698,11 @@ class TelegramService:
         A handler that fails rolls back the batch; False asks for it again one update per
         transaction, where a failing update's effects are undone and it is marked failed.
         (Handlers fail only on bugs, so batches do without a savepoint per update: two
-        database calls each. Redone updates may count twice for flood control.)
+        database calls each. Flood control judges a redone update as the first time.)
+        Updates that flood control holds stay pending until they are due.
         """
         failed = False
+        runtime.held.clear()
         try:
             async with self.db_lock, store.transaction():
                 for update_id, payload in batch:
@@ -733,7 +717,10 @@ class TelegramService:
                     await self.application.process_update(update)
                     if runtime.failed:
                         raise _HandlerFailed
-                await store.mark_updates_done([update_id for update_id, _ in batch])
+                held = runtime.held
+                await store.mark_updates_done([u for u, _ in batch if u not in held])
+                if held:
+                    await store.hold_updates(list(held.items()))
         except _HandlerFailed:
             failed = True
         runtime.wake_sender.set()
