@@ -67,6 +67,8 @@ class Signal:
     kind: str
     services: tuple[str, ...]
     pattern: re.Pattern[str]
+    #: Counted only when no other signal is found (救命 alone: every number).
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ def rules_from(doc: Mapping[str, Any]) -> Rules:
         unknown = [s for s in services if s not in numbers]
         if unknown:
             raise ValueError(f"triage signal {kind}: unknown services {unknown}")
-        signals.append(Signal(str(kind), services, _compile(list(spec["patterns"]))))
+        pattern = _compile(list(spec["patterns"]))
+        signals.append(Signal(str(kind), services, pattern, bool(spec.get("fallback", False))))
     markers = {name: _compile(list(doc[name])) for name in _MARKERS}
     return Rules(numbers, tuple(signals), markers)
 
@@ -187,6 +190,8 @@ class Triager:
             if match is not None:
                 hits.append((match.start(), signal))
         kb_hit = self.kb_emergency.search(rest) if self.kb_emergency else None
+        if any(not s.fallback for _, s in hits) or kb_hit is not None:
+            hits = [(at, s) for at, s in hits if not s.fallback]
         if not hits and kb_hit is None:
             return None
         hits.sort(key=lambda hit: hit[0])

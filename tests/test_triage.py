@@ -85,6 +85,20 @@ def test_near_misses_are_not_stopped(triager: Triager) -> None:
     assert len(stopped) / len(outcomes) <= MAX_NEAR_MISS_STOPPED, stopped
 
 
+def test_no_question_of_the_sample_kb_or_its_eval_set_is_stopped(
+    sample_kb: KnowledgeBase, triager: Triager
+) -> None:
+    alternates = [q for e in sample_kb.entries for qs in e.questions.values.values() for q in qs]
+    cases = yaml.safe_load((EVAL_DIR / "cases.yaml").read_text("utf-8"))["cases"]
+    asked = [*alternates, *(case["q"] for case in cases)]
+    stopped = [
+        text
+        for text in asked
+        if (found := triager.triage(text)) is not None and found.outcome is Outcome.EMERGENCY
+    ]
+    assert stopped == []
+
+
 @pytest.mark.parametrize(
     "text",
     [
