@@ -76,6 +76,10 @@ class FloodGuard:
             self._verdicts.popitem(last=False)
         return verdict
 
+    def judged(self, key: Hashable) -> bool:
+        """Whether `key` was judged before (held and now due, or redone after a rollback)."""
+        return key in self._verdicts
+
     def follow(self, user: str, key: Hashable, now: float) -> float:
         """When something from `user` that is not counted (a button press) may be handled:
         after the messages they wrote before it and that are held."""

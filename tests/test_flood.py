@@ -141,3 +141,22 @@ async def _quiet(emulator: BotApiEmulator, seconds: float) -> None:
         await asyncio.sleep(seconds)
         if len(emulator.sent(CHAT)) == count:
             return
+
+
+async def test_a_press_after_held_messages_waits_for_them_and_is_answered_once(
+    emulator: BotApiEmulator, matcher: Matcher, tmp_path: Path
+) -> None:
+    settings = {"flood_messages": 1, "flood_window": 3}
+    async with running_bot(emulator, matcher, tmp_path / "db.sqlite3", **settings):
+        emulator.add_message(CHAT, "低保怎么申请")
+        first = (await emulator.wait_for_sent(CHAT, 1))[-1]
+        emulator.add_message(CHAT, "社保卡怎么办")  # held: 1 per 3 s
+        emulator.add_message(CHAT, "低保怎么申请")  # held after it
+        emulator.add_callback(CHAT, first.message_id, "f:dibao:y:1")
+        await emulator.wait_for(lambda: len(emulator.sent(CHAT)) >= 5 or None, timeout=15)
+        await _quiet(emulator, seconds=1.0)
+    texts = [m.plain_text or "" for m in emulator.sent(CHAT)]
+    assert "按顺序逐条回复" in texts[1]
+    assert "社会保障卡" in texts[2] and "最低生活保障" in texts[3]
+    assert len(texts) == 5  # the press's reply last, after what was written before it
+    assert len(emulator.calls_to("answerCallbackQuery")) == 1

@@ -257,9 +257,18 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     runtime = _runtime(context)
     key = user_key(query.from_user.id)
-    # Stop the button's spinner without waiting: a network call has no place inside the
-    # processing transaction.
-    context.application.create_task(_answer(query.answer()), update=update)
+    # Button presses are not counted by flood control (only menus the bot sent are
+    # accepted), but wait for the messages the person wrote before and that are held.
+    now = time.time()
+    first_time = not runtime.flood.judged(update.update_id)
+    due = runtime.flood.follow(key, update.update_id, now)
+    if first_time:
+        # Stop the button's spinner without waiting: a network call has no place inside
+        # the processing transaction. (Once: not again when held or redone.)
+        context.application.create_task(_answer(query.answer()), update=update)
+    if due > now:
+        runtime.held[update.update_id] = due
+        return
     message = query.message
     lang_hint = query.from_user.language_code
     if message is None or not query.data:
@@ -271,12 +280,6 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         lang = await runtime.dialogue.language(Incoming(key, lang_hint=lang_hint))
         expired = Reply((Paragraph(t("expired", lang)),))
         await runtime.deliver(message.chat.id, [expired], key)
-        return
-    # Button presses are not counted by flood control (only menus the bot sent are
-    # accepted), but wait for the messages the person wrote before and that are held.
-    due = runtime.flood.follow(key, update.update_id, time.time())
-    if due > time.time():
-        runtime.held[update.update_id] = due
         return
     private = message.chat.type == ChatType.PRIVATE
     replies = await runtime.dialogue.handle(
