@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot import __version__
+from bot import __version__, actions
 from bot.errors import CitizenDeskError, KnowledgeError, UsageError
 from bot.knowledge.loader import load_knowledge, load_or_raise, sample_kb_path
 from bot.knowledge.model import KnowledgeBase
@@ -374,9 +374,10 @@ def _date_arg(text: str) -> dt.date:
 
 
 def _count_arg(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    count = actions.number(text, actions.ID_MAX, low=1)
+    if count is None:
         raise argparse.ArgumentTypeError(f"not a whole number of at least 1: {text!r}")
-    return int(text)
+    return count
 
 
 def cmd_kb_gaps(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from bot.actions import number
 from bot.errors import ConfigError
 from bot.matching.settings import MatchSettings
 
@@ -215,7 +216,7 @@ def _convert(name: str, raw: Any) -> Any:
         )
     if name == "webhook_listen":
         _host, sep, port = str(raw).rpartition(":")
-        if not sep or not port.isdigit():
-            raise ValueError("use host:port")
+        if not sep or number(port, 65535, low=1) is None:
+            raise ValueError("use host:port, the port 1–65535")
         return str(raw)
     return str(raw)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot import privacy
+from bot.actions import identifier, number
 from bot.knowledge.model import Entry, KnowledgeBase
 from bot.matching.matcher import Match, Matcher
 from bot.matching.routes import Route, find_ticket_number
@@ -17,7 +18,7 @@ from bot.text import MAX_MATCH_CHARS, detect_language, has_content, normalize, s
 from bot.tickets.intake import Intake
 from bot.tickets.model import Attachment, Draft, Status
 from bot.tickets.render import citizen_detail, citizen_list
-from bot.tickets.service import TicketDesk, TicketError
+from bot.tickets.service import RATINGS, TicketDesk, TicketError
 from bot.tickets.staff import StaffDesk
 from bot.triage import (
     EMERGENCY_RULE,
@@ -32,6 +33,8 @@ from bot.triage import (
 #: Longest message accepted as is (Telegram's own limit); longer ones are cut.
 MAX_MESSAGE_CHARS = 4096
 PAGE_SIZE = 8
+#: Highest page number a browse button may carry (a later page shows the last one).
+MAX_PAGE = 9999
 COMPLAINT_HOWTO_ID = "complaint-howto"
 CENTRE_HOURS_ID = "centre-hours"
 _THANKS = ("谢", "thank", "thx")
@@ -58,8 +61,7 @@ def _is_none_of_these(text: str) -> bool:
 
 def _is_bare_number(text: str) -> bool:
     """One to three digits alone: a menu choice, never a question for the KB."""
-    typed = normalize(text).strip()
-    return 1 <= len(typed) <= 3 and typed.isascii() and typed.isdigit()
+    return number(normalize(text).strip(), 999) is not None
 
 
 @dataclass(frozen=True)
@@ -592,9 +594,9 @@ class Dialogue:
         ref, _, tail = rest.partition(":")
         verdict, _, question = tail.partition(":")
         entry = self.kb.get(self.resolve(ref))
-        if entry is None or verdict not in ("y", "n") or (question and not question.isdigit()):
+        question_id = identifier(question) if question else None
+        if entry is None or verdict not in ("y", "n") or (question and question_id is None):
             return [text_reply(t("expired", lang))]
-        question_id = int(question) if question else None
         await self.preferences.record_feedback(user, entry.id, verdict == "y", question_id)
         if verdict == "n":  # 👎: not a dead end — a person or the complaint form
             return [Reply((Paragraph(t("feedback_sorry", lang)),), self.way_on(lang))]
@@ -657,11 +659,12 @@ class Dialogue:
 
     async def _rate(self, user: str, rest: str, lang: str) -> list[Reply]:
         assert self.desk is not None and self.intake is not None
-        ticket_id, _, rating = rest.partition(":")
-        if not ticket_id.isdigit() or not rating.isdigit():
+        ticket_text, _, rating_text = rest.partition(":")
+        ticket_id, rating = identifier(ticket_text), number(rating_text, max(RATINGS), low=1)
+        if ticket_id is None or rating is None:
             return [text_reply(t("expired", lang))]
         try:
-            ticket = await self.desk.rate(user, int(ticket_id), int(rating))
+            ticket = await self.desk.rate(user, ticket_id, rating)
         except TicketError as exc:
             return [text_reply(t(exc.key, lang, **exc.values))]
         if ticket.status.value == "closed":
@@ -671,10 +674,11 @@ class Dialogue:
     def _browse_action(self, rest: str, lang: str) -> list[Reply]:
         if not rest:
             return [self.browse(lang)]
-        category, _, page = rest.rpartition(":")
-        if not page.isdigit() or category not in self.category_ids():
+        category, _, page_text = rest.rpartition(":")
+        page = number(page_text, MAX_PAGE)
+        if page is None or category not in self.category_ids():
             return [text_reply(t("expired", lang))]
-        return [self.browse_category(category, int(page), lang)]
+        return [self.browse_category(category, page, lang)]
 
     def category_ids(self) -> tuple[str, ...]:
         """Browsing categories; entries without one fall under "other" (`-`)."""

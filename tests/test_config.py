@@ -53,6 +53,8 @@ def test_toml_file_with_matching_table(tmp_path: Path) -> None:
         ({"CITIZEN_DESK_LOG_FORMAT": "xml"}, "log_format"),
         ({"TELEGRAM_API_BASE_URL": "ftp://x"}, "http"),
         ({"CITIZEN_DESK_WEBHOOK_LISTEN": "nope"}, "webhook_listen"),
+        ({"CITIZEN_DESK_WEBHOOK_LISTEN": "0.0.0.0:²"}, "webhook_listen"),
+        ({"CITIZEN_DESK_WEBHOOK_LISTEN": "0.0.0.0:99999"}, "webhook_listen"),
         ({"CITIZEN_DESK_WEBHOOK_URL": "http://example.org/hook"}, "https"),
         ({"CITIZEN_DESK_CONFIG": "/no/such/file.toml"}, "does not exist"),
         ({"CITIZEN_DESK_SEND_WORKER": "maybe"}, "send_worker"),

@@ -285,10 +285,11 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     replies = await runtime.dialogue.handle(
         Incoming(key, action=query.data, lang_hint=lang_hint, private=private)
     )
-    # Paging through a category edits the menu in place; everything else is a new message.
-    edit = (
-        message.message_id if query.data.startswith("b:") and query.data.count(":") == 2 else None
-    )
+    # Paging through a category edits the menu in place; everything else is a new message,
+    # and so is the "expired" answer to a forged page (it has no buttons), which would
+    # otherwise overwrite the menu it was pressed under.
+    paging = query.data.startswith("b:") and query.data.count(":") == 2
+    edit = message.message_id if paging and len(replies) == 1 and replies[0].buttons else None
     await runtime.deliver(message.chat.id, replies, key, edit_message_id=edit)
 
 

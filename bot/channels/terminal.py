@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.actions import number
 from bot.dialogue import Dialogue, Incoming
 from bot.messages import t
 from bot.render import render_plain
@@ -16,9 +17,8 @@ USER = "terminal:local"
 PROMPT = "> "
 
 
-def _is_choice_number(text: str) -> bool:
-    """A typed menu number: one to three ASCII digits (not ², ① or a phone number)."""
-    return 1 <= len(text) <= 3 and text.isascii() and text.isdigit()
+#: A typed menu number has one to three ASCII digits (not ², ① or a phone number).
+MAX_CHOICE = 999
 
 
 class TerminalChat:
@@ -52,7 +52,8 @@ class TerminalChat:
             lang = await self.dialogue.language(Incoming(self.user))
             self.write(t("bye", lang))
             return False
-        if self.choices and _is_choice_number(text) and not 1 <= int(text) <= len(self.choices):
+        typed = number(text, MAX_CHOICE)
+        if self.choices and typed is not None and not 1 <= typed <= len(self.choices):
             # A number outside the list is a mistyped choice, not a question.
             lang = await self.dialogue.language(Incoming(self.user))
             self.write(t("choose_number", lang, count=len(self.choices)))
@@ -87,10 +88,9 @@ class TerminalChat:
             self.choices = choices
 
     def _incoming(self, text: str) -> Incoming:
-        if _is_choice_number(text) and self.choices:
-            number = int(text)
-            if 1 <= number <= len(self.choices):
-                return Incoming(self.user, action=self.choices[number - 1].action)
+        choice = number(text, len(self.choices), low=1)
+        if choice is not None:
+            return Incoming(self.user, action=self.choices[choice - 1].action)
         return Incoming(self.user, text=text)
 
     def show(self, replies: list[Reply]) -> None:

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from bot.text import normalize
 
-TICKET_RE = re.compile(r"(?<![a-z0-9])ts[-_ ]?(\d{4})[-_ ]?(\d{1,6})(?![0-9])", re.IGNORECASE)
+TICKET_RE = re.compile(r"(?<![a-z0-9])ts[-_ ]?([0-9]{4})[-_ ]?([0-9]{1,6})(?![0-9])", re.IGNORECASE)
 
 
 class Route(StrEnum):

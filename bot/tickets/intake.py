@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from typing import Any
 
@@ -16,7 +17,8 @@ from bot.tickets.service import TicketDesk, TicketError
 MIN_DESCRIPTION = 10
 MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+#: A mainland mobile number in ASCII digits (full-width ones are normalised first).
+PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 #: The form's steps in order; a category's `fields` decide which optional ones it asks.
 STEPS = ("category", "description", "location", "time", "attachments", "phone", "anonymous")
 OPTIONAL = {"location": "location", "time": "time", "attachments": "attachments", "phone": "phone"}
@@ -99,7 +101,7 @@ class Intake:
         if step == "attachments" and attachments:
             return await self._attachments(draft, attachments, lang)
         if step == "phone" and text.strip():
-            digits = re.sub(r"[\s-]", "", text)
+            digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", text))
             if not PHONE_RE.match(digits):
                 return [self._with_skip(t("form_phone_bad", lang), draft)]
             return await self._advance(draft, "phone", digits)

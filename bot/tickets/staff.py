@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+from bot import actions
 from bot.messages import t
 from bot.replies import Button, Paragraph, Reply, text_reply
 from bot.tickets.model import StaffMember, Ticket
@@ -13,7 +14,8 @@ from bot.tickets.service import TicketDesk, TicketError
 
 log = logging.getLogger(__name__)
 
-NUMBER_RE = re.compile(r"^ts-?\d{4}-?\d{1,6}$", re.IGNORECASE)
+#: A typed ticket number, ASCII digits only (`\d` would take ٣ and ５ too).
+NUMBER_RE = re.compile(r"^ts-?[0-9]{4}-?[0-9]{1,6}$", re.IGNORECASE)
 
 #: command → usage; `citizen-desk tickets` offers the same actions.
 STAFF_COMMANDS: dict[str, str] = {
@@ -97,9 +99,11 @@ class StaffDesk:
             ticket = await desk.mark_for_kb(member, number)
             return [text_reply(t("staff_marked_kb", "zh", number=ticket.number))]
         if command == "extend":
-            if len(parts) < 3 or not parts[1].isdigit():
+            # A readable number out of range is the desk's to refuse: it says what is allowed.
+            days = actions.number(parts[1], actions.ID_MAX) if len(parts) == 3 else None
+            if days is None:
                 return [text_reply(t("staff_usage", "zh", usage=STAFF_COMMANDS[command]))]
-            return self._done(await desk.extend(member, number, int(parts[1]), parts[2].strip()))
+            return self._done(await desk.extend(member, number, days, parts[2].strip()))
         if not rest:
             return [text_reply(t("staff_usage", "zh", usage=STAFF_COMMANDS[command]))]
         if command == "note":
@@ -141,9 +145,10 @@ class StaffDesk:
             log.warning("non-staff user %s pressed %s", user, action)
             return None
         parts = action.split(":")
-        if len(parts) < 3 or not parts[2].isdigit():
+        ticket_id = actions.identifier(parts[2]) if len(parts) >= 3 else None
+        if ticket_id is None:
             return None
-        ticket = await self.desk.tickets.get(int(parts[2]))
+        ticket = await self.desk.tickets.get(ticket_id)
         if ticket is None:
             return None
         try:
