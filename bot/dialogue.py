@@ -289,6 +289,11 @@ class Dialogue:
             self._triager = Triager(self.kb)
         return self._triager
 
+    def is_emergency(self, text: str) -> bool:
+        """Whether a message is a present emergency (a channel answers it before a flood)."""
+        found = self.triager.triage(strip_controls(text), channels=False)
+        return found is not None and found.outcome is Outcome.EMERGENCY
+
     def _triage(self, text: str, draft: Draft | None) -> Triage | None:
         """Triage a message; at a form step that is not free text, emergencies only."""
         if not text or not has_content(text):

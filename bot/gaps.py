@@ -8,6 +8,7 @@ and e-mail addresses are masked in the text.
 
 `group` clusters similar gap questions so that an admin sees each missing topic once:
 
+* Questions that triage stops or doubts (docs/triage.md) are never grouped.
 * Each question becomes its *content units* (`matcher.index.analyze(text).content`),
   weighted by the KB's IDF (`matcher.index.weight`: words the KB never uses weigh most).
 * Similarity is the **weighted overlap coefficient**: the weight of the shared units over
@@ -58,6 +59,7 @@ from bot.matching.matcher import Candidate, Matcher
 from bot.privacy import ERASED
 from bot.store import GapStore, Store
 from bot.text import has_han, normalize
+from bot.triage import Triager
 
 #: Questions are linked when their shared content units carry at least this share of the
 #: lighter question's unit weight (weighted overlap coefficient)…
@@ -221,9 +223,14 @@ def group(questions: Sequence[GapQuestion], matcher: Matcher, min_count: int = 1
     """Cluster similar questions; groups of at least `min_count`, the largest first.
 
     Questions without content words (only emoji, punctuation or question words) are left
-    out: they are not a topic the KB could cover.
+    out: they are not a topic the KB could cover. So are questions triage stops or doubts
+    (an emergency, another channel's matter): `unanswered` already leaves out those logged
+    with a triage label, and this also catches ones logged before triage existed or under
+    older rules — an alternate question must never turn a fire into a subsidy answer.
     """
-    items = [i for i in (_item(q, matcher) for q in questions) if i is not None]
+    triager = Triager(matcher.kb)
+    kept = [q for q in questions if triager.triage(q.text) is None]
+    items = [i for i in (_item(q, matcher) for q in kept) if i is not None]
     taken = {e.id for e in matcher.kb.entries}
     groups = [_group(members, matcher, taken) for members in _cluster(items)]
     groups.sort(key=lambda g: (-g.size, -g.last_asked.timestamp(), g.examples))

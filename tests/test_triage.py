@@ -7,6 +7,7 @@ process, and Telegram over HTTP to the emulator.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -315,3 +316,41 @@ async def test_telegram_emergency_then_a_past_fire(
     doubt, usual = sent[1], sent[2]
     assert doubt.plain_text is not None and doubt.plain_text.startswith("如果现在有人有危险")
     assert usual.plain_text is not None and "119" not in usual.plain_text
+
+
+async def test_telegram_answers_an_emergency_at_once_in_a_flood(
+    emulator: BotApiEmulator, sample_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    chat = 5102
+    settings = {"flood_messages": 2, "flood_window": 10}
+
+    def texts() -> list[str]:
+        return [m.plain_text or "" for m in emulator.sent(chat)]
+
+    async with running_bot(emulator, sample_kb, tmp_path / "db.sqlite3", **settings):
+        for _ in range(4):
+            emulator.add_message(chat, "低保怎么申请")
+        for text in ("着火了快来人", "着火了快来人"):
+            emulator.add_message(chat, text)
+        await emulator.wait_for(
+            lambda: any("请马上拨打 119" in t for t in texts()) or None, timeout=8
+        )
+        # The emergency came before the held questions, which wait for their turn…
+        assert sum("最低生活保障" in t for t in texts()) == 2
+        await asyncio.sleep(1.0)
+    # …and only one emergency per flood window skips the queue (a script is still held).
+    assert sum("请马上拨打 119" in t for t in texts()) == 1
+
+
+async def test_kb_gaps_leaves_out_an_emergency_logged_before_triage(
+    env: Env, matcher: Matcher
+) -> None:
+    for text in ("俺家房子着火了", "考驾照在哪里报名"):
+        match = matcher.match(text)
+        await env.store.log_question(  # as the dialogue logged it before triage existed
+            CITIZEN, text, "zh", "none", None, match.score, []
+        )
+    questions = await gaps.unanswered(env.store)
+    assert [q.text for q in questions] == ["俺家房子着火了", "考驾照在哪里报名"]
+    examples = [e for g in gaps.group(questions, matcher) for e in g.examples]
+    assert examples == ["考驾照在哪里报名"]

@@ -57,7 +57,7 @@ from bot.channels.telegram_request import JsonHTTPXRequest
 from bot.channels.telegram_worker import ApiWorker, WorkerConfig
 from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
-from bot.flood import FloodGuard
+from bot.flood import FloodGuard, Verdict
 from bot.gaps import short_report
 from bot.knowledge.loader import sample_kb_path
 from bot.messages import t
@@ -143,6 +143,24 @@ class Runtime:
     fresh_menus: dict[tuple[int, int], str] = field(default_factory=dict)
     #: The same for staff-chat messages about a ticket: (chat, message id) → ticket id.
     fresh_tickets: dict[tuple[int, int], int] = field(default_factory=dict)
+    #: The emergency answered past flood control, per person: (update id, when).
+    urgent: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def answer_urgently(self, user: str, update_id: int, text: str, now: float) -> bool:
+        """Whether a message flood control would hold is an emergency to answer at once.
+
+        One per person per flood window (a redone batch gets the same answer): 着火了 typed
+        ten times in panic is answered at once, a script repeating it is still held.
+        """
+        last = self.urgent.get(user)
+        if last is not None and last[0] == update_id:
+            return True
+        if last is not None and now - last[1] < self.flood.window:
+            return False
+        if not self.dialogue.is_emergency(text):
+            return False
+        self.urgent[user] = (update_id, now)
+        return True
 
     async def deliver(
         self,
@@ -200,6 +218,10 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     # Paced by when the person wrote, not when the bot got to it (a backlog is no flood).
     now = time.time()
     verdict = runtime.flood.admit(key, update.update_id, message.date.timestamp(), now)
+    if (verdict.dropped or verdict.held(now)) and runtime.answer_urgently(
+        key, update.update_id, text, now
+    ):
+        verdict = Verdict(now)  # an emergency is never held back by flood control
     if verdict.notice is not None:
         lang = await runtime.dialogue.language(Incoming(key, lang_hint=user.language_code))
         notice = Reply((Paragraph(t(verdict.notice, lang)),))
