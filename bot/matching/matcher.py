@@ -12,6 +12,7 @@ import numpy as np
 
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.analyzer import Analysis
+from bot.matching.aspects import AspectCheck, default_aspects
 from bot.matching.index import FloatArray, Index
 from bot.matching.routes import Route, RouteMatcher, find_ticket_number
 from bot.matching.settings import MatchSettings
@@ -148,6 +149,7 @@ class Matcher:
         self.settings = settings or MatchSettings()
         self.index = Index(kb)
         self.routes = RouteMatcher(kb.routes, kb.route_exceptions)
+        self.aspects = AspectCheck(kb.entries, default_aspects())
         # The decision depends only on the text, the KB and the settings, all fixed for
         # this matcher, so a repeated message is not matched again.
         self._decisions = DecisionCache(cache_size)
@@ -200,16 +202,21 @@ class Matcher:
         )
         if confident or clear_winner:
             return Match(Route.ANSWER, best.entry_id, best.score, candidates)
+        if not self._plausible(candidates):
+            return Match(Route.NONE, None, best.score, candidates)
         return Match(Route.CLARIFY, None, best.score, candidates)
+
+    def _plausible(self, candidates: tuple[Candidate, ...]) -> list[Candidate]:
+        """The candidates worth offering: near the best and above the floor."""
+        s = self.settings
+        if not candidates:
+            return []
+        floor = max(s.choice_floor, candidates[0].score - s.clarify_window)
+        return [c for c in candidates if c.score >= floor]
 
     def clarify_choices(self, match: Match) -> tuple[Candidate, ...]:
         """The 1–3 entries to offer for a clarify: close to the best and plausible."""
-        s = self.settings
-        if not match.candidates:
-            return ()
-        floor = max(s.clarify * 0.6, match.candidates[0].score - s.clarify_window)
-        chosen = [c for c in match.candidates if c.score >= floor]
-        return tuple(chosen[: s.max_choices])
+        return tuple(self._plausible(match.candidates)[: self.settings.max_choices])
 
     def rank(self, analysis: Analysis, top: int | None = None) -> list[Candidate]:
         """Score the recalled entries and return them best first (only the `top` best).
@@ -228,6 +235,11 @@ class Matcher:
             return []
         ev = index.evidence(analysis, recalled, keywords)
         scores = combine(ev.phrasing_coverage, ev.query_coverage, ev.similarity, ev.keyword)
+        asked = self.aspects.asked(analysis.norm)
+        if asked:
+            # An entry that says nothing of an aspect the message asks does not cover it.
+            lacking = np.fromiter(self.aspects.missing(asked, recalled), np.float64, len(recalled))
+            scores = scores * self.settings.aspect_penalty**lacking
         positions = list(range(len(recalled)))
         if top is not None and 0 < top < len(recalled):
             # Only entries within 0.0001 of the top-th best raw score can round into the

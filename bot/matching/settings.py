@@ -25,8 +25,13 @@ class MatchSettings:
     winner_ratio: float = 0.6
     #: Offer "did you mean…" choices at or above this score; below it, say "none".
     clarify: float = 0.25
-    #: Choices shown besides the first are within this distance of it.
+    #: Choices shown are within this distance of the best…
     clarify_window: float = 0.25
+    #: …and score at least this.
+    choice_floor: float = 0.15
+    #: The score of an entry is multiplied by this for each aspect the message asks
+    #: (appeal, death, a lost document…) that the entry's text says nothing of.
+    aspect_penalty: float = 0.5
     #: Most choices offered.
     max_choices: int = 3
     #: Candidates reported by `ask --json`.
