@@ -21,12 +21,13 @@ from bot.knowledge.model import KnowledgeBase, LocalText
 from bot.knowledge.yamlsafe import load_yaml_text
 from bot.messages import t
 from bot.replies import Block, Button, Heading, Paragraph, Reply, text_reply
-from bot.text import normalize
+from bot.text import has_han, normalize
 
 #: The KB triage rule whose phrases are emergency signals (all other rules are channels).
 EMERGENCY_RULE = "emergency"
 #: The services a KB's own emergency phrases call for (the kind is not known).
 GENERAL_SERVICES = ("police", "fire", "medical")
+_LATIN_RE = re.compile("[a-z]")
 _MARKERS = ("idioms", "urgent", "past", "hazard", "question", "present")
 
 
@@ -66,9 +67,21 @@ class Signal:
 
     kind: str
     services: tuple[str, ...]
-    pattern: re.Pattern[str]
+    #: The patterns with Chinese characters, and the others (Latin): a message is only
+    #: searched with the ones its script can match.
+    han: re.Pattern[str] | None
+    latin: re.Pattern[str] | None
     #: Counted only when no other signal is found (救命 alone: every number).
     fallback: bool = False
+
+    def search(self, norm: str, han: bool, latin: bool) -> re.Match[str] | None:
+        """The first match in a normalised message that has Han and/or Latin letters."""
+        found = [
+            m
+            for pattern, wanted in ((self.han, han), (self.latin, latin))
+            if wanted and pattern is not None and (m := pattern.search(norm)) is not None
+        ]
+        return min(found, key=lambda m: m.start()) if found else None
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,15 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
+def _scripts(norm: str) -> tuple[bool, bool]:
+    """Whether a normalised message has Chinese characters, and Latin letters."""
+    return has_han(norm), _LATIN_RE.search(norm) is not None
+
+
+def _compile_some(patterns: list[str]) -> re.Pattern[str] | None:
+    return _compile(patterns) if patterns else None
+
+
 def rules_from(doc: Mapping[str, Any]) -> Rules:
     """Compile a triage document (the shape of bot/defaults/triage.yaml)."""
     numbers = {str(k): str(v) for k, v in doc["services"].items()}
@@ -93,8 +115,11 @@ def rules_from(doc: Mapping[str, Any]) -> Rules:
         unknown = [s for s in services if s not in numbers]
         if unknown:
             raise ValueError(f"triage signal {kind}: unknown services {unknown}")
-        pattern = _compile(list(spec["patterns"]))
-        signals.append(Signal(str(kind), services, pattern, bool(spec.get("fallback", False))))
+        patterns = [str(p) for p in spec["patterns"]]
+        han = _compile_some([p for p in patterns if has_han(p)])
+        latin = _compile_some([p for p in patterns if not has_han(p)])
+        fallback = bool(spec.get("fallback", False))
+        signals.append(Signal(str(kind), services, han, latin, fallback))
     markers = {name: _compile(list(doc[name])) for name in _MARKERS}
     return Rules(numbers, tuple(signals), markers)
 
@@ -183,10 +208,13 @@ class Triager:
     def emergency(self, norm: str) -> Triage | None:
         """Emergency or doubt for a normalised message (docs/triage.md, the decision)."""
         markers = self.rules.markers
+        if not self._any_signal(norm):  # the common case: no idiom can matter
+            return None
         rest = markers["idioms"].sub(" ", norm)
+        han, latin = _scripts(rest)
         hits: list[tuple[int, Signal]] = []
         for signal in self.rules.signals:
-            match = signal.pattern.search(rest)
+            match = signal.search(rest, han, latin)
             if match is not None:
                 hits.append((match.start(), signal))
         kb_hit = self.kb_emergency.search(rest) if self.kb_emergency else None
@@ -208,6 +236,12 @@ class Triager:
         if outcome is None:
             return None
         return Triage(outcome, tuple(kinds), tuple(services), rule)
+
+    def _any_signal(self, norm: str) -> bool:
+        if self.kb_emergency is not None and self.kb_emergency.search(norm):
+            return True
+        han, latin = _scripts(norm)
+        return any(signal.search(norm, han, latin) for signal in self.rules.signals)
 
     @staticmethod
     def _decide(rest: str, markers: Mapping[str, re.Pattern[str]]) -> Outcome | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.dialogue import TRIAGE_ROUTE, Dialogue, Incoming, MemoryPreferences
 from bot.knowledge.model import KnowledgeBase, LocalText, TriageRule
 from bot.matching.matcher import Matcher
 from bot.messages import CATALOGUE, t
+from bot.text import has_han
 from bot.triage import Outcome, Triager, default_rules
 from tests.conftest import EVAL_DIR
 from tests.emulator import BotApiEmulator
@@ -354,3 +356,15 @@ async def test_kb_gaps_leaves_out_an_emergency_logged_before_triage(
     assert [q.text for q in questions] == ["俺家房子着火了", "考驾照在哪里报名"]
     examples = [e for g in gaps.group(questions, matcher) for e in g.examples]
     assert examples == ["考驾照在哪里报名"]
+
+
+def test_signal_patterns_keep_to_one_script() -> None:
+    """A signal line with Chinese is never tried on a Latin-only message (and back)."""
+    doc = yaml.safe_load((Path(__file__).parent.parent / "bot/defaults/triage.yaml").read_text())
+    for kind, spec in doc["signals"].items():
+        for pattern in spec["patterns"]:
+            if has_han(pattern):
+                latin = [a for a in pattern.split("|") if not has_han(a) and re.search("[a-z]", a)]
+                assert latin == [], (kind, latin)
+    found = Triager(KnowledgeBase(entries=())).triage("SOS")
+    assert found is not None and found.outcome is Outcome.EMERGENCY
