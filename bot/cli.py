@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("cases", type=Path, help="a YAML file with `cases:`")
     _kb_arg(ev)
     ev.add_argument("--json", action="store_true", help="figures and failures as JSON")
+    doctor = kb_sub.add_parser(
+        "doctor", help="expected matching quality, measured on the KB's own alternates"
+    )
+    _kb_arg(doctor)
+    doctor.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language")
+    doctor.add_argument("--json", action="store_true", help="figures and findings as JSON")
     gaps = kb_sub.add_parser("gaps", help="unanswered questions, grouped, with YAML snippets")
     _kb_arg(gaps)
     gaps.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
@@ -145,6 +151,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return cmd_kb_eval(args)
     if args.command == "kb" and args.kb_command == "gaps":
         return cmd_kb_gaps(args)
+    if args.command == "kb" and args.kb_command == "doctor":
+        return cmd_kb_doctor(args)
     parser.print_help(sys.stderr)
     return UsageError.exit_code
 
@@ -330,6 +338,19 @@ def cmd_kb_eval(args: argparse.Namespace) -> int:
         print(json.dumps({"figures": report.figures(), "failures": failures}, ensure_ascii=False))
     else:
         print(report.text())
+    return EXIT_OK
+
+
+def cmd_kb_doctor(args: argparse.Namespace) -> int:
+    """Measure a KB on its own alternate questions and print its weak spots."""
+    from bot.config import load_settings
+    from bot.doctor import diagnose, render
+
+    diagnosis = diagnose(load_kb(args), load_settings().matching)
+    if args.json:
+        print(json.dumps(diagnosis.figures(), ensure_ascii=False))
+    else:
+        sys.stdout.write(render(diagnosis, args.lang))
     return EXIT_OK
 
 

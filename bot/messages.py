@@ -64,6 +64,86 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "您的消息比较长，我先按前{limit}个字理解。",
         "en": "Your message is long; I read its first {limit} characters.",
     },
+    # --- kb doctor (bot/doctor.py, docs/matching.md) ---
+    "doctor_title": {
+        "zh": "知识库体检：{entries} 个事项，用 {probes} 个备选问法做留出测试（分 {folds} 折，每次隐去一折）",
+        "en": (
+            "Knowledge base check-up: {entries} entries, {probes} alternate questions held out "
+            "({folds} folds, one hidden at a time)"
+        ),
+    },
+    "doctor_rates": {
+        "zh": "预计：直接答对 {right}，有帮助（答对或选项中有）{helpful}，答错 {wrong}",
+        "en": "Expected: answered right {right}, helpful (right or among the choices) {helpful}, answered wrong {wrong}",
+    },
+    "doctor_nothing": {"zh": "无", "en": "none"},
+    "doctor_more": {"zh": "……另有 {count} 项", "en": "… and {count} more"},
+    "doctor_confused": {
+        "zh": "容易混淆的事项（{count} 对）：",
+        "en": "Entries taken for each other ({count} pairs):",
+    },
+    "doctor_confused_row": {
+        "zh": "{entry} 被当成 {other}（{count} 次），例：{example}",
+        "en": "{entry} taken for {other} ({count}×), e.g. {example}",
+    },
+    "doctor_confused_advice": {
+        "zh": "给前一个事项补充带有其独有说法的备选问法和关键词，并检查两个事项的问法是否重复",
+        "en": (
+            "add alternate questions and keywords in the first entry's own words, and check the "
+            "two entries do not share phrasings"
+        ),
+    },
+    "doctor_weak": {
+        "zh": "不易答对的事项（{count} 个，留出问法答对不到一半）：",
+        "en": "Entries seldom answered right ({count}; under half of their held-out questions):",
+    },
+    "doctor_weak_row": {
+        "zh": "{entry}：答对 {right}（{count} 个问法）",
+        "en": "{entry}: right {right} ({count} questions)",
+    },
+    "doctor_weak_advice": {
+        "zh": "按群众的口语多写几种问法（方言词、错别字、长句），把最关键的词设为关键词",
+        "en": (
+            "add more alternate questions the way citizens write (colloquial words, typos, long "
+            "messages) and make the telling words keywords"
+        ),
+    },
+    "doctor_few": {
+        "zh": "备选问法太少的事项（{count} 项）：",
+        "en": "Entries with too few alternate questions ({count}):",
+    },
+    "doctor_few_row": {
+        "zh": "{entry}（{lang_code}）：{count} 个，建议至少 {want} 个",
+        "en": "{entry} ({lang_code}): {count}, at least {want} advised",
+    },
+    "doctor_few_advice": {
+        "zh": "每个事项每种语言写 4–8 个不同说法的问法：问条件、材料、地点、多久、多少钱",
+        "en": (
+            "write 4–8 differently worded questions per entry and language: who qualifies, "
+            "documents, where, how long, how much"
+        ),
+    },
+    "doctor_similar": {
+        "zh": "几乎重复的备选问法（{count} 对）：",
+        "en": "Near-duplicate alternate questions ({count} pairs):",
+    },
+    "doctor_similar_row": {"zh": "{entry}：“{a}” ≈ “{b}”", "en": "{entry}: “{a}” ≈ “{b}”"},
+    "doctor_similar_advice": {
+        "zh": "重复的问法不增加覆盖面，换成用词不同的问法",
+        "en": "a repeated phrasing adds nothing; replace it with one in other words",
+    },
+    "doctor_shared": {
+        "zh": "多个事项共用的关键词（{count} 个）：",
+        "en": "Keywords shared by many entries ({count}):",
+    },
+    "doctor_shared_row": {
+        "zh": "“{keyword}”：{count} 个事项（{entries}）",
+        "en": "“{keyword}”: {count} entries ({entries})",
+    },
+    "doctor_shared_advice": {
+        "zh": "共用的关键词分不开这些事项，只保留在最相关的事项上，或换成更具体的词",
+        "en": "a shared keyword does not tell these entries apart: keep it on the most fitting one or use more specific words",
+    },
     # --- triage (bot/triage.py, docs/triage.md) ---
     "triage_emergency": {
         "zh": "这可能是紧急情况！请马上拨打 {numbers}。",
