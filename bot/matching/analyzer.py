@@ -65,12 +65,24 @@ class Analyzer:
         out: list[Token] = []
         append = out.append
         han = _HAN_TOKEN.match
+        synonyms = self.lexicon.synonyms
         for piece in self.jieba.cut(norm):
             if han(piece):
-                append(Token(piece, HAN))
+                into = synonyms.get(piece)
+                if into is None:
+                    append(Token(piece, HAN))
+                else:
+                    out.extend(Token(word, HAN) for word in into)
                 continue
             for word in _WORD_TOKEN.findall(piece):
-                append(Token(word, NUMBER if word.isdigit() else LATIN))
+                if word.isdigit():
+                    append(Token(word, NUMBER))
+                    continue
+                into = synonyms.get(word)
+                if into is None:
+                    append(Token(word, LATIN))
+                else:
+                    out.extend(Token(w, LATIN) for w in into)
         return out
 
     def has_word(self, word: str) -> bool:
