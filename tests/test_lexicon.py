@@ -62,3 +62,12 @@ def test_dialect_questions_meet_the_kb(tmp_path: Path) -> None:
     ]:
         match = matcher.match(question)
         assert (match.route, match.entry_id) == (Route.ANSWER, entry_id), question
+
+
+def test_a_word_one_edit_from_a_filler_word_is_not_corrected(matcher: Matcher) -> None:
+    """`weather` is a word of its own, not a typo of the filler word `whether`."""
+    analysis = matcher.index.analyze("what's the weather tomorrow")
+    assert "weather" in analysis.latin_text.split()
+    assert "whether" not in analysis.latin_text.split()
+    for question in ["what's the weather tomorrow", "what is the stock price of apple"]:
+        assert matcher.match(question).route is Route.NONE, question

@@ -39,7 +39,14 @@ class Corrector:
         # Where two KB terms sound alike, the one the KB uses more often wins.
         self.by_sound = {s: c.most_common(1)[0][0] for s, c in by_sound.items()}
         self.latin_words = frozenset(latin_words)
-        self._latin_list = sorted(w for w in self.latin_words if len(w) >= 4)
+        # Typos are corrected toward the KB's topic words only: an unknown word one edit
+        # from a filler or question word is a word of its own (weather ≠ whether).
+        lexicon = analyzer.lexicon
+        self._latin_list = sorted(
+            w
+            for w in self.latin_words
+            if len(w) >= 4 and w not in lexicon.filler and w not in lexicon.question
+        )
 
     def __call__(self, tokens: list[Token]) -> list[Token]:
         """Return the tokens with typos corrected."""
