@@ -206,7 +206,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
     async def run() -> None:
         async with Store.opened(settings.db_path) as store:
             dialogue = Dialogue(Matcher(kb, settings.matching), store)
-            dialogue.attach_desk(TicketDesk.from_settings(store, kb, settings))
+            # No staff group in the terminal chat (staff use `citizen-desk tickets`): a
+            # warning about it would land in the middle of the citizen's conversation.
+            desk = TicketDesk.from_settings(store, kb, settings, staff_group=False)
+            dialogue.attach_desk(desk)
             if args.lang:
                 await store.set_language(USER, args.lang)
             chat = TerminalChat(dialogue, sys.stdout, interactive=interactive, store=store)

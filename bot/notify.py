@@ -18,10 +18,12 @@ STAFF_OWNER = "staff"
 class OutboxNotifier:
     """Writes notifications to the outbox in the caller's transaction."""
 
-    def __init__(self, store: Store, staff_chat: int | None = None):
+    def __init__(self, store: Store, staff_chat: int | None = None, warn_unset: bool = True):
+        """`warn_unset=False` for a channel that has no staff group by design (the
+        terminal chat: staff work through `citizen-desk tickets`)."""
         self.store = store
         self.staff_chat = staff_chat
-        self._warned = False
+        self._warned = not warn_unset
 
     async def notify(self, recipient: str, reply: Reply, ticket_id: int | None = None) -> None:
         """Queue `reply` for `recipient` (`tg:<id>`, `staff`, `terminal:<name>`)."""

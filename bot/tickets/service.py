@@ -82,12 +82,15 @@ class TicketDesk:
         kb: KnowledgeBase,
         settings: Settings,
         clock: Callable[[], dt.datetime] = utcnow,
+        staff_group: bool = True,
     ) -> TicketDesk:
-        """A desk writing notifications to the outbox, with the configured calendar."""
+        """A desk writing notifications to the outbox, with the configured calendar;
+        `staff_group=False` where no staff group is expected (no warning when unset)."""
         from bot.notify import OutboxNotifier
 
         calendar = WorkCalendar(settings.extra_holidays, settings.extra_workdays)
-        return cls(store, kb, calendar, OutboxNotifier(store, settings.staff_chat), clock)
+        notifier = OutboxNotifier(store, settings.staff_chat, warn_unset=staff_group)
+        return cls(store, kb, calendar, notifier, clock)
 
     def today(self) -> dt.date:
         """Today in China (UTC+8), where the working days are counted."""
