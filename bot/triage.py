@@ -29,6 +29,13 @@ EMERGENCY_RULE = "emergency"
 GENERAL_SERVICES = ("police", "fire", "medical")
 _LATIN_RE = re.compile("[a-z]")
 _MARKERS = ("idioms", "urgent", "past", "hazard", "question", "present")
+#: What is left of a message once its signals are cut out: Han characters, Latin words.
+_HAN_RE = re.compile(r"[\u3400-\u9fff]")
+_WORD_RE = re.compile(r"[a-z]+")
+#: A message that says this much besides its emergency words is an account, not a topic
+#: (房子着火了 烟好大 is; a bare 车祸 or "drowning" may be a topic to ask about).
+ACCOUNT_HAN = 3
+ACCOUNT_WORDS = 2
 
 
 class Outcome(Enum):
@@ -73,6 +80,13 @@ class Signal:
     latin: re.Pattern[str] | None
     #: Counted only when no other signal is found (救命 alone: every number).
     fallback: bool = False
+
+    def cut(self, norm: str, han: bool, latin: bool) -> str:
+        """The message with every match of this signal replaced by a space."""
+        for pattern, wanted in ((self.han, han), (self.latin, latin)):
+            if wanted and pattern is not None:
+                norm = pattern.sub(" ", norm)
+        return norm
 
     def search(self, norm: str, han: bool, latin: bool) -> re.Match[str] | None:
         """The first match in a normalised message that has Han and/or Latin letters."""
@@ -232,7 +246,7 @@ class Triager:
             rule = EMERGENCY_RULE
             kinds.append(EMERGENCY_RULE)
             services.extend(s for s in GENERAL_SERVICES if s not in services)
-        outcome = self._decide(rest, markers)
+        outcome = self._decide(rest, markers, self._is_account(rest, han, latin))
         if outcome is None:
             return None
         return Triage(outcome, tuple(kinds), tuple(services), rule)
@@ -243,8 +257,19 @@ class Triager:
         han, latin = _scripts(norm)
         return any(signal.search(norm, han, latin) for signal in self.rules.signals)
 
+    def _is_account(self, rest: str, han: bool, latin: bool) -> bool:
+        """Whether the message says more than its emergency words (docs/triage.md, 7)."""
+        for signal in self.rules.signals:
+            rest = signal.cut(rest, han, latin)
+        if self.kb_emergency is not None:
+            rest = self.kb_emergency.sub(" ", rest)
+        return (
+            len(_HAN_RE.findall(rest)) >= ACCOUNT_HAN
+            or len(_WORD_RE.findall(rest)) >= ACCOUNT_WORDS
+        )
+
     @staticmethod
-    def _decide(rest: str, markers: Mapping[str, re.Pattern[str]]) -> Outcome | None:
+    def _decide(rest: str, markers: Mapping[str, re.Pattern[str]], account: bool) -> Outcome | None:
         def has(name: str) -> bool:
             return markers[name].search(rest) is not None
 
@@ -254,7 +279,7 @@ class Triager:
             return None if has("past") else Outcome.DOUBT
         if has("past") or has("hazard"):
             return Outcome.DOUBT
-        if has("present"):
+        if has("present") or account:
             return Outcome.EMERGENCY
         return Outcome.DOUBT
 

@@ -1,0 +1,67 @@
+"""Triage figures on a case file (the shape of tests/eval/triage.yaml, docs/triage.md).
+
+Used by `benchmarks/triage_eval.py` and the tests: present emergencies stopped (the
+emergency reply), shown the numbers (stopped or in doubt), stopped with the right first
+number and every listed service; channel matters routed to their channel; near misses
+stopped and in doubt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.triage import Outcome, Triager
+
+
+@dataclass
+class Figures:
+    """Counts for one case file."""
+
+    emergencies: int = 0
+    stopped: int = 0
+    shown: int = 0
+    right_number: int = 0
+    channels: int = 0
+    channels_right: int = 0
+    near_misses: int = 0
+    near_stopped: int = 0
+    near_doubt: int = 0
+    misses: list[str] = field(default_factory=list)
+
+
+def measure(triager: Triager, cases: dict[str, Any]) -> Figures:
+    """Triage every case of a case file (the shape of tests/eval/triage.yaml)."""
+    fig = Figures()
+    for case in cases.get("emergencies", []):
+        fig.emergencies += 1
+        found = triager.triage(case["text"])
+        stopped = found is not None and found.outcome is Outcome.EMERGENCY
+        fig.stopped += stopped
+        fig.shown += found is not None and found.outcome is not Outcome.CHANNEL
+        expected = {*case.get("also", ()), *([case["call"]] if "call" in case else [])}
+        right = (
+            stopped
+            and found is not None
+            and ("call" not in case or found.services[0] == case["call"])
+            and expected <= set(found.services)
+        )
+        fig.right_number += right
+        if not right:
+            fig.misses.append(f"emergency {case['text']!r} → {found}")
+    for case in cases.get("channels", []):
+        fig.channels += 1
+        found = triager.triage(case["text"])
+        ok = found is not None and found.outcome is Outcome.CHANNEL and found.rule == case["rule"]
+        fig.channels_right += ok
+        if not ok:
+            fig.misses.append(f"channel {case['text']!r} ({case['rule']}) → {found}")
+    for text in cases.get("near_misses", []):
+        fig.near_misses += 1
+        found = triager.triage(text)
+        if found is not None and found.outcome is Outcome.EMERGENCY:
+            fig.near_stopped += 1
+            fig.misses.append(f"near miss stopped {text!r} → {found}")
+        elif found is not None and found.outcome is Outcome.DOUBT:
+            fig.near_doubt += 1
+    return fig

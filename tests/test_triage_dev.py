@@ -1,0 +1,62 @@
+"""Triage on the development set tests/eval/triage_dev.yaml (issue 9.1).
+
+The set was written after tests/eval/triage.yaml, in other wordings; the rules were
+tuned on it, so these tests hold the figures, they do not measure new wording
+(docs/triage.md gives the figures before tuning).
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bot.knowledge.model import KnowledgeBase
+from bot.triage import Outcome, Triager
+from bot.triage_eval import Figures, measure
+from tests.conftest import EVAL_DIR
+
+DEV = yaml.safe_load((EVAL_DIR / "triage_dev.yaml").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def figures(sample_kb: KnowledgeBase) -> Figures:
+    return measure(Triager(sample_kb), DEV)
+
+
+def test_the_dev_set_is_big_enough() -> None:
+    assert len(DEV["emergencies"]) >= 80
+    assert len(DEV["near_misses"]) >= 40
+    assert sum(c["text"].isascii() for c in DEV["emergencies"]) >= 25
+
+
+def test_every_present_emergency_is_stopped(figures: Figures) -> None:
+    assert figures.stopped == figures.emergencies, figures.misses
+
+
+def test_nearly_every_emergency_gets_the_right_number_first(figures: Figures) -> None:
+    assert figures.right_number / figures.emergencies >= 0.97, figures.misses
+
+
+def test_every_channel_matter_gets_its_channel(figures: Figures) -> None:
+    assert figures.channels_right == figures.channels, figures.misses
+
+
+def test_near_misses_are_rarely_stopped(figures: Figures) -> None:
+    assert figures.near_stopped / figures.near_misses <= 0.05, figures.misses
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("快快快 着火", Outcome.EMERGENCY),  # panic: 快 alone
+        ("工厂那边火光冲天 好吓人", Outcome.EMERGENCY),  # an account, no 了
+        ("车祸", Outcome.DOUBT),  # a bare topic word
+        ("the smoke alarm keeps beeping", None),
+        ("排队排得我快晕倒了", None),
+    ],
+)
+def test_an_account_is_an_emergency_a_bare_word_is_not(
+    sample_kb: KnowledgeBase, text: str, outcome: Outcome | None
+) -> None:
+    found = Triager(sample_kb).triage(text)
+    assert (found.outcome if found else None) is outcome
