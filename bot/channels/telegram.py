@@ -52,16 +52,18 @@ from telegram.ext import (
 )
 
 from bot.admin import AdminCommands
+from bot.channels.menus import MenuBook
+from bot.channels.pacing import Pacer, notice
 from bot.channels.telegram_format import reply_payloads
 from bot.channels.telegram_request import JsonHTTPXRequest
 from bot.channels.telegram_worker import ApiWorker, WorkerConfig
 from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
-from bot.flood import FloodGuard, Verdict
+from bot.flood import FloodGuard
 from bot.gaps import short_report
 from bot.knowledge.loader import sample_kb_path
 from bot.messages import t
-from bot.notify import STAFF_OWNER, OutboxNotifier
+from bot.notify import OutboxNotifier
 from bot.privacy import apply_retention
 from bot.reload import KnowledgeReloader, past_review
 from bot.replies import Paragraph, Reply
@@ -129,7 +131,7 @@ class Runtime:
 
     dialogue: Dialogue
     store: Store
-    flood: FloodGuard
+    pacer: Pacer
     #: Updates of the batch being processed that flood control holds: id → when due.
     held: dict[int, float] = field(default_factory=dict)
     bot_id: int = 0
@@ -138,29 +140,10 @@ class Runtime:
     #: After a failed batch, process updates one by one to isolate a poison update.
     isolate: bool = False
     wake_sender: asyncio.Event = field(default_factory=asyncio.Event)
-    #: Menus sent but not yet recorded in `menus`: (chat, message id) → owner. A press can
-    #: come before the sender has recorded the send.
-    fresh_menus: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: Who may press which menu (the `menus` table and those not yet recorded).
+    menus: MenuBook = field(default_factory=MenuBook)
     #: The same for staff-chat messages about a ticket: (chat, message id) → ticket id.
     fresh_tickets: dict[tuple[int, int], int] = field(default_factory=dict)
-    #: The emergency answered past flood control, per person: (update id, when).
-    urgent: dict[str, tuple[int, float]] = field(default_factory=dict)
-
-    def answer_urgently(self, user: str, update_id: int, text: str, now: float) -> bool:
-        """Whether a message flood control would hold is an emergency to answer at once.
-
-        One per person per flood window (a redone batch gets the same answer): 着火了 typed
-        ten times in panic is answered at once, a script repeating it is still held.
-        """
-        last = self.urgent.get(user)
-        if last is not None and last[0] == update_id:
-            return True
-        if last is not None and now - last[1] < self.flood.window:
-            return False
-        if not self.dialogue.is_emergency(text):
-            return False
-        self.urgent[user] = (update_id, now)
-        return True
 
     async def deliver(
         self,
@@ -217,15 +200,10 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     key = user_key(user.id)
     # Paced by when the person wrote, not when the bot got to it (a backlog is no flood).
     now = time.time()
-    verdict = runtime.flood.admit(key, update.update_id, message.date.timestamp(), now)
-    if (verdict.dropped or verdict.held(now)) and runtime.answer_urgently(
-        key, update.update_id, text, now
-    ):
-        verdict = Verdict(now)  # an emergency is never held back by flood control
+    verdict = runtime.pacer.admit(key, update.update_id, text, message.date.timestamp(), now)
     if verdict.notice is not None:
         lang = await runtime.dialogue.language(Incoming(key, lang_hint=user.language_code))
-        notice = Reply((Paragraph(t(verdict.notice, lang)),))
-        await runtime.deliver(message.chat_id, [notice], key)
+        await runtime.deliver(message.chat_id, [notice(verdict.notice, lang)], key)
     if verdict.dropped:
         return
     if verdict.held(now):
@@ -282,8 +260,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     # Button presses are not counted by flood control (only menus the bot sent are
     # accepted), but wait for the messages the person wrote before and that are held.
     now = time.time()
-    first_time = not runtime.flood.judged(update.update_id)
-    due = runtime.flood.follow(key, update.update_id, now)
+    first_time = not runtime.pacer.judged(update.update_id)
+    due = runtime.pacer.follow(key, update.update_id, now)
     if first_time:
         # Stop the button's spinner without waiting: a network call has no place inside
         # the processing transaction. (Once: not again when held or redone.)
@@ -295,13 +273,9 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     lang_hint = query.from_user.language_code
     if message is None or not query.data:
         return
-    owner = await runtime.store.menu_owner(message.chat.id, message.message_id)
-    if owner is None:
-        owner = runtime.fresh_menus.get((message.chat.id, message.message_id))
-    if owner != key and owner != STAFF_OWNER:  # staff-group menus: the core checks staff
+    if not await runtime.menus.may_press(runtime.store, (message.chat.id, message.message_id), key):
         lang = await runtime.dialogue.language(Incoming(key, lang_hint=lang_hint))
-        expired = Reply((Paragraph(t("expired", lang)),))
-        await runtime.deliver(message.chat.id, [expired], key)
+        await runtime.deliver(message.chat.id, [notice("expired", lang)], key)
         return
     private = message.chat.type == ChatType.PRIVATE
     replies = await runtime.dialogue.handle(
@@ -454,7 +428,10 @@ class TelegramService:
         runtime = Runtime(
             dialogue=self.dialogue,
             store=processing,
-            flood=FloodGuard(self.settings.flood_messages, self.settings.flood_window),
+            pacer=Pacer(
+                FloodGuard(self.settings.flood_messages, self.settings.flood_window),
+                self.dialogue.is_emergency,
+            ),
             bot_id=me.id,
             bot_username=me.username or "",
         )
@@ -948,7 +925,7 @@ class _Sender:
             self.last_sent[chat] = now
         for done in outcomes:
             key = (done.item.chat_id, done.message_id or 0)
-            self.runtime.fresh_menus.pop(key, None)
+            self.runtime.menus.recorded(key)
             self.runtime.fresh_tickets.pop(key, None)
 
     def _sent(self, task: asyncio.Task[Delivered]) -> None:
@@ -958,7 +935,7 @@ class _Sender:
             key = (done.item.chat_id, done.message_id or 0)
             if done.step is None and done.message_id:
                 if done.has_menu and done.item.owner:
-                    self.runtime.fresh_menus[key] = done.item.owner
+                    self.runtime.menus.sent(key, done.item.owner)
                 if done.item.ticket_id is not None:
                     self.runtime.fresh_tickets[key] = done.item.ticket_id
         self.runtime.wake_sender.set()
