@@ -29,6 +29,8 @@ EMERGENCY_RULE = "emergency"
 GENERAL_SERVICES = ("police", "fire", "medical")
 _LATIN_RE = re.compile("[a-z]")
 _MARKERS = ("idioms", "urgent", "past", "hazard", "question", "present")
+#: Dialect sentence-final particles read as 了 (烧着咧, 起火嘞, 着火哩).
+_DIALECT_LE = re.compile("[咧嘞哩]")
 #: What is left of a message once its signals are cut out: Han characters, Latin words.
 _HAN_RE = re.compile(r"[\u3400-\u9fff]")
 _WORD_RE = re.compile(r"[a-z]+")
@@ -222,6 +224,7 @@ class Triager:
     def emergency(self, norm: str) -> Triage | None:
         """Emergency or doubt for a normalised message (docs/triage.md, the decision)."""
         markers = self.rules.markers
+        norm = _DIALECT_LE.sub("了", norm)
         if not self._any_signal(norm):  # the common case: no idiom can matter
             return None
         rest = markers["idioms"].sub(" ", norm)

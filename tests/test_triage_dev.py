@@ -1,4 +1,4 @@
-"""Triage on the development set tests/eval/triage_dev.yaml (issue 9.1).
+"""Triage on tests/eval/triage_dev.yaml and triage_check.yaml (issue 9.1).
 
 The set was written after tests/eval/triage.yaml, in other wordings; the rules were
 tuned on it, so these tests hold the figures, they do not measure new wording
@@ -16,11 +16,13 @@ from bot.triage_eval import Figures, measure
 from tests.conftest import EVAL_DIR
 
 DEV = yaml.safe_load((EVAL_DIR / "triage_dev.yaml").read_text("utf-8"))
+#: Written after the dev set's tuning and measured once before (docs/triage.md).
+CHECK = yaml.safe_load((EVAL_DIR / "triage_check.yaml").read_text("utf-8"))
 
 
-@pytest.fixture(scope="module")
-def figures(sample_kb: KnowledgeBase) -> Figures:
-    return measure(Triager(sample_kb), DEV)
+@pytest.fixture(scope="module", params=["dev", "check"])
+def figures(request: pytest.FixtureRequest, sample_kb: KnowledgeBase) -> Figures:
+    return measure(Triager(sample_kb), DEV if request.param == "dev" else CHECK)
 
 
 def test_the_dev_set_is_big_enough() -> None:
@@ -45,12 +47,18 @@ def test_near_misses_are_rarely_stopped(figures: Figures) -> None:
     assert figures.near_stopped / figures.near_misses <= 0.05, figures.misses
 
 
+def test_the_check_set_is_big_enough() -> None:
+    assert len(CHECK["emergencies"]) >= 40
+    assert len(CHECK["near_misses"]) >= 20
+
+
 @pytest.mark.parametrize(
     ("text", "outcome"),
     [
         ("快快快 着火", Outcome.EMERGENCY),  # panic: 快 alone
         ("工厂那边火光冲天 好吓人", Outcome.EMERGENCY),  # an account, no 了
         ("车祸", Outcome.DOUBT),  # a bare topic word
+        ("俺们家后院柴火堆烧着咧", Outcome.EMERGENCY),  # 咧 read as 了
         ("the smoke alarm keeps beeping", None),
         ("排队排得我快晕倒了", None),
     ],
