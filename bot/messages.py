@@ -751,6 +751,300 @@ REPORT_DEFINITIONS: dict[str, tuple[str, ...]] = {
 CATALOGUE.update({f"report_{key}": value for key, value in REPORT_MESSAGES.items()})
 
 
+#: Disclosure requests (依申请公开, docs/disclosure.md).
+DISCLOSURE_MESSAGES: dict[str, dict[str, str]] = {
+    "kind_disclosure": {"zh": "政府信息公开申请", "en": "Information request"},
+    "status_correction": {"zh": "待补正", "en": "awaiting your correction"},
+    "status_corrected": {"zh": "已补正，办理中", "en": "corrected, in progress"},
+    "status_abandoned": {"zh": "逾期未补正，视为放弃", "en": "abandoned (no correction in time)"},
+    "event_request_correction": {"zh": "一次性告知补正", "en": "correction requested"},
+    "event_correct": {"zh": "收到补正", "en": "correction received"},
+    "event_abandon": {"zh": "逾期未补正，视为放弃", "en": "abandoned: no correction in time"},
+    "event_consult": {"zh": "征求第三方意见", "en": "third party consulted"},
+    "event_consult_end": {"zh": "第三方意见已收到", "en": "third-party consultation ended"},
+    "event_answer": {"zh": "作出答复", "en": "decision sent"},
+    "disclosure_applicant_natural": {"zh": "自然人", "en": "Natural person"},
+    "disclosure_applicant_commercial": {"zh": "商业企业", "en": "Business"},
+    "disclosure_applicant_research": {"zh": "科研机构", "en": "Research body"},
+    "disclosure_applicant_welfare": {"zh": "社会公益组织", "en": "Public-interest body"},
+    "disclosure_applicant_legal": {"zh": "法律服务机构", "en": "Legal services"},
+    "disclosure_applicant_other_org": {"zh": "其他组织", "en": "Other organisation"},
+    "disclosure_form_form_paper": {"zh": "纸质", "en": "Paper"},
+    "disclosure_form_form_electronic": {"zh": "电子", "en": "Electronic"},
+    "disclosure_way_collect": {"zh": "当面领取", "en": "Collect in person"},
+    "disclosure_way_post": {"zh": "邮寄", "en": "By post"},
+    "disclosure_way_email": {"zh": "电子邮件", "en": "By email"},
+    "disclosure_way_chat": {"zh": "在本对话中发送", "en": "In this chat"},
+    "disclosure_label_applicant": {"zh": "申请人", "en": "Applicant"},
+    "disclosure_label_name": {"zh": "姓名/名称", "en": "Name"},
+    "disclosure_label_id": {
+        "zh": "身份证件号码/统一社会信用代码",
+        "en": "ID or registration number",
+    },
+    "disclosure_label_description": {"zh": "所需信息", "en": "Information requested"},
+    "disclosure_label_purpose": {"zh": "用途", "en": "Purpose"},
+    "disclosure_label_delivery": {"zh": "获取方式", "en": "Delivery"},
+    "disclosure_intro": {
+        "zh": "政府信息公开申请（《政府信息公开条例》第二十九条）。我们自收到申请之日起20个工作日内答复。请先选择申请人类型：",
+        "en": "Request for government information (Regulations on Open Government Information, Art. 29). We answer within 20 working days of receipt. First, who is applying?",
+    },
+    "disclosure_ask_name": {
+        "zh": "请输入申请人姓名或组织名称：",
+        "en": "The applicant's name (or the organisation's):",
+    },
+    "disclosure_ask_id": {
+        "zh": "请输入身份证件号码（组织请填统一社会信用代码）：",
+        "en": "The ID card number (for an organisation, its unified social credit code):",
+    },
+    "disclosure_ask_contact": {
+        "zh": "请留下联系方式（电话、地址或邮箱）：",
+        "en": "A contact (phone, address or email):",
+    },
+    "disclosure_ask_description": {
+        "zh": "请写明您需要的政府信息：名称、文号或其他便于查找的特征。",
+        "en": "Describe the information you want: its title, reference number or anything that helps find it.",
+    },
+    "disclosure_ask_purpose": {"zh": "用途（可跳过）：", "en": "What is it for? (optional)"},
+    "disclosure_ask_delivery_form": {"zh": "希望以什么形式提供？", "en": "In what form?"},
+    "disclosure_ask_delivery_way": {
+        "zh": "希望通过什么途径获取？",
+        "en": "How should it reach you?",
+    },
+    "disclosure_too_short": {
+        "zh": "内容太短，请再写具体一些。",
+        "en": "That is too short; please say a little more.",
+    },
+    "disclosure_summary": {"zh": "请核对您的申请：", "en": "Please check your request:"},
+    "disclosure_petition": {
+        "zh": "您反映的是投诉、举报或信访事项，不属于政府信息公开申请（《政府信息公开条例》第三十九条）。请通过投诉渠道提交，我们会按时限办理。",
+        "en": "This reads as a complaint, report or petition, which is not a request for government information (Art. 39 of the Regulations). Please use the complaint channel; it has its own time limits.",
+    },
+    "disclosure_offer": {
+        "zh": "您是想申请政府信息公开吗？可以在这里直接提交申请。",
+        "en": "Do you want to request government information? You can file the request here.",
+    },
+    "disclosure_button_start": {"zh": "申请政府信息公开", "en": "Request information"},
+    "disclosure_button_correct": {"zh": "提交补正", "en": "Send the correction"},
+    "disclosure_ask_correction": {
+        "zh": "请发送补正内容（申请 {number}）：",
+        "en": "Send your correction for request {number}:",
+    },
+    "disclosure_filed": {
+        "zh": "您的政府信息公开申请已收到，编号 {number}。答复期限：{deadline}（20个工作日，《政府信息公开条例》第三十三条）。如申请内容需要补正，我们将在 {notice} 前一次性告知。",
+        "en": "Your information request is received, number {number}. Answer due by {deadline} (20 working days, Art. 33). If anything needs correcting we will tell you once, by {notice}.",
+    },
+    "disclosure_correction_notice": {
+        "zh": "申请 {number} 需要补正（《政府信息公开条例》第三十条）：{what}\n请在 {by} 前补正。答复期限自收到补正之日起重新计算；逾期无正当理由不补正的，视为放弃申请。",
+        "en": "Request {number} needs correcting (Art. 30): {what}\nPlease correct it by {by}. The 20 working days start again when the correction arrives; without a correction by then the request is treated as abandoned.",
+    },
+    "disclosure_correction_label": {"zh": "补正：", "en": "Correction: "},
+    "disclosure_corrected": {
+        "zh": "已收到申请 {number} 的补正。答复期限：{deadline}。",
+        "en": "Correction to request {number} received. Answer due by {deadline}.",
+    },
+    "disclosure_staff_corrected": {
+        "zh": "申请 {number} 已补正，答复期限 {deadline}。",
+        "en": "Request {number} corrected; answer due {deadline}.",
+    },
+    "disclosure_extended": {
+        "zh": "申请 {number} 的答复期限经负责人同意延长至 {deadline}（《政府信息公开条例》第三十三条）。理由：{reason}",
+        "en": "The answer to request {number} is extended, with the head of office's approval, to {deadline} (Art. 33). Reason: {reason}",
+    },
+    "disclosure_consulting": {
+        "zh": "申请 {number} 涉及第三方权益，正在书面征求第三方意见；征求意见所需时间不计入答复期限（第三十二条、第三十三条）。",
+        "en": "Request {number} affects a third party, whose opinion is being asked in writing; that time does not count toward the answer deadline (Arts. 32, 33).",
+    },
+    "disclosure_abandoned": {
+        "zh": "申请 {number} 未在期限内补正，视为放弃申请（《政府信息公开条例》第三十条）。您可以重新提出申请。",
+        "en": "Request {number} was not corrected in time and is treated as abandoned (Art. 30). You may file a new request.",
+    },
+    "disclosure_decision": {
+        "zh": "申请 {number} 的答复：\n{decision}",
+        "en": "Decision on request {number}:\n{decision}",
+    },
+    "disclosure_decision_adverse": {
+        "zh": "申请 {number} 的答复：\n{decision}",
+        "en": "Decision on request {number}:\n{decision}",
+    },
+    "disclosure_answer_already_public": {
+        "zh": "您申请的信息已经主动公开（《政府信息公开条例》第三十六条第（一）项），获取途径：{detail}",
+        "en": "The information is already public (Art. 36(1)); you can find it here: {detail}",
+    },
+    "disclosure_answer_disclosed": {
+        "zh": "经审查，您申请的信息予以公开（《政府信息公开条例》第三十六条第（二）项）。",
+        "en": "The information is disclosed (Art. 36(2)).",
+    },
+    "disclosure_answer_partly": {
+        "zh": "您申请的信息部分公开：可以公开的部分予以提供，其余部分不予公开（《政府信息公开条例》第三十七条）。",
+        "en": "The information is partly disclosed: the disclosable part is provided, the rest withheld (Art. 37).",
+    },
+    "disclosure_answer_withheld": {
+        "zh": "您申请的信息不予公开（《政府信息公开条例》第三十六条第（三）项）。{detail}",
+        "en": "The information is not disclosed (Art. 36(3)). {detail}",
+    },
+    "disclosure_answer_not_exist": {
+        "zh": "经检索，本机关没有您申请的信息，该政府信息不存在（《政府信息公开条例》第三十六条第（四）项）。",
+        "en": "After a search, this office holds no such information: it does not exist (Art. 36(4)).",
+    },
+    "disclosure_answer_not_ours": {
+        "zh": "您申请的信息不属于本机关负责公开（《政府信息公开条例》第三十六条第（五）项）。负责公开的机关及联系方式：{detail}",
+        "en": "This office is not responsible for disclosing that information (Art. 36(5)). The responsible office and its contact: {detail}",
+    },
+    "disclosure_answer_repeat": {
+        "zh": "您的申请与此前已答复的申请内容相同，不予重复处理（《政府信息公开条例》第三十六条第（六）项）。",
+        "en": "This repeats a request already answered and will not be handled again (Art. 36(6)).",
+    },
+    "disclosure_answer_register": {
+        "zh": "您申请的信息属于工商、不动产登记资料等，有关法律、行政法规对其获取另有规定，请依照相关规定办理（《政府信息公开条例》第三十六条第（七）项）。{detail}",
+        "en": "The information is in a special register (business, real-estate …) whose access has its own rules; please apply under those (Art. 36(7)). {detail}",
+    },
+    "disclosure_answer_needs_creation": {
+        "zh": "本机关没有现成的该信息，需要另行制作或加工分析，不予提供（《政府信息公开条例》第三十八条）。",
+        "en": "No such information exists as such; the office need not create or analyse it (Art. 38).",
+    },
+    "disclosure_answer_still_unclear": {
+        "zh": "补正后申请内容仍不明确，无法提供（《政府信息公开条例》第三十条）。",
+        "en": "Even after correction the request remains unclear, so nothing can be provided (Art. 30).",
+    },
+    "disclosure_answer_petition": {
+        "zh": "您提出的是信访、投诉或举报事项，不作为政府信息公开申请处理，请通过投诉渠道反映（《政府信息公开条例》第三十九条）。",
+        "en": "This is a petition, complaint or report, not an information request; please use the complaint channel (Art. 39).",
+    },
+    "disclosure_answer_publication": {
+        "zh": "您要求的是公开出版物，请通过出版物渠道获取（《政府信息公开条例》第三十九条）。{detail}",
+        "en": "This is a publication; please obtain it through its usual channels (Art. 39). {detail}",
+    },
+    "disclosure_answer_excessive": {
+        "zh": "您的申请数量、频次明显超过合理范围且未说明理由，不予处理（《政府信息公开条例》第三十五条）。",
+        "en": "The volume or frequency of your requests is clearly beyond reason and no reason was given; not processed (Art. 35).",
+    },
+    "disclosure_answer_confirm": {
+        "zh": "您要求确认或重新出具已获取的信息，不属于政府信息公开申请，不予处理。",
+        "en": "A request to confirm or reissue information already obtained is not a disclosure request; not processed.",
+    },
+    "disclosure_reason_secret": {
+        "zh": "理由：属于国家秘密（第十四条）。",
+        "en": "Reason: state secret (Art. 14).",
+    },
+    "disclosure_reason_law": {
+        "zh": "理由：法律、行政法规禁止公开（第十四条）。",
+        "en": "Reason: barred by law or regulation (Art. 14).",
+    },
+    "disclosure_reason_safety": {
+        "zh": "理由：公开后可能危及国家安全、公共安全、经济安全、社会稳定（第十四条）。",
+        "en": "Reason: would endanger national, public or economic security or social stability (Art. 14).",
+    },
+    "disclosure_reason_third_party": {
+        "zh": "理由：涉及商业秘密、个人隐私等，公开会对第三方合法权益造成损害（第十五条）。",
+        "en": "Reason: would harm a third party's lawful rights (trade secrets, privacy; Art. 15).",
+    },
+    "disclosure_reason_internal": {
+        "zh": "理由：属于人事管理、后勤管理、内部工作流程等内部事务信息（第十六条）。",
+        "en": "Reason: internal affairs (Art. 16).",
+    },
+    "disclosure_reason_process": {
+        "zh": "理由：属于讨论记录、过程稿、磋商信函、请示报告等过程性信息（第十六条）。",
+        "en": "Reason: process information (Art. 16).",
+    },
+    "disclosure_reason_enforcement": {
+        "zh": "理由：属于行政执法案卷信息（第十六条）。",
+        "en": "Reason: administrative enforcement files (Art. 16).",
+    },
+    "disclosure_reason_query": {
+        "zh": "理由：属于行政查询事项，请按查询渠道办理。",
+        "en": "Reason: an administrative query matter; please use the query channel.",
+    },
+    "disclosure_delivery_collect": {
+        "zh": "请携带身份证件到便民服务中心领取。",
+        "en": "Please collect it at the service centre with your ID.",
+    },
+    "disclosure_delivery_post": {
+        "zh": "将按您留下的地址邮寄。",
+        "en": "It will be posted to the address you gave.",
+    },
+    "disclosure_delivery_email": {
+        "zh": "将发送到您留下的邮箱。",
+        "en": "It will be emailed to the address you gave.",
+    },
+    "disclosure_delivery_chat": {"zh": "信息内容如下：", "en": "The information follows:"},
+    "disclosure_remedy": {
+        "zh": "如您认为本答复侵犯了您的合法权益，可以自收到之日起60日内依法申请行政复议，或者自收到之日起6个月内依法提起行政诉讼（《政府信息公开条例》第五十一条）。",
+        "en": "If you believe this decision infringes your lawful rights, you may apply for administrative reconsideration within 60 days of receiving it, or bring an administrative lawsuit within 6 months (Art. 51).",
+    },
+    "disclosure_notice_reminder": {
+        "zh": "提醒：申请 {number} 如需补正，须在 {date} 前一次性告知申请人（第三十条）。",
+        "en": "Reminder: any correction notice for request {number} must go out by {date} (Art. 30).",
+    },
+    "disclosure_correction_once": {
+        "zh": "补正只能告知一次（第三十条）。",
+        "en": "A correction can be requested only once (Art. 30).",
+    },
+    "disclosure_correction_late": {
+        "zh": "已超过收到申请后7个工作日的补正告知期限（第三十条）。",
+        "en": "The 7 working days for a correction notice have passed (Art. 30).",
+    },
+    "disclosure_no_correction_pending": {
+        "zh": "申请 {number} 没有待补正的内容。",
+        "en": "Request {number} is not awaiting a correction.",
+    },
+    "disclosure_extension_once": {
+        "zh": "答复期限只能延长一次（第三十三条）。",
+        "en": "The answer can be extended only once (Art. 33).",
+    },
+    "disclosure_bad_days": {
+        "zh": "天数无效（延期最长20个工作日）。",
+        "en": "Invalid number of days (an extension is at most 20 working days).",
+    },
+    "disclosure_bad_date": {
+        "zh": "日期早于上一步。",
+        "en": "That date is before the previous step.",
+    },
+    "disclosure_consulting_already": {
+        "zh": "正在征求第三方意见。",
+        "en": "A consultation is already under way.",
+    },
+    "disclosure_not_consulting": {
+        "zh": "没有正在进行的第三方征求意见。",
+        "en": "No consultation is under way.",
+    },
+    "disclosure_consulting_open": {
+        "zh": "申请 {number} 仍在征求第三方意见，请先结束征求意见。",
+        "en": "Request {number} is still in consultation; end it first.",
+    },
+    "disclosure_clock_stopped": {
+        "zh": "申请 {number} 正在等待补正，期限暂停。",
+        "en": "Request {number} is awaiting a correction; the clock is stopped.",
+    },
+    "disclosure_bad_reason": {
+        "zh": "不予公开须选择理由：secret, law, safety, third_party, internal, process, enforcement, query。",
+        "en": "Not disclosed needs a reason: secret, law, safety, third_party, internal, process, enforcement, query.",
+    },
+    "disclosure_needs_detail_already_public": {
+        "zh": "请写明获取途径。",
+        "en": "Say where it is published.",
+    },
+    "disclosure_needs_detail_not_ours": {
+        "zh": "请写明负责公开的机关名称和联系方式。",
+        "en": "Name the responsible office and its contact.",
+    },
+    "disclosure_not_a_request": {
+        "zh": "{number} 不是政府信息公开申请。",
+        "en": "{number} is not an information request.",
+    },
+    "disclosure_use_own": {
+        "zh": "{number} 是政府信息公开申请，请使用 disclosure 命令答复、延期。",
+        "en": "{number} is an information request; use the disclosure commands to answer or extend it.",
+    },
+    "disclosure_bad_delivery": {"zh": "获取方式无效。", "en": "Invalid delivery."},
+    "disclosure_bad_review": {"zh": "复议/诉讼记录无效。", "en": "Invalid review entry."},
+    "disclosure_not_reconciled": {
+        "zh": "数据不平衡，未生成表格（一+二 应等于 三+四）：{reasons}",
+        "en": "The figures do not reconcile, so no table was made (I + II must equal III + IV): {reasons}",
+    },
+}
+CATALOGUE.update(DISCLOSURE_MESSAGES)
+
+
 def t(key: str, lang: str, **values: Any) -> str:
     """Return the catalogue string `key` in `lang` (falling back to zh), formatted."""
     texts = CATALOGUE[key]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from bot.disclosure.store import DisclosureStore
 from bot.store import PrivacyStore, Store
 
 #: What replaces erased text; the figures (counts, dates, ratings) stay true.
@@ -15,17 +16,24 @@ RETENTION_YEARS = 3
 
 async def export(store: Store, user: str) -> bytes:
     """Everything stored about `user`, as a JSON document."""
-    data = await PrivacyStore(store).export(user)
+    data: dict[str, object] = dict(await PrivacyStore(store).export(user))
+    data["disclosure_requests"] = await DisclosureStore(store).export(user)
     document = {"user": user, "exported_at": dt.datetime.now(dt.UTC).isoformat(), **data}
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 async def forget(store: Store, user: str) -> dict[str, int]:
     """Erase `user`'s personal data; their tickets stay, anonymised."""
-    return await PrivacyStore(store).forget(user, ERASED)
+    # First, while the tickets still name the person.
+    requests = await DisclosureStore(store).forget(user)
+    counts = await PrivacyStore(store).forget(user, ERASED)
+    counts["disclosure_requests"] = requests
+    return counts
 
 
 async def apply_retention(store: Store, now: dt.datetime, years: int = RETENTION_YEARS) -> int:
     """Anonymise tickets closed more than `years` years before `now`; return how many."""
     cutoff = now - dt.timedelta(days=365 * years + years // 4)
-    return await PrivacyStore(store).expire(cutoff.isoformat(), ERASED)
+    expired = await PrivacyStore(store).expire(cutoff.isoformat(), ERASED)
+    await DisclosureStore(store).forget_anonymised()
+    return expired

@@ -190,6 +190,36 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE updates ADD COLUMN not_before REAL NOT NULL DEFAULT 0;
     """,
+    # 8: disclosure requests (bot/disclosure/, docs/disclosure.md).
+    """
+    CREATE TABLE disclosure_requests (
+        ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),
+        applicant TEXT NOT NULL,
+        name TEXT,
+        id_number TEXT,
+        contact TEXT,
+        purpose TEXT,
+        delivery_form TEXT NOT NULL,
+        delivery_way TEXT NOT NULL,
+        clock TEXT NOT NULL,
+        notice_reminded INTEGER NOT NULL DEFAULT 0,
+        answer TEXT,
+        reason TEXT,
+        detail TEXT,
+        result_row TEXT,
+        concluded TEXT
+    );
+    CREATE TABLE disclosure_reviews (
+        id INTEGER PRIMARY KEY,
+        year INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        result TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        note TEXT,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -198,6 +228,7 @@ DRAFT_TTL: dict[str, dt.timedelta] = {
     "complaint": dt.timedelta(days=3),
     "inquiry": dt.timedelta(days=1),
     "comment": dt.timedelta(minutes=30),
+    "disclosure": dt.timedelta(days=3),
 }
 
 

@@ -18,6 +18,9 @@ class Status(StrEnum):
     REJECTED = "rejected"  # 不予受理/退回
     REOPENED = "reopened"  # 重办
     MERGED = "merged"  # 已合并
+    CORRECTION = "correction"  # 待补正 (disclosure, Art. 30)
+    CORRECTED = "corrected"  # 已补正 (disclosure)
+    ABANDONED = "abandoned"  # 视为放弃 (disclosure, no correction in time)
 
 
 class Action(StrEnum):
@@ -39,10 +42,27 @@ class Action(StrEnum):
     REMIND = "remind"
     ESCALATE = "escalate"
     REVEAL = "reveal"
+    REQUEST_CORRECTION = "request_correction"
+    CORRECT = "correct"
+    ABANDON = "abandon"
+    CONSULT = "consult"
+    CONSULT_END = "consult_end"
+    ANSWER = "answer"
 
 
-OPEN = frozenset({Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS, Status.REOPENED})
-FINAL = frozenset({Status.CLOSED, Status.REJECTED, Status.MERGED})
+OPEN = frozenset(
+    {
+        Status.RECEIVED,
+        Status.ASSIGNED,
+        Status.IN_PROGRESS,
+        Status.REOPENED,
+        Status.CORRECTION,
+        Status.CORRECTED,
+    }
+)
+FINAL = frozenset({Status.CLOSED, Status.REJECTED, Status.MERGED, Status.ABANDONED})
+#: Where a disclosure request may be answered (not while a correction is awaited).
+_ANSWERABLE = (Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS, Status.CORRECTED)
 
 #: The allowed transitions: (from, action) → to. Anything else is refused.
 TRANSITIONS: dict[tuple[Status, Action], Status] = {
@@ -74,6 +94,14 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (Status.ANSWERED, Action.RATE): Status.CLOSED,
     (Status.ANSWERED, Action.REOPEN): Status.REOPENED,
     (Status.ANSWERED, Action.CLOSE): Status.CLOSED,
+    # Disclosure requests (docs/disclosure.md): one 补正, then corrected or abandoned;
+    # the answer (with its type) concludes the request.
+    **{(s, Action.REQUEST_CORRECTION): Status.CORRECTION for s in _ANSWERABLE[:3]},
+    (Status.CORRECTION, Action.CORRECT): Status.CORRECTED,
+    (Status.CORRECTION, Action.ABANDON): Status.ABANDONED,
+    **{(s, Action.CONSULT): s for s in _ANSWERABLE},
+    **{(s, Action.CONSULT_END): s for s in _ANSWERABLE},
+    **{(s, Action.ANSWER): Status.CLOSED for s in _ANSWERABLE},
 }
 
 

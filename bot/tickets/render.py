@@ -20,6 +20,8 @@ def status_label(ticket: Ticket, lang: str) -> str:
 
 def category_name(kb: KnowledgeBase, ticket: Ticket, lang: str) -> str:
     """The ticket's category in `lang`."""
+    if ticket.kind == "disclosure":
+        return t("kind_disclosure", lang)
     category = kb.complaint_category(ticket.category)
     return category.name.get(lang) if category else ticket.category
 

@@ -247,7 +247,7 @@ class TicketDesk:
 
     async def resolve(self, actor: StaffMember, number: str, outcome: str) -> Ticket:
         """Record the investigation's outcome and send it to the citizen with a rating request."""
-        ticket = await self._open(number)
+        ticket = _not_disclosure(await self._open(number))
         now = self.clock().isoformat()
         ticket = await self._move(
             ticket, actor.key, Action.RESOLVE, outcome, True, outcome=outcome, answered_at=now
@@ -276,7 +276,7 @@ class TicketDesk:
 
     async def reject(self, actor: StaffMember, number: str, reason: str) -> Ticket:
         """不予受理: tell the citizen why and where to go instead."""
-        ticket = await self._open(number)
+        ticket = _not_disclosure(await self._open(number))
         now = self.clock().isoformat()
         ticket = await self._move(ticket, actor.key, Action.REJECT, reason, True, closed_at=now)
         await self._to_citizen(ticket, "ticket_rejected", reason=reason)
@@ -308,7 +308,7 @@ class TicketDesk:
             raise TicketError("ticket_supervisor_only")
         if not 1 <= days <= MAX_EXTENSION_DAYS:
             raise TicketError("ticket_bad_days")
-        ticket = await self._open(number)
+        ticket = _not_disclosure(await self._open(number))
         # An overdue ticket's extension counts from today, never into the past.
         deadline = self.calendar.add_working_days(max(ticket.deadline, self.today()), days)
         ticket = await self._move(
@@ -427,8 +427,12 @@ class TicketDesk:
 
     async def scan(self) -> dict[str, int]:
         """Remind, escalate overdue tickets (督办) and close unrated answers; return counts."""
+        from bot.disclosure.desk import DisclosureDesk
+
         today = self.today()
         counts = {"reminded": 0, "overdue": 0, "closed_unrated": 0}
+        # First: a request whose correction never came is abandoned, not escalated.
+        counts.update({k: v for k, v in (await DisclosureDesk(self).scan()).items() if v})
         # previous_working_day(deadline) <= today  ⇔  deadline <= next_working_day(today)
         due = await self.tickets.due_tickets(
             today.isoformat(), self.calendar.next_working_day(today).isoformat()
@@ -558,6 +562,13 @@ class TicketDesk:
     async def timeline(self, ticket: Ticket, public_only: bool) -> list[Event]:
         """The audit log (public lines only for the citizen)."""
         return await self.tickets.events(ticket.id, public_only)
+
+
+def _not_disclosure(ticket: Ticket) -> Ticket:
+    """Disclosure requests have their own answer and extension (bot/disclosure/desk.py)."""
+    if ticket.kind == "disclosure":
+        raise TicketError("disclosure_use_own", number=ticket.number)
+    return ticket
 
 
 def _text(text: str) -> Reply:
