@@ -16,7 +16,7 @@ from typing import TextIO
 
 from bot import __version__, actions
 from bot.errors import CitizenDeskError, KnowledgeError, UsageError
-from bot.knowledge.loader import load_knowledge, load_or_raise, sample_kb_path
+from bot.knowledge.loader import load_knowledge, load_or_raise
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
 
@@ -29,7 +29,10 @@ def _kb_arg(parser: argparse.ArgumentParser) -> None:
         "--kb",
         type=Path,
         default=None,
-        help="knowledge directory (default: the shipped sample)",
+        help=(
+            "knowledge directory (default: CITIZEN_DESK_KB, else ./knowledge if it exists, "
+            "else the installed sample)"
+        ),
     )
 
 
@@ -77,8 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     kb = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND")
-    check = kb_sub.add_parser("check", help="validate a knowledge base")
+    check = kb_sub.add_parser(
+        "check",
+        help="validate a knowledge base",
+        description="Report every problem of a knowledge base (file, line, entry id).",
+    )
     _kb_arg(check)
+    check.add_argument(
+        "--lang", choices=("zh", "en"), default="zh", help="report language (default zh)"
+    )
     ev = kb_sub.add_parser("eval", help="evaluate matching on a cases file")
     ev.add_argument("cases", type=Path, help="a YAML file with `cases:`")
     _kb_arg(ev)
@@ -157,8 +167,28 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return UsageError.exit_code
 
 
-def _kb_dir(args: argparse.Namespace) -> Path:
-    return Path(args.kb) if args.kb is not None else sample_kb_path()
+def _kb_dir(args: argparse.Namespace, setting: Path | None = None, *, log: bool = False) -> Path:
+    """The knowledge directory by the one rule (bot/kbdir.py), announced on stderr (or, for
+    `run`, whose standard error is its log, logged)."""
+    from bot.kbdir import announce, choose_kb_dir
+
+    if setting is None:
+        from bot.config import load_settings
+
+        setting = load_settings().kb_dir
+    choice = choose_kb_dir(args.kb, setting)
+    if log:
+        import logging
+
+        logging.getLogger("bot.cli").info("%s", choice.describe("en"))
+    else:
+        announce(choice, _lang(args))
+    return choice.path
+
+
+def _lang(args: argparse.Namespace) -> str:
+    lang = getattr(args, "lang", None)
+    return lang if lang in ("zh", "en") else "zh"
 
 
 def make_matcher(kb: KnowledgeBase) -> Matcher:
@@ -298,7 +328,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_NO_TOKEN
-    kb_dir = settings.kb_dir or sample_kb_path()
+    from dataclasses import replace
+
+    kb_dir = _kb_dir(args, settings.kb_dir, log=True)
+    settings = replace(settings, kb_dir=kb_dir)
     result = load_or_raise(kb_dir)
     assert result.kb is not None
     service = TelegramService(settings, Dialogue(Matcher(result.kb, settings.matching)))
@@ -307,8 +340,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_kb_check(args: argparse.Namespace) -> int:
     """Validate a KB and print every problem."""
-    result = load_knowledge(_kb_dir(args))
-    print(result.report())
+    from bot.config import load_settings
+    from bot.kbdir import choose_kb_dir
+
+    choice = choose_kb_dir(args.kb, load_settings().kb_dir)
+    result = load_knowledge(choice.path)
+    print(choice.describe(args.lang))
+    print(result.report(args.lang))
     return EXIT_OK if result.kb is not None else EXIT_FAILED
 
 
@@ -367,7 +405,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     settings = load_settings(overrides={"db_path": args.db, "kb_dir": args.kb})
     if not settings.db_path.exists():
         raise UsageError(f"{settings.db_path}: no such database (set --db or CITIZEN_DESK_DB)")
-    result = load_or_raise(settings.kb_dir or sample_kb_path())
+    result = load_or_raise(_kb_dir(args, settings.kb_dir))
     assert result.kb is not None
     kb = result.kb
     calendar = WorkCalendar(settings.extra_holidays, settings.extra_workdays)
@@ -413,7 +451,7 @@ def cmd_kb_gaps(args: argparse.Namespace) -> int:
     settings = load_settings(overrides={"kb_dir": args.kb, "db_path": args.db})
     if not settings.db_path.exists():
         raise UsageError(f"no database at {settings.db_path} (use --db or CITIZEN_DESK_DB)")
-    result = load_or_raise(settings.kb_dir or sample_kb_path())
+    result = load_or_raise(_kb_dir(args, settings.kb_dir))
     assert result.kb is not None
     matcher = Matcher(result.kb, settings.matching)
 

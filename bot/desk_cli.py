@@ -12,7 +12,8 @@ from typing import Any
 
 from bot.config import Settings, load_settings
 from bot.errors import KnowledgeError, UsageError
-from bot.knowledge.loader import load_or_raise, sample_kb_path
+from bot.kbdir import choose_kb_dir
+from bot.knowledge.loader import load_or_raise
 from bot.messages import t
 from bot.store import Store, TicketStore
 from bot.tickets.model import Role, StaffMember
@@ -144,8 +145,7 @@ def _mask_name(name: str | None) -> str:
 
 async def _tickets(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    kb_dir = getattr(args, "kb", None) or settings.kb_dir or sample_kb_path()
-    kb = load_or_raise(kb_dir).kb
+    kb = load_or_raise(choose_kb_dir(getattr(args, "kb", None), settings.kb_dir).path).kb
     assert kb is not None
     command = args.tickets_command
     if command is None:
@@ -223,7 +223,8 @@ async def _health(args: argparse.Namespace) -> int:
     settings = _settings(args)
     status: dict[str, object] = {}
     healthy = True
-    kb_dir = settings.kb_dir or sample_kb_path()
+    kb_dir = choose_kb_dir(None, settings.kb_dir).path
+    status["kb_dir"] = str(kb_dir)
     try:
         result = load_knowledge(kb_dir)
         status["kb_entries"] = result.entries

@@ -750,6 +750,87 @@ REPORT_DEFINITIONS: dict[str, tuple[str, ...]] = {
 }
 CATALOGUE.update({f"report_{key}": value for key, value in REPORT_MESSAGES.items()})
 
+#: Admin and staff command-line messages (kb check, kb gaps, tickets, staff).
+ADMIN_MESSAGES: dict[str, dict[str, str]] = {
+    "kb_dir_used": {
+        "zh": "知识库目录：{path}（{why}）",
+        "en": "knowledge base: {path} ({why})",
+    },
+    "kb_dir_option": {"zh": "来自 --kb", "en": "from --kb"},
+    "kb_dir_setting": {
+        "zh": "来自 CITIZEN_DESK_KB 或配置文件的 kb_dir",
+        "en": "from CITIZEN_DESK_KB or kb_dir in the configuration file",
+    },
+    "kb_dir_local": {
+        "zh": "当前目录下的 knowledge/",
+        "en": "the knowledge/ directory in the working directory",
+    },
+    "kb_dir_sample": {
+        "zh": "随程序安装的示例知识库；编辑自己的知识库请用 --kb 或 CITIZEN_DESK_KB",
+        "en": "the sample installed with the program; for your own use --kb or CITIZEN_DESK_KB",
+    },
+    "kb_level_error": {"zh": "{where}:{entry} 错误：{text}", "en": "{where}:{entry} error: {text}"},
+    "kb_level_warning": {
+        "zh": "{where}:{entry} 警告：{text}",
+        "en": "{where}:{entry} warning: {text}",
+    },
+    "kb_summary": {
+        "zh": "{files}，{entries}：{errors}，{warnings}",
+        "en": "{files}, {entries}: {errors}, {warnings}",
+    },
+    "kb_files": {"zh": "{n} 个文件", "en": "{n} files", "en_one": "{n} file"},
+    "kb_entries": {"zh": "{n} 个条目", "en": "{n} entries", "en_one": "{n} entry"},
+    "kb_errors": {"zh": "{n} 个错误", "en": "{n} errors", "en_one": "{n} error"},
+    "kb_warnings": {"zh": "{n} 个警告", "en": "{n} warnings", "en_one": "{n} warning"},
+    # kb check: problems of a file as a whole (kbp_<key>, bot/knowledge/problems.py)
+    "kbp_at_column": {"zh": "（第 {at_column} 列）", "en": " (column {at_column})"},
+    "kbp_too_big": {
+        "zh": "文件大小 {size} MB，上限为 {limit} MB，请拆分成几个较小的文件",
+        "en": "file is {size} MB; the limit is {limit} MB — split it into smaller files",
+    },
+    "kbp_not_utf8": {
+        "zh": "文件不是有效的 UTF-8 编码（第 {byte} 字节），请用 UTF-8 保存",
+        "en": "file is not valid UTF-8 (byte {byte})",
+    },
+    "kbp_yaml_error": {"zh": "YAML 错误：{error}", "en": "YAML error: {error}"},
+    "kbp_too_deep": {
+        "zh": "嵌套超过 {limit} 层，拒绝读取",
+        "en": "nesting deeper than {limit} levels is refused",
+    },
+    "kbp_too_many_aliases": {
+        "zh": "别名（*引用）超过 {limit} 个，拒绝读取",
+        "en": "more than {limit} aliases: refused",
+    },
+    "kbp_alias_bomb": {
+        "zh": "别名展开后超过 {limit} 个值（别名炸弹？），拒绝读取",
+        "en": "aliases expand to more than {limit} values (an alias bomb?): refused",
+    },
+    "kbp_unclosed_quote": {
+        "zh": (
+            "YAML 语法错误：从这里开始的引号没有闭合（解析器到第 {stop} 行才发现：{problem}）。"
+            "请补上配对的引号"
+        ),
+        "en": (
+            "YAML syntax error: the quoted text that starts here is not closed (the parser "
+            "noticed at line {stop}: {problem}); add the closing quote"
+        ),
+    },
+    "kbp_syntax_from": {
+        "zh": "YAML 语法错误：{problem}（{context}，从这里开始，到第 {stop} 行出错）",
+        "en": "YAML syntax error: {problem} ({context} that starts here; noticed at line {stop})",
+    },
+    "kbp_syntax_in": {
+        "zh": "YAML 语法错误：{problem}（{context}，该结构从第 {start} 行开始）",
+        "en": "YAML syntax error: {problem} ({context} that starts at line {start})",
+    },
+    "kbp_syntax": {"zh": "YAML 语法错误：{problem}", "en": "YAML syntax error: {problem}"},
+    "kbp_duplicate_id": {
+        "zh": "条目 id `{id}` 重复（第一次出现在 {first}）",
+        "en": "duplicate id `{id}` (first at {first})",
+    },
+}
+CATALOGUE.update(ADMIN_MESSAGES)
+
 
 #: Disclosure requests (依申请公开, docs/disclosure.md).
 DISCLOSURE_MESSAGES: dict[str, dict[str, str]] = {
@@ -1050,6 +1131,13 @@ def t(key: str, lang: str, **values: Any) -> str:
     texts = CATALOGUE[key]
     text = texts.get(lang) or texts[DEFAULT]
     return text.format(**values) if values else text
+
+
+def plural(key: str, lang: str, n: int) -> str:
+    """`n` with the right form: `<lang>_one` for exactly 1 where the catalogue has it."""
+    texts = CATALOGUE[key]
+    text = (texts.get(f"{lang}_one") if n == 1 else None) or texts.get(lang) or texts[DEFAULT]
+    return text.format(n=n)
 
 
 def supported(lang: str) -> str:

@@ -116,7 +116,7 @@ def test_kb_check_names_each_file(tmp_path: Path) -> None:
     (kb_dir / "b.yaml").symlink_to("a.yaml")
     (kb_dir / "empty.yaml").write_text("", encoding="utf-8")
     run = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "kb", "check", "--kb", str(kb_dir)],
+        [sys.executable, "-m", "bot.cli", "kb", "check", "--lang", "en", "--kb", str(kb_dir)],
         capture_output=True,
         text=True,
         encoding="utf-8",

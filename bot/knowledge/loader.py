@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
@@ -45,9 +46,9 @@ class LoadResult:
     files: int = 0
     entries: int = 0
 
-    def report(self) -> str:
-        """Return the `kb check` report."""
-        return report(self.problems, self.entries, self.files)
+    def report(self, lang: str = "en") -> str:
+        """Return the `kb check` report in `lang` (zh or en)."""
+        return report(self.problems, self.entries, self.files, lang)
 
 
 def sample_kb_path() -> Path:
@@ -144,7 +145,8 @@ def load_knowledge(
         raise KnowledgeError(f"{directory} is not a directory (a knowledge base is a directory)")
     files = kb_files(directory, problems)
     with paused_gc():
-        contents, fingerprint = _parse_files(directory, files, problems, cache)
+        dropped: dict[str, str] = {}
+        contents, fingerprint = _parse_files(directory, files, problems, cache, dropped)
         result = LoadResult(None, problems, len(files))
         if not files:
             problems.append(
@@ -159,7 +161,7 @@ def load_knowledge(
                     Level.ERROR, str(directory), None, None, "the knowledge base has no entries"
                 )
             )
-        problems.extend(_cross_check(entries, contents, today or dt.date.today()))
+        problems.extend(_cross_check(entries, contents, today or dt.date.today(), dropped))
         if errors(problems):
             return result
         result.kb = _assemble(entries, contents, fingerprint)
@@ -167,9 +169,17 @@ def load_knowledge(
 
 
 def _parse_files(
-    directory: Path, files: list[Path], problems: list[Problem], use_cache: bool
+    directory: Path,
+    files: list[Path],
+    problems: list[Problem],
+    use_cache: bool,
+    dropped: dict[str, str] | None = None,
 ) -> tuple[list[FileContent], str]:
     """Parse every file (or take them from the cache); add the files' problems.
+
+    `dropped` receives, for each file refused for its YAML, the ids it seems to declare
+    (`id: …` lines, read from its text) → the file: a `related:` to one of them is not
+    another error, since the one error is the file's.
 
     Returns the files' contents and the KB's fingerprint (a hash of the paths and bytes of
     the files that parsed). A cache hit reads each file once (to hash it); a miss reads
@@ -199,8 +209,9 @@ def _parse_files(
             doc = load_yaml_bytes(raw, strings)
         except YamlRefused as exc:
             problems.append(_refused(rel, exc))
-            if raw is None:  # too big, refused unread: not cached
-                read_key = None
+            if raw is not None and dropped is not None:
+                dropped.update(dict.fromkeys(_declared_ids(raw), rel))
+            read_key = None  # a broken KB is not worth caching (and `dropped` is not kept)
             continue
         except OSError as exc:
             problems.append(Problem(Level.ERROR, rel, None, None, f"cannot read: {exc.strerror}"))
@@ -234,9 +245,18 @@ def _cache_key(directory: Path, files: list[Path]) -> str | None:
     return key.key()
 
 
+#: An `id:` line of an entry, as a file that does not parse still shows it.
+_ID_LINE = re.compile(r"""^[\s-]*id:\s*["']?([a-z0-9-]+)["']?\s*(?:#.*)?$""", re.MULTILINE)
+
+
+def _declared_ids(raw: bytes) -> list[str]:
+    """The entry ids a YAML file's text appears to declare (when it cannot be parsed)."""
+    return _ID_LINE.findall(raw.decode("utf-8", errors="replace"))
+
+
 def _refused(rel: str, exc: YamlRefused) -> Problem:
-    where = f" (column {exc.column})" if exc.column else ""
-    return Problem(Level.ERROR, rel, exc.line, None, exc.message + where)
+    column = {"at_column": exc.column} if exc.column else {}
+    return Problem.of(Level.ERROR, rel, exc.line, None, exc.key, **exc.values, **column)
 
 
 def _valid_cached(parts: list[Any]) -> bool:
@@ -259,7 +279,10 @@ def load_or_raise(directory: Path, today: dt.date | None = None) -> LoadResult:
 
 
 def _cross_check(
-    entries: list[Entry], contents: list[FileContent], today: dt.date
+    entries: list[Entry],
+    contents: list[FileContent],
+    today: dt.date,
+    dropped: dict[str, str] | None = None,
 ) -> list[Problem]:
     found: list[Problem] = []
     by_id: dict[str, Entry] = {}
@@ -268,22 +291,24 @@ def _cross_check(
         if first is None:
             by_id[entry.id] = entry
             continue
-        for here, other in ((entry, first), (first, entry)):
-            found.append(
-                Problem(
-                    Level.ERROR,
-                    here.source.file,
-                    here.source.line,
-                    here.id,
-                    f"duplicate id `{here.id}` (also at {other.source})",
-                )
+        # Reported once, where the id is used again, naming where it was first.
+        found.append(
+            Problem.of(
+                Level.ERROR,
+                entry.source.file,
+                entry.source.line,
+                entry.id,
+                "duplicate_id",
+                id=entry.id,
+                first=str(first.source),
             )
+        )
     declared = {c.id for content in contents for c in content.categories}
     seen_questions: dict[str, Entry] = {}
     for entry in entries:
         src = entry.source
         for rel in entry.related:
-            if rel not in by_id:
+            if rel not in by_id and rel not in (dropped or {}):
                 found.append(
                     Problem(
                         Level.ERROR, src.file, src.line, entry.id, f"related id `{rel}` not found"

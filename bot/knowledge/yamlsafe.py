@@ -25,10 +25,19 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlRefused(Exception):
-    """The file is not loaded; `line` and `column` are 1-based where known."""
+    """The file is not loaded; `line` and `column` are 1-based where known.
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+    `key` names the catalogue message `kbp_<key>` (bot/messages.py) with its `values`;
+    `message` is its English text.
+    """
+
+    def __init__(self, key: str, line: int | None = None, column: int | None = None, **values: Any):
+        from bot.messages import t
+
+        message = t(f"kbp_{key}", "en", **values)
         super().__init__(message)
+        self.key = key
+        self.values = values
         self.message = message
         self.line = line
         self.column = column
@@ -52,8 +61,7 @@ def read_yaml_bytes(path: Path) -> bytes:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise YamlRefused(
-            f"file is {size / 1024 / 1024:.1f} MB; the limit is "
-            f"{MAX_FILE_BYTES // 1024 // 1024} MB — split it into smaller files"
+            "too_big", size=f"{size / 1024 / 1024:.1f}", limit=MAX_FILE_BYTES // 1024 // 1024
         )
     return path.read_bytes()
 
@@ -63,7 +71,7 @@ def load_yaml_bytes(raw: bytes, strings: dict[str, str] | None = None) -> Docume
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise YamlRefused(f"file is not valid UTF-8 (byte {exc.start})") from exc
+        raise YamlRefused("not_utf8", byte=exc.start) from exc
     return load_yaml_text(text, strings)
 
 
@@ -84,20 +92,57 @@ def load_yaml_text(text: str, strings: dict[str, str] | None = None) -> Document
             _demote_bad_scalars(loader, node)
             value = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or str(exc)
-        if exc.context:
-            problem = f"{problem} ({exc.context})"
-        raise YamlRefused(
-            f"YAML syntax error: {problem}",
-            mark.line + 1 if mark else None,
-            mark.column + 1 if mark else None,
-        ) from exc
+        raise _syntax_error(exc) from exc
     except yaml.YAMLError as exc:
-        raise YamlRefused(f"YAML error: {exc}") from exc
+        raise YamlRefused("yaml_error", error=str(exc)) from exc
     finally:
         loader.dispose()
     return Document(value, node)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlRefused:
+    """The refusal for a syntax error, at the line where the trouble starts.
+
+    For a token the scanner could not finish (`while scanning a quoted scalar`, a simple
+    key, a block scalar…), PyYAML's context mark is where it starts — an unclosed quote's
+    opening quote — and its problem mark is where the scanner gave up, often many lines
+    below (the end of the file). For a parser error (`while parsing a block mapping`) the
+    problem mark is the spot and the context mark only the start of the enclosing block.
+    """
+    problem = exc.problem or str(exc)
+    context = exc.context or ""
+    start, stop = exc.context_mark, exc.problem_mark
+    scanning = context.startswith("while scanning") and "next token" not in context
+    if scanning and start is not None:
+        where = stop.line + 1 if stop is not None else start.line + 1
+        if "quoted scalar" in context:
+            return YamlRefused(
+                "unclosed_quote", start.line + 1, start.column + 1, problem=problem, stop=where
+            )
+        return YamlRefused(
+            "syntax_from",
+            start.line + 1,
+            start.column + 1,
+            problem=problem,
+            context=context,
+            stop=where,
+        )
+    mark = stop or start
+    if context and start is not None:
+        return YamlRefused(
+            "syntax_in",
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+            problem=problem,
+            context=context,
+            start=start.line + 1,
+        )
+    return YamlRefused(
+        "syntax",
+        mark.line + 1 if mark else None,
+        mark.column + 1 if mark else None,
+        problem=problem,
+    )
 
 
 #: `_fast_value` could not build the value: take the general path.
@@ -203,16 +248,14 @@ def _check_graph(root: yaml.Node) -> None:
     while stack:
         node, depth, done = stack.pop()
         if depth > MAX_DEPTH:
-            raise YamlRefused(
-                f"nesting deeper than {MAX_DEPTH} levels is refused", node.start_mark.line + 1
-            )
+            raise YamlRefused("too_deep", node.start_mark.line + 1, limit=MAX_DEPTH)
         key = id(node)
         if not done:
             if key in expanded:
                 seen_twice += 1
                 if seen_twice > MAX_ALIASES:
                     raise YamlRefused(
-                        f"more than {MAX_ALIASES} aliases: refused", node.start_mark.line + 1
+                        "too_many_aliases", node.start_mark.line + 1, limit=MAX_ALIASES
                     )
                 continue
             expanded[key] = -1  # in progress; a cycle meets -1 and counts as 1
@@ -223,9 +266,7 @@ def _check_graph(root: yaml.Node) -> None:
         total = 1 + sum(max(expanded.get(id(c), 1), 1) for c in _children(node))
         if total > MAX_EXPANDED_NODES:
             raise YamlRefused(
-                "aliases expand to more than "
-                f"{MAX_EXPANDED_NODES:,} values (an alias bomb?): refused",
-                node.start_mark.line + 1,
+                "alias_bomb", node.start_mark.line + 1, limit=f"{MAX_EXPANDED_NODES:,}"
             )
         expanded[key] = total
 
