@@ -97,6 +97,8 @@ class Index:
         question_ids, question_ptr = array("i"), array("i", [0])
         entry_ids, entry_ptr = array("i"), array("i", [0])
         entry_phrasings = array("i", [0])
+        # Each entry's topic units: those of its titles and keywords (bot/matching/topics.py).
+        topic_ids, topic_ptr = array("i"), array("i", [0])
         self.clean: list[str] = []
         self.entry_keywords: list[tuple[str, ...]] = []
         # BM25 documents: one per phrasing and one per entry (its units, keywords included).
@@ -104,7 +106,9 @@ class Index:
         doc_entry = array("i")
         for number, entry in enumerate(kb.entries):
             units: set[str] = set()
-            for text in _phrasings(entry):
+            topic: set[str] = set()
+            titles = len(entry.title.values)
+            for at, text in enumerate(_phrasings(entry)):
                 tokens = analyzer.tokens(normalize(text))
                 count(tokens)
                 content, question, clean = analyzer.classify(tokens)
@@ -118,6 +122,8 @@ class Index:
                 self.clean.append(clean)
                 units.update(content)
                 units.update(question)
+                if at < titles:
+                    topic.update(content)
                 doc_units.extend({*cids, *qids})
                 doc_ptr.append(len(doc_units))
                 doc_entry.append(number)
@@ -134,8 +140,11 @@ class Index:
                 if normed:
                     keywords.append(normed)
                     units.update(known[1])
+                    topic.update(known[1])
             self.entry_keywords.append(tuple(keywords))
             whole = unit_ids(units)
+            topic_ids.extend(ids[u] for u in topic)
+            topic_ptr.append(len(topic_ids))
             for uid in whole:
                 df[uid] += 1
             entry_ids.extend(whole)
@@ -172,6 +181,9 @@ class Index:
         self.entry_ids = _int_array(entry_ids)
         self.entry_ptr = _int_array(entry_ptr)
         self.entry_phrasings = _int_array(entry_phrasings)
+        self.entry_number = {entry.id: number for number, entry in enumerate(kb.entries)}
+        self.topic_ids = _int_array(topic_ids)
+        self.topic_ptr = _int_array(topic_ptr)
 
         self.keyword_entries: dict[str, list[int]] = {}
         for number, owned in enumerate(self.entry_keywords):
@@ -190,6 +202,10 @@ class Index:
     def analyze(self, text: str) -> Analysis:
         """Analyse a citizen's message, correcting typos toward the KB's words."""
         return self.analyzer.analyze(text, self.corrector)
+
+    def topic_units(self, number: int) -> Int32Array:
+        """The unit ids of entry `number`'s titles and keywords."""
+        return self.topic_ids[self.topic_ptr[number] : self.topic_ptr[number + 1]]
 
     def weight(self, unit: str, question: bool = False) -> float:
         """How much a unit tells: its IDF over entries (unknown units weigh the most)."""

@@ -16,6 +16,7 @@ from bot.matching.aspects import AspectCheck, default_aspects
 from bot.matching.index import FloatArray, Index
 from bot.matching.routes import Route, RouteMatcher, find_ticket_number
 from bot.matching.settings import MatchSettings
+from bot.matching.topics import on_topic
 from bot.text import has_content, normalize
 
 #: A greeting may carry this many other words ("thanks, that's really helpful").
@@ -175,11 +176,20 @@ class Matcher:
         if not has_content(norm):
             return Match(Route.NONE, None, 0.0, candidates)
         decision = self.decide(candidates)
+        if decision.route is Route.CLARIFY and not self._on_topic(analysis, decision):
+            decision = Match(Route.NONE, None, decision.score, candidates)
         for route in self.routes.matches(norm):
             if route is Route.GREETING and not self._mostly_greeting(norm, decision):
                 continue
             return Match(route, None, 0.0, candidates)
         return decision
+
+    def _on_topic(self, analysis: Analysis, decision: Match) -> bool:
+        """Whether a choice names the message's topic (bot/matching/topics.py)."""
+        if not self.settings.topic_check:
+            return True
+        offered = (c.entry_id for c in self.clarify_choices(decision))
+        return on_topic(self.index, analysis, offered)
 
     def _mostly_greeting(self, norm: str, decision: Match) -> bool:
         """A greeting with at most a few other words, which do not make a clear question."""

@@ -32,6 +32,9 @@ class MatchSettings:
     #: The score of an entry is multiplied by this for each aspect the message asks
     #: (appeal, death, a lost document…) that the entry's text says nothing of.
     aspect_penalty: float = 0.5
+    #: Offer choices only when one of them names, in its title or keywords, a word of
+    #: the message (bot/matching/topics.py); otherwise say none.
+    topic_check: bool = True
     #: Most choices offered.
     max_choices: int = 3
     #: Candidates reported by `ask --json`.
