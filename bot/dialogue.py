@@ -8,6 +8,8 @@ from typing import Protocol
 
 from bot import privacy
 from bot.actions import identifier, number
+from bot.disclosure.desk import DisclosureDesk
+from bot.disclosure.intake import DRAFT_KINDS, DisclosureIntake, offer, wants_disclosure
 from bot.knowledge.model import Entry, KnowledgeBase
 from bot.matching.matcher import Match, Matcher
 from bot.matching.routes import Route, find_ticket_number
@@ -40,8 +42,21 @@ CENTRE_HOURS_ID = "centre-hours"
 _THANKS = ("谢", "thank", "thx")
 #: Commands that show personal data or ticket details: private chats only.
 PRIVATE_COMMANDS = frozenset(
-    {"mydata", "forget", "status", "ticket", "reveal", "queue", "complain", "complaint", "human"}
+    {
+        "mydata",
+        "forget",
+        "status",
+        "ticket",
+        "reveal",
+        "queue",
+        "complain",
+        "complaint",
+        "human",
+        "disclose",
+    }
 )
+#: The sample KB's entry on information-disclosure requests: it offers the request form.
+DISCLOSURE_ENTRY_ID = "info-disclosure-request"
 #: Entry ids up to this length go into button data as they are; longer ones are hashed.
 MAX_REF_CHARS = 40
 #: The route logged for a message stopped by triage (an emergency, another channel).
@@ -183,6 +198,7 @@ class Dialogue:
         self.desk = desk
         self.intake = Intake(desk) if desk is not None else None
         self.staff = StaffDesk(desk) if desk is not None else None
+        self.disclosure = DisclosureIntake(DisclosureDesk(desk)) if desk is not None else None
         #: Admin commands (/reload, /gaps, /stats), set by a channel that has admins.
         self.admin: AdminHook | None = None
         self._triager: Triager | None = None
@@ -203,6 +219,7 @@ class Dialogue:
         self.desk = desk
         self.intake = Intake(desk)
         self.staff = StaffDesk(desk)
+        self.disclosure = DisclosureIntake(DisclosureDesk(desk))
 
     async def language(self, incoming: Incoming) -> str:
         """The person's language: their choice, else the channel hint, else the text's."""
@@ -274,6 +291,8 @@ class Dialogue:
     async def _form_step(self, incoming: Incoming, text: str, draft: Draft) -> list[Reply] | None:
         """The next step of an open form (None: the message is a question after all)."""
         assert self.desk is not None and self.intake is not None
+        if draft.kind in DRAFT_KINDS and self.disclosure is not None:
+            return await self.disclosure.on_text(draft, text)
         if draft.kind == "comment" and self._reads_as_question(text):
             # A question (or a ticket number) is not a comment on the last rating: answer it.
             await self.desk.tickets.delete_draft(incoming.user)
@@ -338,6 +357,11 @@ class Dialogue:
     ) -> list[Reply]:
         """Route a free-text question, and log it with its route (and triage, if any)."""
         match = self.matcher.match(text)
+        asks_for_information = (
+            self.disclosure is not None
+            and wants_disclosure(text)
+            and match.route not in (Route.STATUS, Route.COMPLAINT)
+        )
         question_id = await self.preferences.log_question(
             user,
             text[:MAX_MATCH_CHARS],
@@ -348,6 +372,10 @@ class Dialogue:
             [(c.entry_id, c.score) for c in match.candidates],
             triage=triage,
         )
+        if asks_for_information and not (
+            match.route is Route.ANSWER and match.entry_id == DISCLOSURE_ENTRY_ID
+        ):
+            return [offer(lang)]  # a request for a document: the request form (issue 14)
         return await self.reply_for(match, text, lang, question_id, user)
 
     async def reply_for(
@@ -391,6 +419,8 @@ class Dialogue:
         ref = self.ref(entry.id)
         tail = f":{question_id}" if question_id is not None else ""
         rows.append((Button("👍", f"f:{ref}:y{tail}"), Button("👎", f"f:{ref}:n{tail}")))
+        if entry.id == DISCLOSURE_ENTRY_ID and self.disclosure is not None:
+            rows.insert(0, (Button(t("disclosure_button_start", lang), "dq:start"),))
         blocks = (*entry_blocks(entry, lang), Paragraph(t("feedback_question", lang)))
         return Reply(blocks, tuple(rows))
 
@@ -517,10 +547,14 @@ class Dialogue:
             return await self._menu_action(
                 incoming.user, command.replace("complaint", "complain"), lang, arg
             )
+        if command in ("disclose", "disclosure") and self.disclosure is not None:
+            return await self.disclosure.start(incoming.user, lang)
         if command in ("cancel", "skip"):
             if self.intake is not None:
                 draft = await self.intake.tickets.get_draft(incoming.user)
                 if draft is not None:
+                    if command == "skip" and draft.kind in DRAFT_KINDS and self.disclosure:
+                        return await self.disclosure.on_action(incoming.user, "skip", lang)
                     if command == "skip" and draft.kind == "comment":
                         await self.intake.tickets.delete_draft(incoming.user)
                         return [text_reply(t("ticket_comment_skipped", lang))]
@@ -585,6 +619,10 @@ class Dialogue:
             return [text_reply(t("private_only", lang))]
         elif kind == "pd" and self.desk is not None and rest in ("mydata", "forget", "cancel"):
             return await self._privacy(incoming.user, rest, lang)
+        elif kind == "dq" and self.disclosure is not None:
+            return await self.disclosure.on_action(incoming.user, rest, lang)
+        elif kind == "dc" and self.disclosure is not None and rest.isdigit():
+            return await self.disclosure.start_correction(incoming.user, int(rest), lang)
         elif kind == "fm" and self.intake is not None:
             return await self.intake.on_action(incoming.user, rest, lang)
         elif kind == "r" and self.desk is not None:
