@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language")
     report.add_argument("--out", type=Path, default=None, help="output file (default: stdout)")
     report.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    report.add_argument(
+        "--disclosure",
+        action="store_true",
+        help="only the 政府信息公开 annual tables (sections 三 and 四, 国办公开办函〔2021〕30号)",
+    )
     _kb_arg(report)
 
     kb = sub.add_parser("kb", help="knowledge-base tools")
@@ -149,7 +154,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return cmd_run(args)
     if args.command == "report":
         return cmd_report(args)
-    if args.command in ("staff", "tickets", "db", "health"):
+    if args.command in ("staff", "tickets", "disclosure", "db", "health"):
         from bot.desk_cli import run
 
         code = run(args)
@@ -398,6 +403,8 @@ def cmd_kb_doctor(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the 政务公开 figures of a year or a month as Markdown, CSV or HTML."""
     from bot.config import load_settings
+    from bot.disclosure import annual as disclosure
+    from bot.disclosure.table import ReconciliationError
     from bot.report import compute, render_csv, render_html, render_markdown
     from bot.store import Store
     from bot.workdays import WorkCalendar
@@ -413,11 +420,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     async def run() -> str:
         async with Store.opened(settings.db_path) as store:
             figures = await compute(store, kb, calendar, args.year, args.month)
+            application, review = await disclosure.tables(store, args.year)
+        try:
+            sections = disclosure.render(application, review, args.format, args.lang)
+        except ReconciliationError as exc:
+            if args.disclosure:
+                raise UsageError(disclosure.not_reconciled(exc.reasons, args.lang)) from exc
+            sections = disclosure.not_reconciled(exc.reasons, args.lang) + "\n"
+        if args.disclosure:
+            return sections
         if args.format == "csv":
-            return render_csv(figures)
-        if args.format == "html":
-            return render_html(figures, args.lang)
-        return render_markdown(figures, args.lang)
+            output = render_csv(figures)
+        elif args.format == "html":
+            output = render_html(figures, args.lang)
+        else:
+            output = render_markdown(figures, args.lang)
+        # The yearly report carries the disclosure sections; a month's does not.
+        return output if args.month else disclosure.append(output, sections, args.format)
 
     output = asyncio.run(run())
     if args.out is None:

@@ -81,6 +81,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     extend.add_argument("reason", nargs="+")
     ticket_command("scan", "run the deadline scan now (reminders, overdue, unrated)")
 
+    from bot.disclosure.cli import add_parser as add_disclosure
+
+    add_disclosure(sub, common)
+
     health = sub.add_parser(
         "health", help="check database, knowledge and outbox (exit 0 if healthy)"
     )
@@ -107,6 +111,7 @@ def run(args: argparse.Namespace) -> int | None:
     handlers: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
         "staff": _staff,
         "tickets": _tickets,
+        "disclosure": _tickets,
         "db": _db,
         "health": _health,
     }
@@ -147,8 +152,10 @@ async def _tickets(args: argparse.Namespace) -> int:
     settings = _settings(args)
     kb = load_or_raise(choose_kb_dir(getattr(args, "kb", None), settings.kb_dir).path).kb
     assert kb is not None
-    command = args.tickets_command
-    if command is None:
+    command = getattr(args, "tickets_command", None)
+    if args.command == "disclosure" and getattr(args, "disclosure_command", None) is None:
+        raise UsageError("disclosure: choose list, show, correct, corrected, extend, answer, …")
+    if args.command == "tickets" and command is None:
         raise UsageError("tickets: choose list, show, claim, reply, resolve, reject, …")
     async with Store.opened(settings.db_path, create=False) as store:
         desk = TicketDesk.from_settings(store, kb, settings)
@@ -161,7 +168,12 @@ async def _tickets(args: argparse.Namespace) -> int:
             actor = member
         try:
             async with store.transaction():
-                print(await _ticket_command(desk, actor, args))
+                if args.command == "disclosure":
+                    from bot.disclosure.cli import run as run_disclosure
+
+                    print(await run_disclosure(desk, actor, args))
+                else:
+                    print(await _ticket_command(desk, actor, args))
         except TicketError as exc:
             print(f"citizen-desk: {t(exc.key, 'en', **exc.values)}", file=sys.stderr)
             return 1

@@ -1,0 +1,141 @@
+"""`citizen-desk disclosure …`: staff actions on disclosure requests, through the same desk."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.disclosure.answers import WITHHELD_REASONS, Answer
+from bot.disclosure.desk import DisclosureDesk
+from bot.disclosure.render import applicant_label, mask
+from bot.disclosure.table import REVIEW_KINDS, REVIEW_RESULTS
+from bot.errors import UsageError
+from bot.messages import t
+from bot.tickets.model import StaffMember
+from bot.tickets.render import status_label
+from bot.tickets.service import TicketDesk, TicketError
+from bot.tickets.staff import normalize_number
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Register `disclosure` and its subcommands."""
+    top = sub.add_parser("disclosure", help="政府信息公开 requests (依申请公开)", parents=[common])
+    d_sub = top.add_subparsers(dest="disclosure_command", metavar="DISCLOSURE_COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser = d_sub.add_parser(name, help=help_text, parents=[common])
+        for action in parser._actions:
+            if action.dest in ("db", "kb", "actor"):
+                action.default = argparse.SUPPRESS
+        return parser
+
+    command("list", "open requests with their statutory dates (personal data masked)")
+    show = command("show", "one request with the applicant's details")
+    show.add_argument("number")
+    correct = command("correct", "the one-time 补正 notice (Art. 30)")
+    correct.add_argument("number")
+    correct.add_argument("what", nargs="+")
+    correct.add_argument("--days", type=int, default=None, help="working days to correct")
+    corrected = command("corrected", "record a correction received outside the chat")
+    corrected.add_argument("number")
+    corrected.add_argument("text", nargs="+")
+    extend = command("extend", "the one extension, up to 20 working days (supervisor, Art. 33)")
+    extend.add_argument("number")
+    extend.add_argument("days", type=int)
+    extend.add_argument("reason", nargs="+")
+    consult = command("consult", "start a third-party consultation (Art. 32)")
+    consult.add_argument("number")
+    consult.add_argument("party", nargs="+")
+    consult_end = command("consult-end", "end the third-party consultation")
+    consult_end.add_argument("number")
+    consult_end.add_argument("note", nargs="*")
+    answer = command("answer", "answer with an answer type (Arts. 36, 37, 39)")
+    answer.add_argument("number")
+    answer.add_argument("type", choices=[a.value for a in Answer])
+    answer.add_argument("detail", nargs="*", help="where / which office / the information")
+    answer.add_argument("--reason", choices=WITHHELD_REASONS, default=None)
+    review = command("review", "section 四: reconsideration and lawsuit counts")
+    r_sub = review.add_subparsers(dest="review_command", metavar="REVIEW_COMMAND")
+    add = r_sub.add_parser("add", help="add counts decided outside the desk", parents=[common])
+    for action in add._actions:
+        if action.dest in ("db", "kb", "actor"):
+            action.default = argparse.SUPPRESS
+    add.add_argument("--year", type=int, required=True)
+    add.add_argument("kind", choices=REVIEW_KINDS)
+    add.add_argument("result", choices=REVIEW_RESULTS)
+    add.add_argument("count", type=int)
+    add.add_argument("note", nargs="*")
+
+
+async def run(desk: TicketDesk, actor: StaffMember, args: argparse.Namespace) -> str:
+    """One `disclosure` subcommand inside the caller's transaction."""
+    disclosure = DisclosureDesk(desk)
+    command = args.disclosure_command
+    if command == "list":
+        return await _list(disclosure)
+    if command == "review":
+        if args.review_command != "add":
+            raise TicketError("disclosure_bad_review")
+        await disclosure.add_review(
+            actor, args.year, args.kind, args.result, args.count, " ".join(args.note)
+        )
+        return f"{args.year} {args.kind} {args.result} +{args.count}"
+    number = normalize_number(args.number)
+    if command == "show":
+        return await _show(disclosure, number)
+    operations = {
+        "correct": lambda: disclosure.request_correction(
+            actor, number, " ".join(args.what), args.days
+        ),
+        "corrected": lambda: disclosure.record_correction(actor.key, number, " ".join(args.text)),
+        "extend": lambda: disclosure.extend(actor, number, args.days, " ".join(args.reason)),
+        "consult": lambda: disclosure.start_consultation(actor, number, " ".join(args.party)),
+        "consult-end": lambda: disclosure.end_consultation(actor, number, " ".join(args.note)),
+        "answer": lambda: disclosure.answer(
+            actor, number, Answer(args.type), " ".join(args.detail), args.reason
+        ),
+    }
+    if command not in operations:
+        raise UsageError("disclosure: choose list, show, correct, corrected, extend, answer, …")
+    ticket = await operations[command]()
+    return f"{ticket.number}: {status_label(ticket, 'en')}, due {ticket.deadline.isoformat()}"
+
+
+async def _list(disclosure: DisclosureDesk) -> str:
+    lines = []
+    for ticket_id in await disclosure.requests.open_ids():
+        ticket = await disclosure.desk._get(ticket_id)
+        request = await disclosure.requests.get(ticket_id)
+        assert request is not None
+        lines.append(
+            f"{ticket.number}\t{status_label(ticket, 'en')}\t{ticket.deadline.isoformat()}\t"
+            f"{applicant_label(request.applicant, 'en')}\t{mask(request.name)}"
+        )
+    return "\n".join(lines) or "no open requests"
+
+
+async def _show(disclosure: DisclosureDesk, number: str) -> str:
+    """The handling officer's view: the details needed to deliver the answer."""
+    ticket = await disclosure.desk._find(number)
+    request = await disclosure.request_of(ticket)
+    if request is None:
+        raise TicketError("disclosure_not_a_request", number=ticket.number)
+    clock = request.clock
+    lines = [
+        f"{ticket.number}  {status_label(ticket, 'zh')}  {t('label_deadline', 'zh')} "
+        f"{ticket.deadline.isoformat()}",
+        f"{t('disclosure_label_applicant', 'zh')}: {applicant_label(request.applicant, 'zh')} "
+        f"{request.name or '-'}",
+        f"{t('disclosure_label_id', 'zh')}: {mask(request.id_number)}",
+        f"{t('label_contact', 'zh')}: {request.contact or '-'}",
+        f"{t('disclosure_label_description', 'zh')}: {ticket.description}",
+        f"{t('disclosure_label_purpose', 'zh')}: {request.purpose or '-'}",
+        f"{t('disclosure_label_delivery', 'zh')}: {request.delivery_form} / {request.delivery_way}",
+        f"received {clock.received}; correction notice by "
+        f"{clock.correction_notice_due(disclosure.cal)}; answer due "
+        f"{clock.answer_due(disclosure.cal) or 'stopped'}",
+    ]
+    if request.answer:
+        lines.append(f"answer: {request.answer} {request.reason or ''} → {request.result_row}")
+    return "\n".join(lines)
