@@ -11,6 +11,8 @@ from collections.abc import Iterable
 #: Mainland mobile numbers (11 digits starting with 1[3-9], maybe +86 and separators);
 #: kept: first 3, last 4.
 PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?!\d)")
+#: A resident ID card number (18 characters, the last a digit or X): kept first 3, last 2.
+ID_RE = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{2})\d{14}(\d|[Xx])(?![0-9A-Za-z])")
 #: A Telegram bot token anywhere (digits:secret), e.g. inside a request URL.
 TOKEN_RE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 
@@ -20,12 +22,17 @@ def mask_phone(text: str) -> str:
     return PHONE_RE.sub(r"\1****\2", text)
 
 
+def mask_id_number(text: str) -> str:
+    """Mask resident ID numbers (disclosure requests): 110101199003071234 → 110**************4."""
+    return ID_RE.sub(lambda m: m.group(1) + "*" * 14 + m.group(2), text)
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove tokens and secrets, and mask phone numbers."""
+    """Remove tokens and secrets, and mask phone and ID numbers."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "[redacted]")
-    return mask_phone(TOKEN_RE.sub("[token]", text))
+    return mask_id_number(mask_phone(TOKEN_RE.sub("[token]", text)))
 
 
 class RedactingFilter(logging.Filter):

@@ -11,6 +11,7 @@ from bot import privacy
 from bot.disclosure.answers import Answer, Applicant
 from bot.disclosure.desk import DisclosureDesk, DisclosureForm
 from bot.disclosure.table import compute
+from bot.logs import redact
 from bot.tickets.model import TRANSITIONS, Action, Status, Ticket
 from bot.tickets.service import TicketError
 from tests.test_tickets import (  # noqa: F401  (fixtures)
@@ -198,3 +199,20 @@ async def test_the_years_table_from_the_database_reconciles(env: Env, clock: Clo
     assert table.results["public"][Applicant.NATURAL] == 1
     assert table.carried_out[Applicant.NATURAL] == 1
     table.check()
+
+
+async def test_reminder_before_the_answer_deadline_then_escalation(env: Env, clock: Clock) -> None:
+    number = await file(env)  # answer due 2026-03-30
+    clock.on(d("2026-03-27"))  # the working day before
+    mark = await env.outbox_mark()
+    assert (await env.scan())["reminded"] == 1
+    assert any(number in x for x in await env.texts_to(STAFF_CHAT_ID, mark))
+    clock.on(d("2026-03-31"))
+    assert (await env.scan())["overdue"] == 1  # 督办
+    assert (await env.ticket(number)).overdue
+
+
+def test_id_numbers_and_phones_are_masked_in_logs() -> None:
+    line = redact(f"filed by {ID_NUMBER}, 11010119900307123X, tel 13812345678")
+    assert ID_NUMBER not in line and "11010119900307123X" not in line
+    assert "110**************4" in line and "138****5678" in line
