@@ -212,18 +212,11 @@ def load_kb(args: argparse.Namespace) -> KnowledgeBase:
 
 def stdin_lines(stream: io.BufferedIOBase | None = None) -> Iterator[str]:
     """Lines of standard input; invalid UTF-8 is replaced and reported on stderr."""
+    from bot.channels.terminal_input import decode_line
+
     source = stream if stream is not None else sys.stdin.buffer
     for number, raw in enumerate(source, start=1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            line = raw.decode("utf-8", errors="replace")
-            print(
-                f"citizen-desk: line {number} of standard input is not valid UTF-8; "
-                "unreadable bytes were replaced with �",
-                file=sys.stderr,
-            )
-        yield line.rstrip("\r\n")
+        yield decode_line(raw, number).rstrip("\r\n")
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -248,24 +241,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
             if args.lang:
                 await store.set_language(USER, args.lang)
             chat = TerminalChat(dialogue, sys.stdout, interactive=interactive, store=store)
-            if interactive:
-                await chat.run(sys.stdin)
-                return
-            await chat.show_notifications()
-            await _run_lines(chat, stdin_lines())
+            await chat.run(sys.stdin)
 
     asyncio.run(run())
     return EXIT_OK
-
-
-async def _run_lines(chat: object, lines: Iterator[str]) -> bool:
-    from bot.channels.terminal import TerminalChat
-
-    assert isinstance(chat, TerminalChat)
-    for line in lines:
-        if not await chat.handle_line(line):
-            return False
-    return True
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

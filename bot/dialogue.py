@@ -8,6 +8,7 @@ from typing import Protocol
 
 from bot import privacy
 from bot.actions import identifier, number
+from bot.commands import available, help_text
 from bot.disclosure.desk import DisclosureDesk
 from bot.disclosure.intake import DRAFT_KINDS, DisclosureIntake, offer, wants_disclosure
 from bot.knowledge.model import Entry, KnowledgeBase
@@ -201,6 +202,8 @@ class Dialogue:
         self.disclosure = DisclosureIntake(DisclosureDesk(desk)) if desk is not None else None
         #: Admin commands (/reload, /gaps, /stats), set by a channel that has admins.
         self.admin: AdminHook | None = None
+        #: Commands the channel handles itself, listed in /help (the terminal's /quit).
+        self.channel_commands: tuple[str, ...] = ()
         self._triager: Triager | None = None
 
     @property
@@ -534,7 +537,8 @@ class Dialogue:
         if command == "start":
             return [self.welcome(lang)]
         if command == "help":
-            return [text_reply(t("help", lang), self.menu(lang))]
+            commands = available(self.desk is not None, self.channel_commands)
+            return [text_reply(help_text(commands, lang), self.menu(lang))]
         if command == "lang":
             new = arg.lower()
             if new not in LANGUAGES:

@@ -253,24 +253,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "不支持该语言。可用：/lang zh 或 /lang en",
         "en": "Unknown language. Use /lang zh or /lang en",
     },
-    "help": {
-        "zh": (
-            "直接输入问题即可。命令：\n/help 帮助\n/services 浏览办事指南\n"
-            "/complain 投诉、举报、反映问题\n/status 查询我的诉求进度（可加工单号）\n"
-            "/human 转人工\n/cancel 取消正在填写的表单\n/skip 跳过可选的一步\n"
-            "/mydata 导出我的个人数据\n/forget 删除我的个人数据\n/lang en|zh 切换语言\n"
-            "/quit 退出（终端）"
-        ),
-        "en": (
-            "Just type your question. Commands:\n/help this help\n"
-            "/services browse service guides\n/complain file a complaint or report\n"
-            "/status the progress of my requests (optionally a ticket number)\n"
-            "/human talk to a staff member\n/cancel cancel the form in progress\n"
-            "/skip skip an optional step\n/mydata export my personal data\n"
-            "/forget erase my personal data\n/lang en|zh switch language\n"
-            "/quit leave (terminal)"
-        ),
+    "help_intro": {"zh": "直接输入问题即可。命令：", "en": "Just type your question. Commands:"},
+    "command_start": {"zh": "开始 / 主菜单", "en": "Start / main menu"},
+    "command_help": {"zh": "帮助（本列表）", "en": "This help"},
+    "command_services": {"zh": "浏览办事指南", "en": "Browse service guides"},
+    "command_complain": {"zh": "投诉、举报、反映问题", "en": "File a complaint or report"},
+    "command_status": {
+        "zh": "查询我的诉求进度（可加工单号）",
+        "en": "The progress of my requests (optionally a ticket number)",
     },
+    "command_human": {"zh": "转人工", "en": "Talk to a staff member"},
+    "command_cancel": {"zh": "取消正在填写的表单", "en": "Cancel the form in progress"},
+    "command_skip": {"zh": "跳过可选的一步", "en": "Skip an optional step"},
+    "command_mydata": {"zh": "导出我的个人数据", "en": "Export my personal data"},
+    "command_forget": {"zh": "删除我的个人数据", "en": "Erase my personal data"},
+    "command_lang": {
+        "zh": "切换语言：/lang en 或 /lang zh",
+        "en": "switch language: /lang en or /lang zh",
+    },
+    "command_disclose": {"zh": "申请政府信息公开", "en": "Request government information"},
+    "command_quit": {"zh": "退出", "en": "Leave"},
     "unknown_command": {
         "zh": "没有这个命令。输入 /help 查看可用命令。",
         "en": "Unknown command. Type /help to see what I can do.",
@@ -282,10 +284,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "bare_number": {
         "zh": "没有看懂这个数字。请点按下面的按钮，或者直接输入您的问题。",
         "en": "I did not understand that number. Please press a button below, or type your question.",
-    },
-    "choose_number": {
-        "zh": "请输入选项前的数字。",
-        "en": "Type the number of an option.",
     },
     "feedback_question": {"zh": "这个回答有帮助吗？", "en": "Was this answer helpful?"},
     "feedback_thanks": {"zh": "谢谢您的反馈！", "en": "Thank you for your feedback!"},
@@ -368,8 +366,8 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry that did not help. A staff member can answer you, or you can file a complaint.",
     },
     "choose_number": {
-        "zh": "请回复 1–{count} 之间的数字来选择，或者直接输入您的问题。",
-        "en": "Please reply with a number from 1 to {count}, or just type your question.",
+        "zh": "请回复选项前的数字（{numbers}）来选择，或者直接输入您的问题。",
+        "en": "Please reply with the number of an option ({numbers}), or just type your question.",
     },
     "ticket_comment_thanks": {
         "zh": "已记录您的意见，谢谢！",

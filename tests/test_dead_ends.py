@@ -102,7 +102,7 @@ async def test_terminal_out_of_range_choice_asks_again(env: Env) -> None:
     count = len(chat.choices)
     await chat.handle_line("7")
     await chat.handle_line("0")
-    assert out.getvalue().count(t("choose_number", "zh", count=count)) == 2
+    assert out.getvalue().count(t("choose_number", "zh", numbers=f"1–{count}")) == 2
     assert await env.scalar("SELECT COUNT(*) FROM questions") == 0
 
 

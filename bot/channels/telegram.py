@@ -57,12 +57,13 @@ from bot.channels.pacing import Pacer, notice
 from bot.channels.telegram_format import reply_payloads
 from bot.channels.telegram_request import JsonHTTPXRequest
 from bot.channels.telegram_worker import ApiWorker, WorkerConfig
+from bot.commands import available, describe
 from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
 from bot.flood import FloodGuard
 from bot.gaps import short_report
 from bot.knowledge.loader import sample_kb_path
-from bot.messages import t
+from bot.messages import LANGUAGES, t
 from bot.notify import OutboxNotifier
 from bot.privacy import apply_retention
 from bot.reload import KnowledgeReloader, past_review
@@ -75,27 +76,11 @@ from bot.tickets.service import TicketDesk
 log = logging.getLogger(__name__)
 
 
-#: Bot commands shown in Telegram's menu, per language.
-COMMANDS = {
-    "zh": [
-        ("start", "开始 / 主菜单"),
-        ("services", "浏览办事指南"),
-        ("complain", "我要投诉"),
-        ("status", "查询进度"),
-        ("human", "联系人工"),
-        ("lang", "切换语言 zh / en"),
-        ("help", "帮助"),
-    ],
-    "en": [
-        ("start", "Start / main menu"),
-        ("services", "Browse service guides"),
-        ("complain", "Make a complaint"),
-        ("status", "Check progress"),
-        ("human", "Talk to a person"),
-        ("lang", "Switch language zh / en"),
-        ("help", "Help"),
-    ],
-}
+def menu_commands(lang: str) -> list[BotCommand]:
+    """The citizen commands for Telegram's menu (the ones /help lists)."""
+    return [BotCommand(c, describe(c, lang)) for c in available(with_desk=True)]
+
+
 EXIT_OK, EXIT_NO_TOKEN, EXIT_TOKEN_REJECTED = 0, 2, 3
 #: The update types the bot asks Telegram for.
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
@@ -521,11 +506,12 @@ class TelegramService:
         return await self.bot.do_api_request(method, api_kwargs=params)
 
     async def _register_commands(self) -> None:
-        for lang, commands in COMMANDS.items():
-            items = [BotCommand(c, d) for c, d in commands]
-            await self.bot.set_my_commands(items, BotCommandScopeDefault(), language_code=lang)
-        zh = [BotCommand(c, d) for c, d in COMMANDS["zh"]]
-        await self.bot.set_my_commands(zh, BotCommandScopeDefault())
+        """Telegram's command menu: the same commands /help lists, in zh and en."""
+        for lang in LANGUAGES:
+            await self.bot.set_my_commands(
+                menu_commands(lang), BotCommandScopeDefault(), language_code=lang
+            )
+        await self.bot.set_my_commands(menu_commands("zh"), BotCommandScopeDefault())
 
     async def _is_supervisor(self, user: str) -> bool:
         member = await self.desk.tickets.staff_member(user)
