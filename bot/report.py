@@ -1,6 +1,6 @@
 """The centre's 政务公开 figures: questions, tickets and satisfaction for a year or a month.
 
-`compute()` reads the database (the SQL is `ReportStore` in bot/store.py) and returns a
+`compute()` reads the database (the SQL is `ReportStore` in bot/store/reports.py) and returns a
 frozen `Figures`; `render_markdown`, `render_csv` and `render_html` turn it into a report,
 and `month_summary` into the short text of the bot's `/stats` command.
 

@@ -1,0 +1,68 @@
+"""The store's connection: opening, migrating, transactions, closing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Self
+
+from bot.store import backend
+from bot.store.migrations import migrate
+
+
+class StoreBase:
+    """One connection to the project's database; the SQL lives in the subclasses."""
+
+    def __init__(self, conn: backend.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+        #: (person, total_changes then, draft row) of the last `get_language`.
+        self.read_ahead: tuple[str, int, tuple[Any, ...] | None] | None = None
+
+    @classmethod
+    async def open(cls, path: Path | str, create: bool = True) -> Self:
+        """Open (creating it if needed and `create`) and migrate the database at `path`."""
+        path = Path(path)
+        if not create and not path.is_file():
+            raise FileNotFoundError(f"no database at {path} (set --db or CITIZEN_DESK_DB)")
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a directory, not a database file")
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        store = cls(await backend.connect(path), path)
+        await store.migrate()
+        return store
+
+    @classmethod
+    @asynccontextmanager
+    async def opened(cls, path: Path | str, create: bool = True) -> AsyncIterator[Self]:
+        """`async with Store.opened(path) as store:` — closed on exit."""
+        store = await cls.open(path, create)
+        try:
+            yield store
+        finally:
+            await store.close()
+
+    async def migrate(self) -> int:
+        """Apply the migrations not applied yet; return the schema version."""
+        return await migrate(self.conn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Run the block in one transaction: all of it is committed, or none of it."""
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        await self.conn.execute("COMMIT")
+
+    async def close(self) -> None:
+        """Close the connection (an open transaction is rolled back)."""
+        await self.conn.close()
+
+    async def backup(self, target: Path) -> None:
+        """Copy the database to `target` with SQLite's online backup API."""
+        await backend.backup(self.conn, target)

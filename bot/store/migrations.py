@@ -1,0 +1,216 @@
+"""The schema, as numbered append-only migrations, and applying them."""
+
+from __future__ import annotations
+
+from bot.store.backend import Connection, fetchone, statements
+
+#: Append-only: each migration runs once, in its own transaction, in order.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE users (
+        user_key TEXT PRIMARY KEY,
+        lang TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE questions (
+        id INTEGER PRIMARY KEY,
+        user_key TEXT,
+        text TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        route TEXT NOT NULL,
+        entry_id TEXT,
+        score REAL NOT NULL,
+        candidates TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        user_key TEXT,
+        question_id INTEGER REFERENCES questions(id),
+        entry_id TEXT NOT NULL,
+        helpful INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE updates (
+        update_id INTEGER PRIMARY KEY,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        received_at TEXT NOT NULL,
+        done_at TEXT
+    );
+    CREATE INDEX updates_pending ON updates(state, update_id);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        owner TEXT,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL DEFAULT 0,
+        message_id INTEGER,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox(state, next_at, id);
+    CREATE TABLE menus (
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        PRIMARY KEY (chat_id, message_id)
+    );
+    """,
+    """
+    CREATE TABLE staff (
+        user_id INTEGER PRIMARY KEY,
+        role TEXT NOT NULL,
+        dept TEXT,
+        name TEXT,
+        added_at TEXT NOT NULL
+    );
+    CREATE TABLE ticket_seq (
+        year INTEGER PRIMARY KEY,
+        last INTEGER NOT NULL
+    );
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        number TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        category TEXT NOT NULL,
+        department TEXT,
+        assignee TEXT,
+        status TEXT NOT NULL,
+        citizen TEXT NOT NULL,
+        anonymous INTEGER NOT NULL DEFAULT 0,
+        description TEXT NOT NULL,
+        location TEXT,
+        occurred TEXT,
+        phone TEXT,
+        attachments TEXT NOT NULL DEFAULT '[]',
+        lang TEXT NOT NULL DEFAULT 'zh',
+        created_at TEXT NOT NULL,
+        deadline TEXT NOT NULL,
+        reminded INTEGER NOT NULL DEFAULT 0,
+        overdue INTEGER NOT NULL DEFAULT 0,
+        extended INTEGER NOT NULL DEFAULT 0,
+        answered_at TEXT,
+        closed_at TEXT,
+        outcome TEXT,
+        rating INTEGER,
+        rework_count INTEGER NOT NULL DEFAULT 0,
+        merged_into INTEGER REFERENCES tickets(id),
+        source_key TEXT UNIQUE
+    );
+    CREATE INDEX tickets_status ON tickets(status, deadline);
+    CREATE INDEX tickets_citizen ON tickets(citizen, id);
+    CREATE INDEX tickets_assignee ON tickets(assignee, status);
+    CREATE TABLE ticket_events (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT,
+        note TEXT,
+        public INTEGER NOT NULL
+    );
+    CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id, id);
+    CREATE TABLE ratings (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        round INTEGER NOT NULL,
+        rating INTEGER NOT NULL,
+        comment TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE drafts (
+        user_key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        step TEXT NOT NULL,
+        data TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE staff_messages (
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        PRIMARY KEY (chat_id, message_id)
+    );
+    ALTER TABLE outbox ADD COLUMN ticket_id INTEGER;
+    """,
+    """
+    ALTER TABLE questions ADD COLUMN picked TEXT;
+    ALTER TABLE questions ADD COLUMN feedback INTEGER;
+    CREATE INDEX questions_created ON questions(created_at);
+    CREATE INDEX questions_user ON questions(user_key, id);
+    ALTER TABLE tickets ADD COLUMN kb_candidate INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tickets ADD COLUMN anonymised INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX tickets_closed ON tickets(closed_at);
+    """,
+    """
+    DROP INDEX tickets_status;
+    CREATE INDEX tickets_status_overdue ON tickets(status, overdue, deadline);
+    """,
+    """
+    CREATE INDEX outbox_chat_pending ON outbox(chat_id, id) WHERE state = 'pending';
+    """,
+    """
+    ALTER TABLE questions ADD COLUMN triage TEXT;
+    """,
+    # 7: flood control holds an update until it is due (bot/flood.py).
+    """
+    ALTER TABLE updates ADD COLUMN not_before REAL NOT NULL DEFAULT 0;
+    """,
+    # 8: disclosure requests (bot/disclosure/, docs/disclosure.md).
+    """
+    CREATE TABLE disclosure_requests (
+        ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),
+        applicant TEXT NOT NULL,
+        name TEXT,
+        id_number TEXT,
+        contact TEXT,
+        purpose TEXT,
+        delivery_form TEXT NOT NULL,
+        delivery_way TEXT NOT NULL,
+        clock TEXT NOT NULL,
+        notice_reminded INTEGER NOT NULL DEFAULT 0,
+        answer TEXT,
+        reason TEXT,
+        detail TEXT,
+        result_row TEXT,
+        concluded TEXT
+    );
+    CREATE TABLE disclosure_reviews (
+        id INTEGER PRIMARY KEY,
+        year INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        result TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        note TEXT,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    """,
+)
+
+
+async def migrate(conn: Connection) -> int:
+    """Apply the migrations not applied yet; return the schema version."""
+    row = await fetchone(conn, "PRAGMA user_version")
+    version = int(row[0]) if row else 0
+    for number, script in enumerate(MIGRATIONS, start=1):
+        if number <= version:
+            continue
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements(script):
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version={number}")
+            await conn.execute("COMMIT")
+        except Exception:
+            await conn.execute("ROLLBACK")
+            raise
+        version = number
+    return version
