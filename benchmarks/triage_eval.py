@@ -1,11 +1,13 @@
 """Triage figures on a case file (docs/triage.md): how many emergencies are stopped.
 
-    python benchmarks/triage_eval.py [tests/eval/triage_dev.yaml ...] [--misses]
+    python benchmarks/triage_eval.py [tests/eval/triage_dev.yaml ...] [--misses] [--by-call]
 
 For each file: present emergencies stopped (the emergency reply), shown the numbers
 (stopped or in doubt), stopped with the right first number and every listed service;
 channel matters routed to their channel; near misses stopped and in doubt. `--misses`
-lists the cases that were not handled right.
+lists the cases that were not handled right (never use it on the blind set,
+tests/eval/blind/triage/cases.yaml: it is for measuring, not tuning); `--by-call` adds,
+per expected first service, how many emergencies were shown the numbers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ EVAL = Path(__file__).resolve().parent.parent / "tests" / "eval"
 
 def main(argv: list[str]) -> None:
     show = "--misses" in argv
+    by_call = "--by-call" in argv
     paths = [Path(a) for a in argv if not a.startswith("--")] or [
         EVAL / "triage.yaml",
         EVAL / "triage_dev.yaml",
@@ -44,6 +47,8 @@ def main(argv: list[str]) -> None:
             f" | {fig.channels_right}/{fig.channels} | {fig.near_stopped}/{n}"
             f" | {fig.near_doubt}/{n} |"
         )
+        if by_call:
+            print("    " + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(fig.by_call.items())))
         if show:
             for line in fig.misses:
                 print("   ", line)

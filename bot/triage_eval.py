@@ -27,18 +27,29 @@ class Figures:
     near_misses: int = 0
     near_stopped: int = 0
     near_doubt: int = 0
+    #: Per expected first service (`call`): emergencies, and those shown the numbers.
+    by_call: dict[str, list[int]] = field(default_factory=dict)
     misses: list[str] = field(default_factory=list)
 
 
 def measure(triager: Triager, cases: dict[str, Any]) -> Figures:
-    """Triage every case of a case file (the shape of tests/eval/triage.yaml)."""
+    """Triage every case of a case file.
+
+    Both shapes are read: tests/eval/triage.yaml's (a channel's `rule`, near misses as
+    plain strings) and tests/eval/blind/triage's (a channel's `channel`, near misses as
+    `{text, call: none}`).
+    """
     fig = Figures()
     for case in cases.get("emergencies", []):
         fig.emergencies += 1
         found = triager.triage(case["text"])
         stopped = found is not None and found.outcome is Outcome.EMERGENCY
         fig.stopped += stopped
-        fig.shown += found is not None and found.outcome is not Outcome.CHANNEL
+        shown = found is not None and found.outcome is not Outcome.CHANNEL
+        fig.shown += shown
+        per = fig.by_call.setdefault(str(case.get("call", "?")), [0, 0])
+        per[0] += 1
+        per[1] += shown
         expected = {*case.get("also", ()), *([case["call"]] if "call" in case else [])}
         right = (
             stopped
@@ -52,11 +63,13 @@ def measure(triager: Triager, cases: dict[str, Any]) -> Figures:
     for case in cases.get("channels", []):
         fig.channels += 1
         found = triager.triage(case["text"])
-        ok = found is not None and found.outcome is Outcome.CHANNEL and found.rule == case["rule"]
+        rule = case.get("rule", case.get("channel"))
+        ok = found is not None and found.outcome is Outcome.CHANNEL and found.rule == rule
         fig.channels_right += ok
         if not ok:
-            fig.misses.append(f"channel {case['text']!r} ({case['rule']}) → {found}")
-    for text in cases.get("near_misses", []):
+            fig.misses.append(f"channel {case['text']!r} ({rule}) → {found}")
+    for near in cases.get("near_misses", []):
+        text = near["text"] if isinstance(near, dict) else near
         fig.near_misses += 1
         found = triager.triage(text)
         if found is not None and found.outcome is Outcome.EMERGENCY:

@@ -68,3 +68,20 @@ def test_an_account_is_an_emergency_a_bare_word_is_not(
 ) -> None:
     found = Triager(sample_kb).triage(text)
     assert (found.outcome if found else None) is outcome
+
+
+def test_measure_reads_the_blind_sets_shape(sample_kb: KnowledgeBase) -> None:
+    """The blind set's shape (tests/eval/blind/triage): `channel`, near misses as dicts."""
+    cases = {
+        "emergencies": [
+            {"text": "着火了快来人", "call": "fire"},
+            {"text": "低保怎么申请", "call": "police"},
+        ],
+        "channels": [{"text": "俺想去法院起诉村委会", "channel": "court"}],
+        "near_misses": [{"text": "消防安全检查怎么预约", "call": "none"}],
+    }
+    fig = measure(Triager(sample_kb), cases)
+    assert (fig.emergencies, fig.stopped, fig.shown) == (2, 1, 1)
+    assert fig.by_call == {"fire": [1, 1], "police": [1, 0]}
+    assert (fig.channels, fig.channels_right) == (1, 1)
+    assert (fig.near_misses, fig.near_stopped) == (1, 0)
