@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook-url", default=None, help="serve a webhook at this HTTPS URL")
     run.add_argument("--listen", default=None, help="webhook host:port (default 0.0.0.0:8443)")
     run.add_argument("--webhook-secret", default=None, help="secret token for the webhook")
+    run.add_argument(
+        "--web", default=None, metavar="HOST:PORT", help="also serve the staff web console"
+    )
+    from bot.web.serve import add_parser as add_web_parser
+
+    add_web_parser(sub)
 
     from bot.desk_cli import add_parsers
 
@@ -152,6 +158,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return cmd_ask(args)
     if args.command == "run":
         return cmd_run(args)
+    if args.command == "web":
+        from bot.web.serve import cmd_web
+
+        return cmd_web(args)
     if args.command == "report":
         return cmd_report(args)
     if args.command in ("staff", "tickets", "disclosure", "db", "health"):
@@ -319,7 +329,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = load_or_raise(kb_dir)
     assert result.kb is not None
     service = TelegramService(settings, Dialogue(Matcher(result.kb, settings.matching)))
+    if args.web:
+        from bot.web.serve import parse_listen
+
+        parse_listen(args.web)  # a bad address is refused before the bot starts
+        return asyncio.run(_run_with_web(service, settings, args.web))
     return asyncio.run(service.run())
+
+
+async def _run_with_web(service: object, settings: object, listen: str) -> int:
+    """The bot and the console in one process, on the same database file."""
+    from bot.channels.telegram import TelegramService
+    from bot.config import Settings
+    from bot.web.serve import serve
+
+    assert isinstance(service, TelegramService) and isinstance(settings, Settings)
+    assert settings.kb_dir is not None
+    stop = asyncio.Event()
+    web = asyncio.create_task(serve(settings, settings.kb_dir, listen, False, stop))
+    try:
+        return await service.run()
+    finally:
+        stop.set()
+        await web
 
 
 def cmd_kb_check(args: argparse.Namespace) -> int:

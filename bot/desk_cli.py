@@ -28,15 +28,26 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     """Register `staff`, `tickets` and `db`."""
     staff = sub.add_parser("staff", help="register staff and supervisors")
     staff_sub = staff.add_subparsers(dest="staff_command", metavar="STAFF_COMMAND")
-    add = staff_sub.add_parser("add", help="add or update a staff member")
-    add.add_argument("user_id", type=int, help="Telegram user id")
-    add.add_argument("--role", choices=("staff", "supervisor"), default="staff")
+    add = staff_sub.add_parser(
+        "add", help="add or update a staff member (a Telegram id) or a console login"
+    )
+    add.add_argument(
+        "user_id", help="Telegram user id, or a console login name (asks for its password)"
+    )
+    add.add_argument("--role", choices=("staff", "supervisor", "admin"), default="staff")
+    add.add_argument(
+        "--telegram", type=int, default=None, help="console login: the same person's Telegram id"
+    )
     add.add_argument("--dept", default=None, help="department id")
     add.add_argument("--name", default=None)
     remove = staff_sub.add_parser("remove", help="remove a staff member")
     remove.add_argument("user_id", type=int)
     staff_sub.add_parser("list", help="list staff")
-    for p in (add, remove, staff):
+    passwd = staff_sub.add_parser(
+        "passwd", help="set a console login's password (prompt, or one line on stdin)"
+    )
+    passwd.add_argument("login")
+    for p in (add, remove, staff, passwd):
         p.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
 
     common = argparse.ArgumentParser(add_help=False)
@@ -125,8 +136,22 @@ async def _staff(args: argparse.Namespace) -> int:
     settings = _settings(args)
     async with Store.opened(settings.db_path) as store:
         tickets = TicketStore(store)
-        if args.staff_command == "add":
-            member = StaffMember(args.user_id, Role(args.role), args.dept, args.name)
+        if args.staff_command == "passwd":
+            from bot.web import accounts_cli
+
+            print(await accounts_cli.passwd(store, args.login))
+        elif args.staff_command == "add" and not args.user_id.lstrip("-").isdigit():
+            from bot.web import accounts_cli
+
+            print(
+                await accounts_cli.add(
+                    store, args.user_id, args.role, args.dept, args.name, args.telegram
+                )
+            )
+        elif args.staff_command == "add":
+            if args.role == "admin":
+                raise UsageError("admin is a console role: give a login name, not a Telegram id")
+            member = StaffMember(int(args.user_id), Role(args.role), args.dept, args.name)
             await tickets.add_staff(member)
             print(f"added {member.user_id} as {member.role.value}")
         elif args.staff_command == "remove":

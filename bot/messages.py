@@ -1123,6 +1123,87 @@ DISCLOSURE_MESSAGES: dict[str, dict[str, str]] = {
 }
 CATALOGUE.update(DISCLOSURE_MESSAGES)
 
+#: The web console's pages (bot/web/).
+WEB_MESSAGES: dict[str, dict[str, str]] = {
+    "web_title": {"zh": "为民服务中心工单台", "en": "Service centre ticket desk"},
+    "web_login_title": {"zh": "工作人员登录", "en": "Staff login"},
+    "web_login_name": {"zh": "账号", "en": "Login"},
+    "web_login_password": {"zh": "密码", "en": "Password"},
+    "web_login_submit": {"zh": "登录", "en": "Log in"},
+    "web_login_wrong": {"zh": "账号或密码不正确。", "en": "Wrong login or password."},
+    "web_login_locked": {
+        "zh": "登录失败次数过多，请15分钟后再试。",
+        "en": "Too many failed logins; try again in 15 minutes.",
+    },
+    "web_login_needed": {"zh": "请先登录。", "en": "Please log in first."},
+    "web_csrf_failed": {
+        "zh": "页面已过期，请刷新后重试。",
+        "en": "This page has expired; reload it and try again.",
+    },
+    "web_forbidden": {"zh": "您的角色无权执行此操作。", "en": "Your role may not do this."},
+    "web_not_found": {"zh": "没有找到该页面或工单。", "en": "No such page or ticket."},
+    "web_logout": {"zh": "退出", "en": "Log out"},
+    "web_back": {"zh": "返回工单列表", "en": "Back to the queues"},
+    "web_role_staff": {"zh": "工作人员", "en": "staff"},
+    "web_role_supervisor": {"zh": "督办负责人", "en": "supervisor"},
+    "web_role_admin": {"zh": "管理员", "en": "admin"},
+    "web_queue_mine": {"zh": "我的工单", "en": "My tickets"},
+    "web_queue_unassigned": {"zh": "待派单", "en": "Unassigned"},
+    "web_queue_due": {"zh": "一个工作日内到期", "en": "Due within a working day"},
+    "web_queue_overdue": {"zh": "已超期（督办）", "en": "Overdue"},
+    "web_queue_rating": {"zh": "待评价（回访）", "en": "Awaiting rating"},
+    "web_queue_reopened": {"zh": "重办", "en": "Reopened"},
+    "web_queue_all": {"zh": "全部", "en": "All"},
+    "web_queue_empty": {"zh": "没有工单。", "en": "No tickets."},
+    "web_more": {
+        "zh": "显示前 {shown} 件，共 {total} 件；请用筛选缩小范围。",
+        "en": "Showing {shown} of {total}; narrow the list with the filters.",
+    },
+    "web_search": {"zh": "搜索编号、内容、地点", "en": "Search number, text, place"},
+    "web_kind": {"zh": "类型", "en": "Kind"},
+    "web_assignee": {"zh": "承办人", "en": "Assignee"},
+    "web_since": {"zh": "起始日期", "en": "From"},
+    "web_until": {"zh": "截止日期", "en": "To"},
+    "web_filter": {"zh": "筛选", "en": "Filter"},
+    "web_number": {"zh": "编号", "en": "Number"},
+    "web_summary": {"zh": "摘要", "en": "Summary"},
+    "web_days_left": {"zh": "剩 {n} 个工作日", "en": "{n} working days left"},
+    "web_days_over": {"zh": "超期 {n} 个工作日", "en": "{n} working days overdue"},
+    "web_extended": {"zh": "已延期", "en": "extended"},
+    "web_timeline": {"zh": "办理过程", "en": "Timeline"},
+    "web_public": {"zh": "群众可见", "en": "public"},
+    "web_internal": {"zh": "内部", "en": "internal"},
+    "web_reporter": {"zh": "举报人", "en": "the reporter"},
+    "web_actions": {"zh": "办理", "en": "Actions"},
+    "web_action_claim": {"zh": "认领", "en": "Claim"},
+    "web_action_assign": {"zh": "派单", "en": "Assign"},
+    "web_action_transfer": {"zh": "退回/改派", "en": "Transfer"},
+    "web_action_note": {"zh": "添加内部备注", "en": "Add internal note"},
+    "web_action_reply": {"zh": "回复群众", "en": "Reply to the citizen"},
+    "web_action_resolve": {"zh": "办结并答复", "en": "Resolve"},
+    "web_action_reject": {"zh": "不予受理", "en": "Reject"},
+    "web_action_merge": {"zh": "合并到", "en": "Merge into"},
+    "web_action_extend": {"zh": "延期", "en": "Extend"},
+    "web_action_reveal": {"zh": "查看举报人身份（留痕）", "en": "Reveal the reporter (audited)"},
+    "web_field_reply": {"zh": "回复内容", "en": "Reply"},
+    "web_field_note": {"zh": "内部备注", "en": "Internal note"},
+    "web_field_resolve": {"zh": "办理结果", "en": "Outcome"},
+    "web_field_reject": {"zh": "不予受理理由及正确渠道", "en": "Reason and the right channel"},
+    "web_field_merge": {"zh": "目标工单编号", "en": "Target ticket number"},
+    "web_field_days": {"zh": "延长工作日数", "en": "Working days"},
+    "web_field_extend": {"zh": "延期理由", "en": "Reason"},
+    "web_field_required": {"zh": "请填写此项。", "en": "Please fill this in."},
+    "web_field_too_long": {
+        "zh": "内容过长（最多4000字）。",
+        "en": "Too long (4000 characters at most).",
+    },
+    "web_changed_meanwhile": {
+        "zh": "该工单在您填写期间已被他人修改，请查看最新内容后再提交；您填写的内容已保留。",
+        "en": "Someone changed this ticket meanwhile; check it and submit again. Your text is kept.",
+    },
+}
+CATALOGUE.update(WEB_MESSAGES)
+
 
 def t(key: str, lang: str, **values: Any) -> str:
     """Return the catalogue string `key` in `lang` (falling back to zh), formatted."""

@@ -193,6 +193,40 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
+    # 10: the web console (bot/web/): accounts, server-side sessions, failed logins, and
+    # the indexes its queues need.
+    """
+    CREATE TABLE web_accounts (
+        login TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        dept TEXT,
+        name TEXT,
+        telegram_id INTEGER,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE web_sessions (
+        token_hash TEXT PRIMARY KEY,
+        login TEXT NOT NULL REFERENCES web_accounts(login) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        lang TEXT NOT NULL DEFAULT 'zh',
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE INDEX web_sessions_login ON web_sessions(login);
+    CREATE TABLE web_login_failures (
+        scope TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX web_login_failures_subject ON web_login_failures(scope, subject, at);
+    CREATE INDEX tickets_open_deadline ON tickets(deadline) WHERE status IN
+        ('received', 'assigned', 'in_progress', 'reopened', 'correction', 'corrected');
+    CREATE INDEX tickets_created ON tickets(created_at);
+    CREATE INDEX tickets_dept_status ON tickets(department, status);
+    CREATE INDEX tickets_category_status ON tickets(category, status);
+    """,
 )
 
 

@@ -115,6 +115,7 @@ class Role(StrEnum):
 
     STAFF = "staff"
     SUPERVISOR = "supervisor"
+    ADMIN = "admin"  # a supervisor who also manages console accounts and the KB
 
 
 @dataclass(frozen=True)
@@ -125,16 +126,20 @@ class StaffMember:
     role: Role
     dept: str | None = None
     name: str | None = None
+    #: A web console login without a Telegram account (`web:<login>` in the audit log).
+    login: str | None = None
 
     @property
     def key(self) -> str:
         """The core's key for this person (`desk` for the command line's actor)."""
-        return f"tg:{self.user_id}" if self.user_id else "desk"
+        if self.user_id:
+            return f"tg:{self.user_id}"
+        return f"web:{self.login}" if self.login else "desk"
 
     @property
     def is_supervisor(self) -> bool:
-        """Supervisors may extend deadlines and reveal a reporter's identity."""
-        return self.role is Role.SUPERVISOR
+        """Supervisors (and admins) may extend deadlines and reveal a reporter's identity."""
+        return self.role in (Role.SUPERVISOR, Role.ADMIN)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The staff and admin web console (Starlette): pages over the same `TicketDesk`."""

@@ -1,0 +1,77 @@
+"""The queues: counts, filters, rows; the rows reload (HTMX polling) when tickets move."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.store.web import QUEUES, Filters, QueueStore
+from bot.tickets.model import Status
+from bot.web.accounts import Session
+from bot.web.auth import context, guarded
+from bot.web.rows import row
+from bot.web.views import not_found, render
+
+
+def _queue(request: Request) -> str:
+    queue = request.path_params.get("queue", "unassigned")
+    return queue if queue in QUEUES else ""
+
+
+async def _values(request: Request, session: Session) -> dict[str, Any]:
+    ctx = context(request)
+    desk = ctx.desk
+    queue = _queue(request)
+    filters = Filters.from_query(request.query_params)
+    me = session.account.member.key
+    store = QueueStore(ctx.store.conn, desk.calendar)
+    total, tickets = await store.rows(queue, me, desk.today(), filters)
+    query = urlencode({k: v for k, v in filters.__dict__.items() if v})
+    return {
+        "session": session,
+        "queue": queue,
+        "queues": QUEUES,
+        "filters": filters,
+        "query": query,
+        "total": total,
+        "rows": [row(desk, x, session.lang) for x in tickets],
+        "counts": await store.counts(me, desk.today()),
+        "version": await store.latest_change(),
+        "statuses": [s.value for s in Status],
+        "categories": [(c.id, c.name.get(session.lang)) for c in ctx.kb.complaint_categories],
+        "departments": [(d.id, d.name.get(session.lang)) for d in ctx.kb.departments],
+    }
+
+
+async def _home(request: Request, session: Session, form: FormData) -> Response:
+    return RedirectResponse("/q/unassigned", status_code=303)
+
+
+async def _page(request: Request, session: Session, form: FormData) -> Response:
+    if not _queue(request):
+        return not_found(request, session)
+    return render(request, "queue.html", session.lang, **await _values(request, session))
+
+
+async def _rows(request: Request, session: Session, form: FormData) -> Response:
+    """The table body alone (polled); 204 when nothing changed since `since`."""
+    if not _queue(request):
+        return Response(status_code=404)
+    ctx = context(request)
+    since = request.query_params.get("since", "")
+    latest = await QueueStore(ctx.store.conn, ctx.desk.calendar).latest_change()
+    if since == str(latest):
+        return Response(status_code=204)
+    return render(request, "_queue_body.html", session.lang, **await _values(request, session))
+
+
+ROUTES = [
+    Route("/", guarded(_home), methods=["GET"]),
+    Route("/q/{queue}", guarded(_page), methods=["GET"]),
+    Route("/q/{queue}/rows", guarded(_rows), methods=["GET"]),
+]

@@ -1,0 +1,98 @@
+"""Serving the console: `citizen-desk web`, and beside the bot in `run --web`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+from collections.abc import Generator
+from pathlib import Path
+
+import uvicorn
+
+from bot.config import Settings, load_settings
+from bot.errors import UsageError
+from bot.kbdir import choose_kb_dir
+from bot.knowledge.loader import load_or_raise
+from bot.store import Store
+from bot.tickets.service import TicketDesk
+from bot.web.app import create_app
+from bot.web.context import WebContext
+
+log = logging.getLogger(__name__)
+DEFAULT_LISTEN = "127.0.0.1:8080"
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """`HOST:PORT` → (host, port)."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--listen/--web wants HOST:PORT, not {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `web`."""
+    web = sub.add_parser("web", help="serve the staff web console")
+    web.add_argument("--listen", default=DEFAULT_LISTEN, help=f"HOST:PORT ({DEFAULT_LISTEN})")
+    web.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    web.add_argument("--kb", type=Path, default=None, help="knowledge directory")
+    web.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        help="mark the session cookie Secure (behind an HTTPS reverse proxy)",
+    )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the caller owns start and stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+async def serve(
+    settings: Settings, kb_dir: Path, listen: str, secure: bool, stop: asyncio.Event | None = None
+) -> None:
+    """Serve the console on its own connection to the database until `stop` (or cancelled)."""
+    host, port = parse_listen(listen)
+    result = load_or_raise(kb_dir)
+    assert result.kb is not None
+    async with Store.opened(settings.db_path) as store:
+        desk = TicketDesk.from_settings(store, result.kb, settings)
+        app = create_app(WebContext(store, desk, settings, secure_cookies=secure))
+        config = uvicorn.Config(
+            app, host=host, port=port, log_config=None, proxy_headers=True, access_log=False
+        )
+        server = _Server(config)
+        log.info("web console on http://%s:%d/", host, port)
+        if stop is None:
+            await server.serve()
+            return
+        task = asyncio.create_task(server.serve())
+        await stop.wait()
+        server.should_exit = True
+        await task
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """`citizen-desk web`: the console alone, until Ctrl-C."""
+    from bot.logs import setup_logging
+
+    settings = load_settings(overrides={"db_path": args.db, "kb_dir": args.kb})
+    setup_logging(settings.log_format, settings.log_level, [settings.token or ""])
+    kb_dir = choose_kb_dir(args.kb, settings.kb_dir).path
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(settings, kb_dir, args.listen, args.secure_cookies, stop)
+
+    asyncio.run(main())
+    return 0

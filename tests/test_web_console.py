@@ -1,0 +1,202 @@
+"""The console's queues and ticket page, over HTTP on a real database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge.model import KnowledgeBase
+from bot.tickets.model import Action, Role, Status
+from tests.web_env import CITIZEN, Console, console, form_values, login
+
+CHAT = int(CITIZEN.removeprefix("tg:"))
+
+
+@pytest.fixture
+async def web(tmp_path: Path, sample_kb: KnowledgeBase) -> AsyncIterator[Console]:
+    async with console(tmp_path / "db.sqlite3", sample_kb) as c:
+        await c.account("clerk", Role.STAFF)
+        await c.account("clerk2", Role.STAFF)
+        await c.account("boss", Role.SUPERVISOR)
+        yield c
+
+
+def texts(payloads: list[str]) -> str:
+    return "\n".join(json.loads(p).get("text", "") for p in payloads)
+
+
+async def test_queues_show_counts_and_rows(web: Console) -> None:
+    first = await web.file()
+    second = await web.file("roads", description="路灯坏了三天", location="南街")
+    async with web.client() as client:
+        await login(client, "clerk")
+        page = await client.get("/q/unassigned")
+        assert first.number in page.text and second.number in page.text
+        assert 'id="queue-unassigned"' in page.text
+        assert "剩 " in page.text  # working days left
+        values = await form_values(client, first.number)
+        await client.post(f"/t/{first.number}/claim", data=values)
+        mine = await client.get("/q/mine")
+        assert first.number in mine.text and second.number not in mine.text
+        unassigned = await client.get("/q/unassigned")
+        assert first.number not in unassigned.text and second.number in unassigned.text
+
+
+async def test_search_and_filters_narrow_the_list(web: Console) -> None:
+    lamp = await web.file("roads", description="路灯坏了三天", location="南街")
+    rubbish = await web.file()
+    async with web.client() as client:
+        await login(client, "clerk")
+        found = await client.get("/q/all", params={"q": "路灯"})
+        assert lamp.number in found.text and rubbish.number not in found.text
+        by_place = await client.get("/q/all", params={"q": "东风村"})
+        assert rubbish.number in by_place.text and lamp.number not in by_place.text
+        by_number = await client.get("/q/all", params={"q": lamp.number})
+        assert lamp.number in by_number.text and rubbish.number not in by_number.text
+        wildcard = await client.get("/q/all", params={"q": "%"})
+        assert lamp.number not in wildcard.text  # LIKE wildcards are literal
+        by_category = await client.get("/q/all", params={"category": "roads"})
+        assert lamp.number in by_category.text and rubbish.number not in by_category.text
+        by_date = await client.get("/q/all", params={"since": "2026-03-03"})
+        assert lamp.number not in by_date.text
+
+
+async def test_an_overdue_ticket_is_red_in_the_overdue_queue(web: Console) -> None:
+    ticket = await web.file()
+    web.clock.advance(days=30)
+    async with web.client() as client:
+        await login(client, "clerk")
+        page = await client.get("/q/overdue")
+        assert ticket.number in page.text
+        assert 'class="overdue"' in page.text and "超期" in page.text
+
+
+async def test_the_rows_reload_only_when_something_changed(web: Console) -> None:
+    await web.file()
+    async with web.client() as client:
+        await login(client, "clerk")
+        page = await client.get("/q/unassigned")
+        marker = page.text.split("/q/unassigned/rows?since=")[1].split('"')[0]
+        unchanged = await client.get(f"/q/unassigned/rows?since={marker}")
+        assert unchanged.status_code == 204
+        newer = await web.file(description="新来的工单：桥面有坑")
+        changed = await client.get(f"/q/unassigned/rows?since={marker}")
+        assert changed.status_code == 200 and newer.number in changed.text
+
+
+async def test_claim_reply_resolve_reach_the_citizen_through_the_outbox(web: Console) -> None:
+    ticket = await web.file()
+    async with web.client() as client:
+        await login(client, "clerk")
+        for action, data in (
+            ("claim", {}),
+            ("reply", {"text": "已安排环卫人员今天下午清理"}),
+            ("note", {"text": "内部：联系了村委会"}),
+            ("resolve", {"text": "垃圾已清运，已增设垃圾桶"}),
+        ):
+            values = await form_values(client, ticket.number)
+            response = await client.post(f"/t/{ticket.number}/{action}", data={**values, **data})
+            assert response.status_code == 303, (action, response.text)
+        page = await client.get(f"/t/{ticket.number}")
+        assert "内部：联系了村委会" in page.text and 'class="internal"' in page.text
+    after = await web.ticket(ticket.number)
+    assert after.status is Status.ANSWERED and after.outcome == "垃圾已清运，已增设垃圾桶"
+    sent = texts(await web.outbox_texts(CHAT))
+    assert "已安排环卫人员今天下午清理" in sent and "垃圾已清运" in sent
+    assert "联系了村委会" not in sent
+    events = await web.desk.timeline(after, public_only=False)
+    assert [e.action for e in events] == [
+        Action.FILE,
+        Action.CLAIM,
+        Action.REPLY,
+        Action.NOTE,
+        Action.RESOLVE,
+    ]
+    assert {e.actor for e in events[1:]} == {"web:clerk"}
+
+
+async def test_an_empty_reply_is_shown_in_place_and_changes_nothing(web: Console) -> None:
+    ticket = await web.file()
+    async with web.client() as client:
+        await login(client, "clerk")
+        values = await form_values(client, ticket.number)
+        response = await client.post(f"/t/{ticket.number}/reply", data={**values, "text": "  "})
+        assert response.status_code == 400
+        form = response.text.split('id="action-reply"')[1].split("</form>")[0]
+        assert "请填写此项" in form
+    assert await web.scalar("SELECT COUNT(*) FROM ticket_events") == 1
+
+
+async def test_two_clerks_at_once_the_second_is_told_and_keeps_the_text(web: Console) -> None:
+    ticket = await web.file()
+    async with web.client() as one, web.client("10.0.0.2") as two:
+        await login(one, "clerk")
+        await login(two, "clerk2")
+        seen_by_one = await form_values(one, ticket.number)
+        seen_by_two = await form_values(two, ticket.number)
+        assert (await one.post(f"/t/{ticket.number}/claim", data=seen_by_one)).status_code == 303
+        late = await two.post(
+            f"/t/{ticket.number}/reply", data={**seen_by_two, "text": "我来回复：已经处理"}
+        )
+        assert late.status_code == 409
+        assert "已被他人修改" in late.text and "我来回复：已经处理" in late.text
+        # submitted again from the fresh page, it goes through
+        fresh = await form_values(two, ticket.number)
+        again = await two.post(
+            f"/t/{ticket.number}/reply", data={**fresh, "text": "我来回复：已经处理"}
+        )
+        assert again.status_code == 303
+    assert (await web.ticket(ticket.number)).status is Status.IN_PROGRESS
+
+
+async def test_a_supervisor_extends_with_a_reason_and_the_citizen_is_told(web: Console) -> None:
+    ticket = await web.file()
+    async with web.client() as client:
+        await login(client, "boss")
+        values = await form_values(client, ticket.number)
+        bad = await client.post(
+            f"/t/{ticket.number}/extend", data={**values, "days": "500", "text": "核查"}
+        )
+        assert bad.status_code == 400
+        ok = await client.post(
+            f"/t/{ticket.number}/extend", data={**values, "days": "5", "text": "需要现场核查"}
+        )
+        assert ok.status_code == 303
+    after = await web.ticket(ticket.number)
+    assert after.extended and after.deadline > ticket.deadline
+    assert "需要现场核查" in texts(await web.outbox_texts(CHAT))
+
+
+async def test_transfer_reject_and_merge_go_through_the_desk(web: Console) -> None:
+    first = await web.file()
+    duplicate = await web.file(description="村口垃圾还是没人清理")
+    wrong = await web.file(description="我想问问房价会不会涨")
+    async with web.client() as client:
+        await login(client, "clerk")
+        values = await form_values(client, first.number)
+        transfer = await client.post(
+            f"/t/{first.number}/transfer", data={**values, "dept": "nosuchdept"}
+        )
+        assert transfer.status_code == 400
+        values = await form_values(client, duplicate.number)
+        merged = await client.post(
+            f"/t/{duplicate.number}/merge", data={**values, "into": first.number}
+        )
+        assert merged.status_code == 303
+        values = await form_values(client, wrong.number)
+        rejected = await client.post(
+            f"/t/{wrong.number}/reject", data={**values, "text": "不属于本中心受理范围"}
+        )
+        assert rejected.status_code == 303
+    assert (await web.ticket(duplicate.number)).status is Status.MERGED
+    assert (await web.ticket(wrong.number)).status is Status.REJECTED
+    assert (await web.ticket(first.number)).department == first.department
+
+
+async def test_english_pages(web: Console) -> None:
+    async with web.client() as client:
+        page = await client.get("/login?lang=en")
+        assert "Staff login" in page.text
