@@ -211,7 +211,7 @@ async def _ticket_command(desk: TicketDesk, actor: StaffMember, args: argparse.N
         if args.status == "open":
             found = await desk.tickets.open_tickets(args.limit)
         elif args.status == "all":
-            found = await desk.tickets.query("1", (), args.limit, "id DESC")
+            found = await desk.tickets.query("TRUE", (), args.limit, "id DESC")
         else:
             found = await desk.tickets.query("status = ?", (args.status,), args.limit, "id DESC")
         return (

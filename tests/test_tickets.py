@@ -97,7 +97,7 @@ class Env:
 
     def __init__(
         self,
-        path: Path,
+        path: Path | str,
         kb: KnowledgeBase,
         matcher: Matcher,
         calendar: WorkCalendar,
@@ -217,13 +217,13 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def env(
-    tmp_path: Path,
+    db_target: Path | str,
     sample_kb: KnowledgeBase,
     matcher: Matcher,
     calendar: WorkCalendar,
     clock: Clock,
 ) -> AsyncIterator[Env]:
-    env = Env(tmp_path / "db.sqlite3", sample_kb, matcher, calendar, clock)
+    env = Env(db_target, sample_kb, matcher, calendar, clock)
     await env.open()
     async with env.store.transaction():
         for member in (STAFF, SUPERVISOR, SUPERVISOR_2):

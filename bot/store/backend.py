@@ -2,7 +2,10 @@
 
 The store modules write SQL and call only these functions (and `transaction`, `migrate`
 in `bot.store.core` / `bot.store.migrations`); opening a connection, its settings, running
-a query and splitting a migration script are done here, once.
+a query, the schema version and splitting a migration script are done here, once.
+
+Two engines: SQLite (a file path or `sqlite:///path`, the default) and PostgreSQL
+(`postgresql://…`, `bot.store.postgres` translates the SQL).
 """
 
 from __future__ import annotations
@@ -13,13 +16,42 @@ from typing import Any
 
 import aiosqlite
 
-#: The driver's connection type, as the store modules see it.
-Connection = aiosqlite.Connection
+from bot.store import postgres
+
+#: A connection, as the store modules see it: aiosqlite's, or one with its interface.
+Connection = aiosqlite.Connection | postgres.PgConnection
+
+_PG_SCHEMES = ("postgresql://", "postgres://")
 
 
-async def connect(path: Path) -> Connection:
-    """Open the SQLite database at `path` in autocommit mode, with the project's settings."""
-    conn = await aiosqlite.connect(path, isolation_level=None)
+def is_postgres(target: Path | str) -> bool:
+    """Whether a database location names PostgreSQL (a `postgresql://` URL)."""
+    return isinstance(target, str) and target.startswith(_PG_SCHEMES)
+
+
+def sqlite_path(target: Path | str) -> Path:
+    """The file of an SQLite location: a path, or a `sqlite:///path` URL."""
+    text = str(target)
+    return Path(text[len("sqlite://") :]) if text.startswith("sqlite://") else Path(target)
+
+
+def describe(target: Path | str) -> str:
+    """A database location fit for a log or a message (a URL's password hidden)."""
+    if not is_postgres(target):
+        return str(sqlite_path(target))
+    text = str(target)
+    scheme, _, rest = text.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if at and ":" in credentials:
+        credentials = credentials.split(":", 1)[0] + ":***"
+    return f"{scheme}://{credentials}{at}{host}"
+
+
+async def connect(target: Path | str) -> Connection:
+    """Open the database at `target` in autocommit mode, with the project's settings."""
+    if is_postgres(target):
+        return await postgres.connect(str(target))
+    conn = await aiosqlite.connect(sqlite_path(target), isolation_level=None)
     conn.row_factory = aiosqlite.Row
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA foreign_keys=ON")
@@ -29,7 +61,9 @@ async def connect(path: Path) -> Connection:
 
 
 async def backup(conn: Connection, target: Path) -> None:
-    """Copy the database to `target` with SQLite's online backup API."""
+    """Copy an SQLite database to `target` with SQLite's online backup API."""
+    if isinstance(conn, postgres.PgConnection):
+        raise ValueError("back up PostgreSQL with pg_dump (docs/operations.md)")
     dest = await aiosqlite.connect(target)
     try:
         await conn.backup(dest)
@@ -37,20 +71,54 @@ async def backup(conn: Connection, target: Path) -> None:
         await dest.close()
 
 
-async def fetchone(
-    conn: aiosqlite.Connection, sql: str, args: Iterable[Any] = ()
-) -> aiosqlite.Row | None:
+async def fetchone(conn: Connection, sql: str, args: Iterable[Any] = ()) -> Any | None:
     """The first row of a query, in one call to the database thread (a cursor takes three)."""
     rows = await conn.execute_fetchall(sql, args)
     return next(iter(rows), None)
 
 
-async def fetchall(
-    conn: aiosqlite.Connection, sql: str, args: Iterable[Any] = ()
-) -> list[aiosqlite.Row]:
+async def fetchall(conn: Connection, sql: str, args: Iterable[Any] = ()) -> list[Any]:
     """Every row of a query, in one call to the database thread."""
     return list(await conn.execute_fetchall(sql, args))
 
 
 def statements(script: str) -> list[str]:
+    """The statements of a migration script."""
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+# -- the schema version -------------------------------------------------------------------
+
+
+async def schema_version(conn: Connection) -> int:
+    """The number of the last migration applied (SQLite: `user_version`; PostgreSQL: a
+    `schema_version` table, created here with the SQLite-compatible functions)."""
+    if isinstance(conn, postgres.PgConnection):
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        row = await fetchone(conn, "SELECT MAX(version) FROM schema_version")
+    else:
+        row = await fetchone(conn, "PRAGMA user_version")
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+async def apply_migration(conn: Connection, number: int, script: str) -> None:
+    """Run one migration script and record its number, in one transaction."""
+    pg = isinstance(conn, postgres.PgConnection)
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        if pg and number == 1:
+            for function in postgres.COMPAT_FUNCTIONS:
+                await conn.execute(function)
+        for statement in statements(script):
+            await conn.execute(postgres.ddl(statement) if pg else statement)
+        if pg:
+            await conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+        else:
+            await conn.execute(f"PRAGMA user_version={number}")
+        await conn.execute("COMMIT")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise

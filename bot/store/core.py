@@ -14,24 +14,33 @@ from bot.store.migrations import migrate
 class StoreBase:
     """One connection to the project's database; the SQL lives in the subclasses."""
 
-    def __init__(self, conn: backend.Connection, path: Path):
+    def __init__(self, conn: backend.Connection, path: Path | str):
         self.conn = conn
+        #: Where the database is: an SQLite file, or a PostgreSQL URL.
         self.path = path
         #: (person, total_changes then, draft row) of the last `get_language`.
         self.read_ahead: tuple[str, int, tuple[Any, ...] | None] | None = None
 
     @classmethod
     async def open(cls, path: Path | str, create: bool = True) -> Self:
-        """Open (creating it if needed and `create`) and migrate the database at `path`."""
-        path = Path(path)
-        if not create and not path.is_file():
-            raise FileNotFoundError(f"no database at {path} (set --db or CITIZEN_DESK_DB)")
-        if path.is_dir():
-            raise IsADirectoryError(f"{path} is a directory, not a database file")
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(await backend.connect(path), path)
-        await store.migrate()
+        """Open (creating it if needed and `create`) and migrate the database at `path`:
+        an SQLite file (a path or `sqlite:///path`) or a `postgresql://` URL."""
+        if backend.is_postgres(path):
+            store = cls(await backend.connect(path), path)
+        else:
+            path = backend.sqlite_path(path)
+            if not create and not path.is_file():
+                raise FileNotFoundError(f"no database at {path} (set --db or CITIZEN_DESK_DB)")
+            if path.is_dir():
+                raise IsADirectoryError(f"{path} is a directory, not a database file")
+            if path.parent and not path.parent.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+            store = cls(await backend.connect(path), path)
+        try:
+            await store.migrate()
+        except BaseException:
+            await store.close()
+            raise
         return store
 
     @classmethod
@@ -64,5 +73,5 @@ class StoreBase:
         await self.conn.close()
 
     async def backup(self, target: Path) -> None:
-        """Copy the database to `target` with SQLite's online backup API."""
+        """Copy an SQLite database to `target` with SQLite's online backup API."""
         await backend.backup(self.conn, target)

@@ -29,7 +29,8 @@ class GapStore:
                 self.conn,
                 "SELECT text, lang, route, candidates, created_at, feedback FROM questions "
                 "WHERE (route = 'none' OR (route = 'clarify' AND picked IS NULL) OR feedback = 0) "
-                "AND triage IS NULL AND (? IS NULL OR created_at >= ?) ORDER BY created_at, id",
+                "AND triage IS NULL AND (CAST(? AS TEXT) IS NULL OR created_at >= ?) "
+                "ORDER BY created_at, id",
                 (since, since),
             )
         ]

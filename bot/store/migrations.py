@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.store.backend import Connection, fetchone, statements
+from bot.store.backend import Connection, apply_migration, schema_version
 
 #: Append-only: each migration runs once, in its own transaction, in order.
 MIGRATIONS: tuple[str, ...] = (
@@ -232,19 +232,9 @@ MIGRATIONS: tuple[str, ...] = (
 
 async def migrate(conn: Connection) -> int:
     """Apply the migrations not applied yet; return the schema version."""
-    row = await fetchone(conn, "PRAGMA user_version")
-    version = int(row[0]) if row else 0
+    version = await schema_version(conn)
     for number, script in enumerate(MIGRATIONS, start=1):
-        if number <= version:
-            continue
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in statements(script):
-                await conn.execute(statement)
-            await conn.execute(f"PRAGMA user_version={number}")
-            await conn.execute("COMMIT")
-        except Exception:
-            await conn.execute("ROLLBACK")
-            raise
-        version = number
+        if number > version:
+            await apply_migration(conn, number, script)
+            version = number
     return version

@@ -62,12 +62,14 @@ class QuestionsMixin(StoreBase):
         triage: str | None = None,
     ) -> int:
         """Record a question, how it was routed and its triage label; return its id."""
-        cur = await self.conn.execute(
+        row = await fetchone(
+            self.conn,
             "INSERT INTO questions (user_key, text, lang, route, entry_id, score, candidates, "
-            "created_at, triage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, triage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (user, text, lang, route, entry_id, score, json.dumps(candidates), now_iso(), triage),
         )
-        return int(cur.lastrowid or 0)
+        assert row is not None
+        return int(row[0])
 
     async def mark_clarify_picked(self, user: str, entry_id: str) -> None:
         """The person picked `entry_id` from their latest clarify choices (not a gap)."""

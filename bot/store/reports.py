@@ -151,7 +151,8 @@ class ReportStore:
         """Per China-time month of finishing: (tickets finished, finished on time)."""
         rows = await self._rows(
             f"SELECT {_month_of(_FINISHED)} AS m, COUNT(*), "
-            f"SUM(date({_FINISHED}, '+8 hours') <= t.deadline) FROM tickets t "
+            f"SUM(CASE WHEN date({_FINISHED}, '+8 hours') <= t.deadline THEN 1 ELSE 0 END) "
+            "FROM tickets t "
             f"WHERE {_FINISHED} IS NOT NULL AND {_in_period(_FINISHED)} GROUP BY m",
             (f"{year:04d}",),
         )
@@ -170,7 +171,8 @@ class ReportStore:
     async def satisfaction_by_month(self, year: int) -> dict[int, tuple[int, int]]:
         """Per China-time month of filing: (tickets rated, rated 3 or better)."""
         rows = await self._rows(
-            f"SELECT {_month_of('t.created_at')} AS m, COUNT(*), SUM(r.rating >= 3) "
+            f"SELECT {_month_of('t.created_at')} AS m, COUNT(*), "
+            "SUM(CASE WHEN r.rating >= 3 THEN 1 ELSE 0 END) "
             "FROM ratings r JOIN tickets t ON t.id = r.ticket_id "
             f"WHERE {_in_period('t.created_at')} AND {_LATEST_RATING} GROUP BY m",
             (f"{year:04d}",),
@@ -180,7 +182,7 @@ class ReportStore:
     async def bad_first_ratings(self, period: str) -> tuple[int, int]:
         """Tickets created in the period rated ≤ 2 in round 1 (差评): (count, reworked)."""
         rows = await self._rows(
-            "SELECT COUNT(*), COALESCE(SUM(t.rework_count > 0), 0) FROM tickets t "
+            "SELECT COUNT(*), COUNT(CASE WHEN t.rework_count > 0 THEN 1 END) FROM tickets t "
             f"WHERE {_in_period('t.created_at')} AND {_BAD_FIRST}",
             (period,),
         )

@@ -72,12 +72,13 @@ class TicketStore(StaffMixin):
 
     async def next_number(self, year: int) -> str:
         """Allocate the next ticket number of `year` (never reused)."""
-        await self.conn.execute(
+        # One statement: two processes on one PostgreSQL never draw the same number.
+        row = await fetchone(
+            self.conn,
             "INSERT INTO ticket_seq (year, last) VALUES (?, 1) "
-            "ON CONFLICT(year) DO UPDATE SET last = last + 1",
+            "ON CONFLICT(year) DO UPDATE SET last = ticket_seq.last + 1 RETURNING last",
             (year,),
         )
-        row = await fetchone(self.conn, "SELECT last FROM ticket_seq WHERE year = ?", (year,))
         assert row is not None
         return f"TS-{year}-{int(row[0]):06d}"
 
@@ -85,10 +86,13 @@ class TicketStore(StaffMixin):
         """Insert a ticket row; return its id."""
         names = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        cur = await self.conn.execute(
-            f"INSERT INTO tickets ({names}) VALUES ({marks})", tuple(values.values())
+        row = await fetchone(
+            self.conn,
+            f"INSERT INTO tickets ({names}) VALUES ({marks}) RETURNING id",
+            tuple(values.values()),
         )
-        return int(cur.lastrowid or 0)
+        assert row is not None
+        return int(row[0])
 
     async def update(self, ticket_id: int, **values: Any) -> None:
         """Change columns of a ticket."""
@@ -114,7 +118,7 @@ class TicketStore(StaffMixin):
         return _ticket(row) if row else None
 
     async def query(
-        self, where: str = "1", args: tuple[Any, ...] = (), limit: int = 50, order: str = "id"
+        self, where: str = "TRUE", args: tuple[Any, ...] = (), limit: int = 50, order: str = "id"
     ) -> list[Ticket]:
         """Tickets matching a condition."""
         return [
@@ -288,8 +292,8 @@ class TicketStore(StaffMixin):
     async def remember_ticket_message(self, chat_id: int, message_id: int, ticket_id: int) -> None:
         """Record which ticket a bot message in a staff chat is about."""
         await self.conn.execute(
-            "INSERT OR REPLACE INTO staff_messages (chat_id, message_id, ticket_id) "
-            "VALUES (?, ?, ?)",
+            "INSERT INTO staff_messages (chat_id, message_id, ticket_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (chat_id, message_id) DO UPDATE SET ticket_id = excluded.ticket_id",
             (chat_id, message_id, ticket_id),
         )
 

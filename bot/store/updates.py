@@ -36,7 +36,8 @@ class UpdatesMixin(StoreBase):
         async with self.transaction():
             before = self.conn.total_changes
             await self.conn.executemany(
-                "INSERT OR IGNORE INTO updates (update_id, payload, received_at) VALUES (?, ?, ?)",
+                "INSERT INTO updates (update_id, payload, received_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (update_id) DO NOTHING",
                 [(uid, payload, now_iso()) for uid, payload in updates],
             )
             return self.conn.total_changes - before
@@ -96,12 +97,14 @@ class OutboxMixin(StoreBase):
         Kinds `send` and `edit` go to Telegram; `terminal` waits for the terminal chat of
         `owner`.
         """
-        cur = await self.conn.execute(
+        row = await fetchone(
+            self.conn,
             "INSERT INTO outbox (chat_id, kind, payload, owner, created_at, ticket_id) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (chat_id, kind, json.dumps(payload, ensure_ascii=False), owner, now_iso(), ticket_id),
         )
-        return int(cur.lastrowid or 0)
+        assert row is not None
+        return int(row[0])
 
     async def terminal_messages(
         self, owner: str
@@ -123,6 +126,8 @@ class OutboxMixin(StoreBase):
         """Messages due for delivery: the oldest pending one of each chat, in order; none
         for the chats in `skip_chats`."""
         skip = list(skip_chats)
+        # `NOT IN ()` is SQLite only: leave the condition out when no chat is skipped.
+        skipped = f"AND o.chat_id NOT IN ({', '.join('?' * len(skip))}) " if skip else ""
         rows = await fetchall(
             self.conn,
             "SELECT o.id, o.chat_id, o.kind, o.payload, o.owner, o.attempts, o.ticket_id "
@@ -130,7 +135,7 @@ class OutboxMixin(StoreBase):
             "AND o.next_at <= ? AND o.id = ("
             "  SELECT MIN(id) FROM outbox p WHERE p.chat_id = o.chat_id AND p.state = 'pending' "
             "  AND p.kind IN ('send', 'edit')"
-            f") AND o.chat_id NOT IN ({', '.join('?' * len(skip))}) ORDER BY o.id LIMIT ?",
+            f") {skipped}ORDER BY o.id LIMIT ?",
             (time.time(), *skip, limit),
         )
         return [
@@ -199,7 +204,9 @@ class OutboxMixin(StoreBase):
         rows = [m for m in menus if m[1] is not None and m[2]]
         if rows:
             await self.conn.executemany(
-                "INSERT OR REPLACE INTO menus (chat_id, message_id, owner) VALUES (?, ?, ?)", rows
+                "INSERT INTO menus (chat_id, message_id, owner) VALUES (?, ?, ?) "
+                "ON CONFLICT (chat_id, message_id) DO UPDATE SET owner = excluded.owner",
+                rows,
             )
 
     async def menu_owner(self, chat_id: int, message_id: int) -> str | None:
