@@ -12,14 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import aiosqlite
 
-from bot.store import postgres
+if TYPE_CHECKING:
+    from bot.store.postgres import PgConnection
 
-#: A connection, as the store modules see it: aiosqlite's, or one with its interface.
-Connection = aiosqlite.Connection | postgres.PgConnection
+    #: A connection, as the store modules see it: aiosqlite's, or one with its interface.
+    Connection: TypeAlias = aiosqlite.Connection | PgConnection
+else:
+    # psycopg is an optional extra (`citizen-desk[postgres]`): imported only for a URL.
+    Connection = aiosqlite.Connection
 
 _PG_SCHEMES = ("postgresql://", "postgres://")
 
@@ -50,6 +54,12 @@ def describe(target: Path | str) -> str:
 async def connect(target: Path | str) -> Connection:
     """Open the database at `target` in autocommit mode, with the project's settings."""
     if is_postgres(target):
+        try:
+            from bot.store import postgres
+        except ImportError as exc:
+            raise RuntimeError(
+                "PostgreSQL needs psycopg: pip install 'citizen-desk[postgres]'"
+            ) from exc
         return await postgres.connect(str(target))
     conn = await aiosqlite.connect(sqlite_path(target), isolation_level=None)
     conn.row_factory = aiosqlite.Row
@@ -62,7 +72,7 @@ async def connect(target: Path | str) -> Connection:
 
 async def backup(conn: Connection, target: Path) -> None:
     """Copy an SQLite database to `target` with SQLite's online backup API."""
-    if isinstance(conn, postgres.PgConnection):
+    if not isinstance(conn, aiosqlite.Connection):
         raise ValueError("back up PostgreSQL with pg_dump (docs/operations.md)")
     dest = await aiosqlite.connect(target)
     try:
@@ -93,7 +103,7 @@ def statements(script: str) -> list[str]:
 async def schema_version(conn: Connection) -> int:
     """The number of the last migration applied (SQLite: `user_version`; PostgreSQL: a
     `schema_version` table, created here with the SQLite-compatible functions)."""
-    if isinstance(conn, postgres.PgConnection):
+    if not isinstance(conn, aiosqlite.Connection):
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, "
             "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
@@ -106,14 +116,16 @@ async def schema_version(conn: Connection) -> int:
 
 async def apply_migration(conn: Connection, number: int, script: str) -> None:
     """Run one migration script and record its number, in one transaction."""
-    pg = isinstance(conn, postgres.PgConnection)
+    pg = not isinstance(conn, aiosqlite.Connection)
+    if pg:
+        from bot.store.postgres import COMPAT_FUNCTIONS, ddl
     await conn.execute("BEGIN IMMEDIATE")
     try:
         if pg and number == 1:
-            for function in postgres.COMPAT_FUNCTIONS:
+            for function in COMPAT_FUNCTIONS:
                 await conn.execute(function)
         for statement in statements(script):
-            await conn.execute(postgres.ddl(statement) if pg else statement)
+            await conn.execute(ddl(statement) if pg else statement)
         if pg:
             await conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
         else:
