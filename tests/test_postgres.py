@@ -59,3 +59,10 @@ async def test_a_transaction_rolls_back_on_postgres(db_target: Path | str) -> No
         assert await store.save_updates([(1, "{}"), (2, "{}")]) == 2
         assert await store.save_updates([(2, "{}"), (3, "{}")]) == 1
         assert [u for u, _ in await store.pending_updates()] == [1, 2, 3]
+
+
+def test_like_ignores_case_as_on_sqlite() -> None:
+    assert translate("number LIKE ? ESCAPE '\\' AND x = 'LIKE ?'", ("%ts%",)) == (
+        "number ILIKE %s ESCAPE '\\' AND x = 'LIKE ?'",
+        ["%ts%"],
+    )

@@ -4,6 +4,7 @@ The store modules write SQL once, with `?` parameters, in the subset both databa
 share. Every difference to PostgreSQL is translated here and nowhere else:
 
 - parameters: `?` and `?N` become psycopg's `%s` (a literal `%` is doubled);
+- `LIKE` is `ILIKE`: SQLite's `LIKE` ignores case;
 - `BEGIN IMMEDIATE` becomes `BEGIN`;
 - the schema: `id INTEGER PRIMARY KEY` becomes an identity column, `INTEGER` is `BIGINT`
   (Telegram ids pass 2**31), `REAL` is `DOUBLE PRECISION`;
@@ -58,38 +59,33 @@ def ddl(statement: str) -> str:
     return statement
 
 
+_LIKE = re.compile(r"\bLIKE\b")
+
+
 def translate(sql: str, args: Sequence[Any]) -> tuple[str, list[Any]]:
-    """The store's SQL with `?`/`?N` parameters as psycopg's `%s` and its arguments."""
+    """The store's SQL for psycopg: `?`/`?N` parameters as `%s` with their arguments,
+    and SQLite's case-blind `LIKE` as `ILIKE`."""
     if sql.strip().upper() == "BEGIN IMMEDIATE":
         return "BEGIN", []
-    out: list[str] = []
+    pieces: list[str] = []
     params: list[Any] = []
     position = 0
-    i = 0
-    quoted = False
-    while i < len(sql):
-        c = sql[i]
-        if c == "'":
-            quoted = not quoted
-        elif c == "%":
-            out.append("%%")
-            i += 1
-            continue
-        elif c == "?" and not quoted:
-            j = i + 1
-            while j < len(sql) and sql[j].isdigit():
-                j += 1
-            if j > i + 1:
-                params.append(args[int(sql[i + 1 : j]) - 1])
-            else:
-                params.append(args[position])
-                position += 1
-            out.append("%s")
-            i = j
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out), params
+    # Even pieces are outside string literals, odd ones inside ('' splits into two).
+    for index, piece in enumerate(sql.split("'")):
+        piece = piece.replace("%", "%%")
+        if index % 2 == 0:
+            piece = _LIKE.sub("ILIKE", piece)
+            parts = re.split(r"\?(\d*)", piece)
+            for k in range(1, len(parts), 2):
+                if parts[k]:
+                    params.append(args[int(parts[k]) - 1])
+                else:
+                    params.append(args[position])
+                    position += 1
+                parts[k] = "%s"
+            piece = "".join(parts)
+        pieces.append(piece)
+    return "'".join(pieces), params
 
 
 class Row(tuple[Any, ...]):

@@ -235,7 +235,7 @@ def _queue_where(
         return "status = ?", (Status.ANSWERED.value,)
     if queue == "reopened":
         return "status = ?", (Status.REOPENED.value,)
-    return "1", ()
+    return "TRUE", ()
 
 
 def _filter_where(filters: Filters) -> tuple[str, tuple[Any, ...]]:
@@ -264,7 +264,7 @@ def _filter_where(filters: Filters) -> tuple[str, tuple[Any, ...]]:
             " OR location LIKE ? ESCAPE '\\')"
         )
         args += [like, like, like]
-    return " AND ".join(parts) or "1", tuple(args)
+    return " AND ".join(parts) or "TRUE", tuple(args)
 
 
 class QueueStore:
