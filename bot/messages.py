@@ -909,8 +909,8 @@ DISCLOSURE_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Send your correction for request {number}:",
     },
     "disclosure_filed": {
-        "zh": "您的政府信息公开申请已收到，编号 {number}。答复期限：{deadline}（20个工作日，《政府信息公开条例》第三十三条）。如申请内容需要补正，我们将在 {notice} 前一次性告知。",
-        "en": "Your information request is received, number {number}. Answer due by {deadline} (20 working days, Art. 33). If anything needs correcting we will tell you once, by {notice}.",
+        "zh": "您的政府信息公开申请已收到，编号 {number}。收到申请之日：{received}（第三十一条）。答复期限：{deadline}（20个工作日，《政府信息公开条例》第三十三条）。如申请内容需要补正，我们将在 {notice} 前一次性告知。",
+        "en": "Your information request is received, number {number}, counted as received on {received} (Art. 31). Answer due by {deadline} (20 working days, Art. 33). If anything needs correcting we will tell you once, by {notice}.",
     },
     "disclosure_correction_notice": {
         "zh": "申请 {number} 需要补正（《政府信息公开条例》第三十条）：{what}\n请在 {by} 前补正。答复期限自收到补正之日起重新计算；逾期无正当理由不补正的，视为放弃申请。",
@@ -1053,6 +1053,22 @@ DISCLOSURE_MESSAGES: dict[str, dict[str, str]] = {
     "disclosure_notice_reminder": {
         "zh": "提醒：申请 {number} 如需补正，须在 {date} 前一次性告知申请人（第三十条）。",
         "en": "Reminder: any correction notice for request {number} must go out by {date} (Art. 30).",
+    },
+    "disclosure_receipt_needs_submitted": {
+        "zh": "请给出提交申请的日期（当面提交以提交之日为收到之日，第三十一条）。",
+        "en": "Give the day it was handed in (in person, that day counts as receipt, Art. 31).",
+    },
+    "disclosure_receipt_needs_signed_for": {
+        "zh": "请给出签收日期（邮寄的以签收之日为收到之日，第三十一条）。",
+        "en": "Give the day the post was signed for (that day counts as receipt, Art. 31).",
+    },
+    "disclosure_receipt_needs_confirmed": {
+        "zh": "请给出与申请人确认的日期（平信、网络、传真以确认之日为收到之日，第三十一条）。",
+        "en": "Give the day receipt was confirmed with the applicant (letter, internet, fax: Art. 31).",
+    },
+    "disclosure_receipt_future": {
+        "zh": "收到日期不能晚于今天。",
+        "en": "The day of receipt cannot be after today.",
     },
     "disclosure_correction_once": {
         "zh": "补正只能告知一次（第三十条）。",

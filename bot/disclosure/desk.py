@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.disclosure.answers import ABANDONED_ROW, ADVERSE, Answer, Applicant, result_row
 from bot.disclosure.clock import ClockError, RequestClock
+from bot.disclosure.receipt import Arrival, Delivery, ReceiptError, received_on
 from bot.disclosure.render import correction_notice, decision_text, staff_card
 from bot.disclosure.store import DisclosureRequest, DisclosureStore
 from bot.disclosure.table import REVIEW_KINDS, REVIEW_RESULTS
@@ -57,9 +58,14 @@ class DisclosureDesk:
     # -- filing ---------------------------------------------------------------------------
 
     async def file(
-        self, citizen: str, form: DisclosureForm, lang: str = "zh", source_key: str | None = None
+        self,
+        citizen: str,
+        form: DisclosureForm,
+        lang: str = "zh",
+        source_key: str | None = None,
+        arrival: Arrival | None = None,
     ) -> Ticket:
-        """File a request; receipt is today (Art. 31), the answer due in 20 working days."""
+        """File a request; received per Art. 31 (default: sent in the chat today)."""
         tickets = self.desk.tickets
         if source_key is not None:
             existing = await tickets.by_source(source_key)
@@ -68,7 +74,7 @@ class DisclosureDesk:
         if form.delivery_form not in DELIVERY_FORMS or form.delivery_way not in DELIVERY_WAYS:
             raise TicketError("disclosure_bad_delivery")
         today = self.desk.today()
-        clock = RequestClock(received=today)
+        clock = RequestClock(received=self.received(arrival))
         due = clock.next_deadline(self.cal)
         number = await tickets.next_number(today.year)
         ticket_id = await tickets.insert(
@@ -103,7 +109,11 @@ class DisclosureDesk:
         ticket = await self.desk._get(ticket_id)
         notice = clock.correction_notice_due(self.cal).isoformat()
         await self.desk._to_citizen(
-            ticket, "disclosure_filed", deadline=due.isoformat(), notice=notice
+            ticket,
+            "disclosure_filed",
+            deadline=due.isoformat(),
+            notice=notice,
+            received=clock.received.isoformat(),
         )
         await self.desk.notifier.notify(STAFF_CHAT, self._card(ticket, form), ticket.id)
         return ticket
@@ -144,11 +154,13 @@ class DisclosureDesk:
         )
         return ticket
 
-    async def record_correction(self, actor: str, number: str, text: str) -> Ticket:
-        """The correction arrived (from the applicant in chat, or recorded by staff)."""
+    async def record_correction(
+        self, actor: str, number: str, text: str, arrival: Arrival | None = None
+    ) -> Ticket:
+        """The correction arrived (in chat, or recorded by staff); Art. 31 sets its day."""
         ticket, request = await self._request(number)
         try:
-            clock = request.clock.record_correction(self.desk.today())
+            clock = request.clock.record_correction(self.received(arrival))
         except ClockError as exc:
             raise TicketError(exc.key, number=ticket.number) from exc
         due = clock.next_deadline(self.cal).isoformat()
@@ -348,6 +360,14 @@ class DisclosureDesk:
         await self.desk._to_citizen(ticket, "disclosure_abandoned")
 
     # -- helpers --------------------------------------------------------------------------
+
+    def received(self, arrival: Arrival | None) -> dt.date:
+        """The day of receipt (Art. 31); a chat message counts from today."""
+        today = self.desk.today()
+        try:
+            return received_on(arrival or Arrival(Delivery.CHAT, submitted=today), self.cal, today)
+        except ReceiptError as exc:
+            raise TicketError(exc.key) from exc
 
     async def _request(self, number: str) -> tuple[Ticket, DisclosureRequest]:
         ticket = await self.desk._find(number)
