@@ -7,7 +7,8 @@ For each file: present emergencies stopped (the emergency reply), shown the numb
 channel matters routed to their channel; near misses stopped and in doubt. `--misses`
 lists the cases that were not handled right (never use it on the blind set,
 tests/eval/blind/triage/cases.yaml: it is for measuring, not tuning); `--by-call` adds,
-per expected first service, how many emergencies were shown the numbers.
+per expected first service, how many emergencies were shown the numbers and how many
+were stopped with the right first number.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ def main(argv: list[str]) -> None:
             f" | {fig.near_doubt}/{n} |"
         )
         if by_call:
-            print("    " + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(fig.by_call.items())))
+            calls = sorted(fig.by_call.items())
+            print("    shown: " + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in calls))
+            print("    right number: " + ", ".join(f"{k} {v[2]}/{v[0]}" for k, v in calls))
         if show:
             for line in fig.misses:
                 print("   ", line)

@@ -27,7 +27,8 @@ class Figures:
     near_misses: int = 0
     near_stopped: int = 0
     near_doubt: int = 0
-    #: Per expected first service (`call`): emergencies, and those shown the numbers.
+    #: Per expected first service (`call`): emergencies, those shown the numbers, and
+    #: those stopped with the right first number.
     by_call: dict[str, list[int]] = field(default_factory=dict)
     misses: list[str] = field(default_factory=list)
 
@@ -47,7 +48,7 @@ def measure(triager: Triager, cases: dict[str, Any]) -> Figures:
         fig.stopped += stopped
         shown = found is not None and found.outcome is not Outcome.CHANNEL
         fig.shown += shown
-        per = fig.by_call.setdefault(str(case.get("call", "?")), [0, 0])
+        per = fig.by_call.setdefault(str(case.get("call", "?")), [0, 0, 0])
         per[0] += 1
         per[1] += shown
         expected = {*case.get("also", ()), *([case["call"]] if "call" in case else [])}
@@ -58,6 +59,7 @@ def measure(triager: Triager, cases: dict[str, Any]) -> Figures:
             and expected <= set(found.services)
         )
         fig.right_number += right
+        per[2] += right
         if not right:
             fig.misses.append(f"emergency {case['text']!r} → {found}")
     for case in cases.get("channels", []):

@@ -82,6 +82,6 @@ def test_measure_reads_the_blind_sets_shape(sample_kb: KnowledgeBase) -> None:
     }
     fig = measure(Triager(sample_kb), cases)
     assert (fig.emergencies, fig.stopped, fig.shown) == (2, 1, 1)
-    assert fig.by_call == {"fire": [1, 1], "police": [1, 0]}
+    assert fig.by_call == {"fire": [1, 1, 1], "police": [1, 0, 0]}
     assert (fig.channels, fig.channels_right) == (1, 1)
     assert (fig.near_misses, fig.near_stopped) == (1, 0)
