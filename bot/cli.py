@@ -19,6 +19,8 @@ from bot.errors import CitizenDeskError, KnowledgeError, UsageError
 from bot.knowledge.loader import load_knowledge, load_or_raise
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
+from bot.store import backend
+from bot.store.backend import DB_HELP, location
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -47,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="chat with the bot in the terminal")
     _kb_arg(chat)
-    chat.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    chat.add_argument("--db", type=location, default=None, help=DB_HELP)
     chat.add_argument("--lang", choices=("zh", "en"), default=None, help="reply language")
 
     ask = sub.add_parser("ask", help="route questions (arguments, or one per line on stdin)")
@@ -58,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the Telegram bot (TELEGRAM_BOT_TOKEN)")
     _kb_arg(run)
-    run.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    run.add_argument("--db", type=location, default=None, help=DB_HELP)
     run.add_argument("--webhook-url", default=None, help="serve a webhook at this HTTPS URL")
     run.add_argument("--listen", default=None, help="webhook host:port (default 0.0.0.0:8443)")
     run.add_argument("--webhook-secret", default=None, help="secret token for the webhook")
@@ -81,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("md", "csv", "html"), default="md")
     report.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language")
     report.add_argument("--out", type=Path, default=None, help="output file (default: stdout)")
-    report.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    report.add_argument("--db", type=location, default=None, help=DB_HELP)
     report.add_argument(
         "--disclosure",
         action="store_true",
@@ -112,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="figures and findings as JSON")
     gaps = kb_sub.add_parser("gaps", help="unanswered questions, grouped, with YAML snippets")
     _kb_arg(gaps)
-    gaps.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    gaps.add_argument("--db", type=location, default=None, help=DB_HELP)
     gaps.add_argument(
         "--since",
         type=_date_arg,
@@ -421,7 +423,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bot.workdays import WorkCalendar
 
     settings = load_settings(overrides={"db_path": args.db, "kb_dir": args.kb})
-    if not settings.db_path.exists():
+    if not backend.exists(settings.db_path):
         raise UsageError(f"{settings.db_path}: no such database (set --db or CITIZEN_DESK_DB)")
     result = load_or_raise(_kb_dir(args, settings.kb_dir))
     assert result.kb is not None
@@ -479,7 +481,7 @@ def cmd_kb_gaps(args: argparse.Namespace) -> int:
     from bot.store import Store
 
     settings = load_settings(overrides={"kb_dir": args.kb, "db_path": args.db})
-    if not settings.db_path.exists():
+    if not backend.exists(settings.db_path):
         raise UsageError(f"no database at {settings.db_path} (use --db or CITIZEN_DESK_DB)")
     result = load_or_raise(_kb_dir(args, settings.kb_dir))
     assert result.kb is not None

@@ -14,6 +14,7 @@ from typing import Any
 from bot.actions import number
 from bot.errors import ConfigError
 from bot.matching.settings import MatchSettings
+from bot.store.backend import location
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 
@@ -51,8 +52,8 @@ class Settings:
     api_base_url: str = DEFAULT_API_BASE_URL
     #: Knowledge directory; None means the shipped sample.
     kb_dir: Path | None = None
-    #: SQLite database file.
-    db_path: Path = Path("citizen-desk.sqlite3")
+    #: The database: an SQLite file, or a `postgresql://` URL (kept as text).
+    db_path: Path | str = Path("citizen-desk.sqlite3")
     #: Public HTTPS URL for webhook mode; None means long polling.
     webhook_url: str | None = None
     #: host:port the webhook server listens on.
@@ -193,7 +194,9 @@ def _convert(name: str, raw: Any) -> Any:
         defaults = MatchSettings()
         values = {k: type(getattr(defaults, k))(v) for k, v in raw.items()}
         return replace(defaults, **values)
-    if name in ("kb_dir", "db_path"):
+    if name == "db_path":
+        return raw if isinstance(raw, Path) else location(str(raw))
+    if name == "kb_dir":
         return Path(str(raw)).expanduser()
     if name in ("flood_messages", "poll_timeout", "staff_chat", "retention_years"):
         return int(raw)

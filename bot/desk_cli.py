@@ -15,7 +15,9 @@ from bot.errors import KnowledgeError, UsageError
 from bot.kbdir import choose_kb_dir
 from bot.knowledge.loader import load_or_raise
 from bot.messages import t
-from bot.store import Store, TicketStore
+from bot.store import Store, TicketStore, backend
+from bot.store.backend import DB_HELP, location
+from bot.store.copying import TargetNotEmpty, copy_database
 from bot.tickets.model import Role, StaffMember
 from bot.tickets.render import staff_detail, status_label
 from bot.tickets.service import TicketDesk, TicketError
@@ -48,10 +50,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     passwd.add_argument("login")
     for p in (add, remove, staff, passwd):
-        p.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+        p.add_argument("--db", type=location, default=None, help=DB_HELP)
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    common.add_argument("--db", type=location, default=None, help=DB_HELP)
     common.add_argument("--kb", type=Path, default=None, help="knowledge directory")
     common.add_argument(
         "--as", dest="actor", type=int, default=None, help="act as this staff user id"
@@ -99,7 +101,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     health = sub.add_parser(
         "health", help="check database, knowledge and outbox (exit 0 if healthy)"
     )
-    health.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    health.add_argument("--db", type=location, default=None, help=DB_HELP)
     health.add_argument(
         "--max-backlog", type=int, default=1000, help="unhealthy above this outbox backlog"
     )
@@ -110,7 +112,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     backup = db_sub.add_parser("backup", help="online backup with SQLite's backup API")
     backup.add_argument("path", type=Path)
     for p in (migrate, backup):
-        p.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+        p.add_argument("--db", type=location, default=None, help=DB_HELP)
+    copy = db_sub.add_parser(
+        "copy", help="copy every table into an empty database (SQLite to PostgreSQL)"
+    )
+    copy.add_argument("--from", dest="source", type=location, required=True, help="source")
+    copy.add_argument("--to", dest="target", type=location, required=True, help="empty target")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -284,6 +291,8 @@ async def _health(args: argparse.Namespace) -> int:
 
 
 async def _db(args: argparse.Namespace) -> int:
+    if args.db_command == "copy":
+        return await _db_copy(args.source, args.target)
     settings = _settings(args)
     async with Store.opened(settings.db_path) as store:
         if args.db_command == "backup":
@@ -293,5 +302,25 @@ async def _db(args: argparse.Namespace) -> int:
             print(f"backed up {settings.db_path} to {args.path}")
         else:
             version = await store.migrate()
-            print(f"{settings.db_path}: schema version {version}")
+            print(f"{backend.describe(settings.db_path)}: schema version {version}")
+    return 0
+
+
+async def _db_copy(source: Path | str, target: Path | str) -> int:
+    if not backend.exists(source):
+        raise UsageError(f"no database at {backend.describe(source)}")
+    try:
+        copied = await copy_database(source, target)
+    except TargetNotEmpty as exc:
+        raise UsageError(
+            f"{backend.describe(target)}: {exc}; copy only into a new, empty database"
+        ) from exc
+    width = max((len(c.table) for c in copied), default=5)
+    for c in copied:
+        print(f"{c.table:<{width}}  {c.rows:>9}  ok")
+    total = sum(c.rows for c in copied)
+    print(
+        f"copied {total} rows in {len(copied)} tables from {backend.describe(source)} "
+        f"to {backend.describe(target)}; row counts match"
+    )
     return 0

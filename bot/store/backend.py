@@ -26,11 +26,25 @@ else:
     Connection = aiosqlite.Connection
 
 _PG_SCHEMES = ("postgresql://", "postgres://")
+#: The `--db` option's help, the same on every command.
+DB_HELP = "SQLite file or postgresql:// URL (CITIZEN_DESK_DB)"
 
 
 def is_postgres(target: Path | str) -> bool:
     """Whether a database location names PostgreSQL (a `postgresql://` URL)."""
     return isinstance(target, str) and target.startswith(_PG_SCHEMES)
+
+
+def location(text: str) -> Path | str:
+    """A database location as given (`--db`, `CITIZEN_DESK_DB`): a `postgresql://` URL kept
+    as text (a `Path` would fold its `//`), anything else an SQLite file."""
+    text = str(text)
+    return text if is_postgres(text) else sqlite_path(text).expanduser()
+
+
+def exists(target: Path | str) -> bool:
+    """Whether the database is there: an SQLite file exists (a URL is checked by connecting)."""
+    return is_postgres(target) or sqlite_path(target).is_file()
 
 
 def sqlite_path(target: Path | str) -> Path:
@@ -134,3 +148,57 @@ async def apply_migration(conn: Connection, number: int, script: str) -> None:
     except BaseException:
         await conn.execute("ROLLBACK")
         raise
+
+
+# -- the tables, for `citizen-desk db copy` ---------------------------------------------
+
+
+async def tables(conn: Connection) -> list[str]:
+    """The project's tables in the order they were created (a parent before its children),
+    without the engine's own ones and the schema version."""
+    if isinstance(conn, aiosqlite.Connection):
+        sql = (
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid"
+        )
+    else:
+        sql = (
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'r' AND n.nspname = current_schema() "
+            "AND c.relname <> 'schema_version' ORDER BY c.oid"
+        )
+    return [str(r[0]) for r in await fetchall(conn, sql)]
+
+
+async def self_references(conn: Connection, table: str) -> list[str]:
+    """The columns of `table` that refer to `table` itself (a ticket merged into another)."""
+    if isinstance(conn, aiosqlite.Connection):
+        rows = await fetchall(conn, f"PRAGMA foreign_key_list({table})")
+        return [str(r["from"]) for r in rows if r["table"] == table]
+    rows = await fetchall(
+        conn,
+        "SELECT a.attname FROM pg_constraint k JOIN pg_attribute a "
+        "ON a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey) "
+        "WHERE k.contype = 'f' AND k.conrelid = k.confrelid AND k.conrelid = ?::regclass",
+        (table,),
+    )
+    return [str(r[0]) for r in rows]
+
+
+async def after_copy(conn: Connection, table: str) -> None:
+    """After rows were copied with their ids: PostgreSQL's identity goes on past them
+    (SQLite's rowid needs nothing)."""
+    if isinstance(conn, aiosqlite.Connection):
+        return
+    identities = await fetchall(
+        conn,
+        "SELECT column_name, pg_get_serial_sequence(?, column_name) "
+        "FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = ? AND is_identity = 'YES'",
+        (table, table),
+    )
+    for column, sequence in identities:
+        await conn.execute(
+            f"SELECT setval(?, COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)",
+            (sequence,),
+        )

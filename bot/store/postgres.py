@@ -188,9 +188,14 @@ class PgConnection:
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> PgCursor:
         """Run one statement for each parameter row."""
-        changed = 0
-        for args in rows:
-            changed += max((await self.run(sql, tuple(args))).rowcount, 0)
+        batch = [translate(sql, tuple(args)) for args in rows]
+        if not batch:
+            return PgCursor([], 0, None)
+        # One query, many parameter rows: psycopg sends them in a pipeline.
+        async with self.raw.cursor() as cur:
+            await cur.executemany(batch[0][0], [params for _, params in batch])
+            changed = max(cur.rowcount, 0)
+        self.total_changes += changed
         return PgCursor([], changed, None)
 
     async def execute_fetchall(self, sql: str, args: Iterable[Any] = ()) -> list[Row]:

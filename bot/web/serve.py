@@ -16,6 +16,7 @@ from bot.errors import UsageError
 from bot.kbdir import choose_kb_dir
 from bot.knowledge.loader import load_or_raise
 from bot.store import Store
+from bot.store.backend import DB_HELP, location
 from bot.tickets.service import TicketDesk
 from bot.web.app import create_app
 from bot.web.context import WebContext
@@ -36,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register `web`."""
     web = sub.add_parser("web", help="serve the staff web console")
     web.add_argument("--listen", default=DEFAULT_LISTEN, help=f"HOST:PORT ({DEFAULT_LISTEN})")
-    web.add_argument("--db", type=Path, default=None, help="SQLite file (CITIZEN_DESK_DB)")
+    web.add_argument("--db", type=location, default=None, help=DB_HELP)
     web.add_argument("--kb", type=Path, default=None, help="knowledge directory")
     web.add_argument(
         "--secure-cookies",
