@@ -1158,6 +1158,14 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
     },
     "web_forbidden": {"zh": "您的角色无权执行此操作。", "en": "Your role may not do this."},
     "web_not_found": {"zh": "没有找到该页面或工单。", "en": "No such page or ticket."},
+    "webchat_bad_message": {
+        "zh": "消息格式不对，请刷新页面后重试。",
+        "en": "The message was not understood; please reload the page and try again.",
+    },
+    "webchat_too_long": {
+        "zh": "消息太长了（最多 {limit} 个字），请分几条发送。",
+        "en": "The message is too long (at most {limit} characters); please send it in parts.",
+    },
     "web_logout": {"zh": "退出", "en": "Log out"},
     "web_back": {"zh": "返回工单列表", "en": "Back to the queues"},
     "web_role_staff": {"zh": "工作人员", "en": "staff"},

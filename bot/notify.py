@@ -1,13 +1,15 @@
-"""Notifications into the outbox: Telegram chats, the staff group, or a terminal user."""
+"""Notifications into the outbox: Telegram chats, the staff group, a terminal user or a web
+chat visitor."""
 
 from __future__ import annotations
 
 import logging
 
 from bot.channels.telegram_format import keyboard_rows, reply_payloads
-from bot.render import render_plain
+from bot.render import render_html, render_plain
 from bot.replies import Reply
 from bot.store import Store
+from bot.store.webchat import KIND as WEBCHAT_KIND
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,15 @@ class OutboxNotifier:
         self._warned = not warn_unset
 
     async def notify(self, recipient: str, reply: Reply, ticket_id: int | None = None) -> None:
-        """Queue `reply` for `recipient` (`tg:<id>`, `staff`, `terminal:<name>`)."""
+        """Queue `reply` for `recipient` (`tg:<id>`, `staff`, `terminal:<name>`, `chat:<id>`)."""
+        if recipient.startswith("chat:"):
+            payload = {
+                "text": render_plain(reply.blocks),
+                "html": render_html(reply.blocks),
+                "buttons": keyboard_rows(reply),
+            }
+            await self.store.enqueue(0, WEBCHAT_KIND, payload, recipient, ticket_id)
+            return
         if recipient.startswith("terminal:"):
             payload = {"text": render_plain(reply.blocks), "buttons": keyboard_rows(reply)}
             await self.store.enqueue(0, "terminal", payload, recipient, ticket_id)

@@ -227,6 +227,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tickets_dept_status ON tickets(department, status);
     CREATE INDEX tickets_category_status ON tickets(category, status);
     """,
+    # 11: the web chat (bot/webchat/): messages from visitors, stored before the POST
+    # returns, unique per visitor and client-made id (a retried POST is stored once).
+    """
+    CREATE TABLE webchat_inbox (
+        id INTEGER PRIMARY KEY,
+        visitor TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        received_at TEXT NOT NULL,
+        done_at TEXT,
+        UNIQUE (visitor, client_id)
+    );
+    CREATE INDEX webchat_inbox_pending ON webchat_inbox(state, id);
+    CREATE INDEX outbox_owner_kind ON outbox(owner, kind, id);
+    """,
 )
 
 

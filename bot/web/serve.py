@@ -12,14 +12,18 @@ from pathlib import Path
 import uvicorn
 
 from bot.config import Settings, load_settings
+from bot.dialogue import Dialogue
 from bot.errors import UsageError
 from bot.kbdir import choose_kb_dir
 from bot.knowledge.loader import load_or_raise
+from bot.matching.matcher import Matcher
 from bot.store import Store
 from bot.store.backend import DB_HELP, location
 from bot.tickets.service import TicketDesk
 from bot.web.app import create_app
 from bot.web.context import WebContext
+from bot.webchat.processor import ChatProcessor
+from bot.webchat.routes import ChatContext, ChatRoutes
 
 log = logging.getLogger(__name__)
 DEFAULT_LISTEN = "127.0.0.1:8080"
@@ -57,25 +61,37 @@ class _Server(uvicorn.Server):
 async def serve(
     settings: Settings, kb_dir: Path, listen: str, secure: bool, stop: asyncio.Event | None = None
 ) -> None:
-    """Serve the console on its own connection to the database until `stop` (or cancelled)."""
+    """Serve the console and the citizens' chat (/chat), each on its own connection to the
+    database, until `stop` (or cancelled)."""
     host, port = parse_listen(listen)
     result = load_or_raise(kb_dir)
     assert result.kb is not None
-    async with Store.opened(settings.db_path) as store:
+    async with Store.opened(settings.db_path) as store, Store.opened(settings.db_path) as chat:
         desk = TicketDesk.from_settings(store, result.kb, settings)
-        app = create_app(WebContext(store, desk, settings, secure_cookies=secure))
+        dialogue = Dialogue(Matcher(result.kb, settings.matching), chat)
+        dialogue.attach_desk(TicketDesk.from_settings(chat, result.kb, settings))
+        processor = ChatProcessor(chat, dialogue)
+        routes = ChatRoutes(ChatContext(processor, secure_cookies=secure))
+        ctx = WebContext(store, desk, settings, secure_cookies=secure)
+        app = create_app(ctx, extra=[routes.mount()])
+        processing = asyncio.create_task(processor.run())
         config = uvicorn.Config(
             app, host=host, port=port, log_config=None, proxy_headers=True, access_log=False
         )
         server = _Server(config)
-        log.info("web console on http://%s:%d/", host, port)
-        if stop is None:
-            await server.serve()
-            return
-        task = asyncio.create_task(server.serve())
-        await stop.wait()
-        server.should_exit = True
-        await task
+        log.info("web console on http://%s:%d/, citizens' chat at /chat", host, port)
+        try:
+            if stop is None:
+                await server.serve()
+                return
+            task = asyncio.create_task(server.serve())
+            await stop.wait()
+            server.should_exit = True
+            await task
+        finally:
+            processing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await processing
 
 
 def cmd_web(args: argparse.Namespace) -> int:

@@ -1,0 +1,75 @@
+"""The web chat's SQL (bot/webchat/): visitors' messages in, their events out."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.store.backend import Connection, fetchall, fetchone
+from bot.store.clock import now_iso
+
+#: The outbox kind of messages for a web chat visitor.
+KIND = "webchat"
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """A visitor's message, stored and waiting to be processed."""
+
+    id: int
+    visitor: str
+    client_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    """A message for a visitor, from the outbox."""
+
+    id: int
+    payload: dict[str, Any]
+
+
+class WebChatSQL:
+    """Inbox and events of the web chat, on the store's connection."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    async def accept(self, visitor: str, client_id: str, payload: dict[str, Any]) -> bool:
+        """Store a message (in the caller's transaction); False if this id was seen before."""
+        row = await fetchone(
+            self.conn,
+            "INSERT INTO webchat_inbox (visitor, client_id, payload, received_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (visitor, client_id) DO NOTHING RETURNING id",
+            (visitor, client_id, json.dumps(payload, ensure_ascii=False), now_iso()),
+        )
+        return row is not None
+
+    async def pending(self, limit: int = 100) -> list[ChatMessage]:
+        """Messages stored but not processed yet, oldest first."""
+        rows = await fetchall(
+            self.conn,
+            "SELECT id, visitor, client_id, payload FROM webchat_inbox "
+            "WHERE state = 'pending' ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [ChatMessage(int(r[0]), str(r[1]), str(r[2]), json.loads(r[3])) for r in rows]
+
+    async def done(self, message_id: int, state: str = "done") -> None:
+        """Mark a message processed and drop its content (in the caller's transaction)."""
+        await self.conn.execute(
+            "UPDATE webchat_inbox SET state = ?, done_at = ?, payload = '{}' WHERE id = ?",
+            (state, now_iso(), message_id),
+        )
+
+    async def events(self, visitor: str, after: int, limit: int = 100) -> list[ChatEvent]:
+        """The visitor's messages in the outbox after event id `after`, oldest first."""
+        rows = await fetchall(
+            self.conn,
+            "SELECT id, payload FROM outbox WHERE kind = ? AND owner = ? AND id > ? "
+            "ORDER BY id LIMIT ?",
+            (KIND, visitor, after, limit),
+        )
+        return [ChatEvent(int(r[0]), json.loads(r[1])) for r in rows]

@@ -1,0 +1,38 @@
+"""Anonymous visitors: an unguessable key in a cookie, and the citizen id derived from it."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+COOKIE = "cd_chat"
+#: A year: the visitor comes back to see their tickets' outcomes.
+COOKIE_AGE = 365 * 24 * 3600
+_KEY = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def new_key() -> str:
+    """A fresh visitor key (256 random bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def citizen(key: str) -> str:
+    """The citizen id the core sees for a key; the key cannot be recovered from it."""
+    return "chat:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def visitor_key(request: Request) -> str | None:
+    """The visitor's key from the cookie, if it is well formed."""
+    key = request.cookies.get(COOKIE)
+    return key if key is not None and _KEY.match(key) else None
+
+
+def set_key(response: Response, key: str, secure: bool) -> None:
+    """Keep the key in an HttpOnly, SameSite cookie scoped to the chat."""
+    response.set_cookie(
+        COOKIE, key, max_age=COOKIE_AGE, path="/chat", httponly=True, samesite="lax", secure=secure
+    )

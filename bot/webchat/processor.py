@@ -1,0 +1,80 @@
+"""Stored visitor messages through the dialogue core, their replies into the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from bot.dialogue import Dialogue, Incoming
+from bot.messages import t
+from bot.notify import OutboxNotifier
+from bot.replies import Paragraph, Reply
+from bot.store import Store
+from bot.store.webchat import ChatMessage, WebChatSQL
+
+log = logging.getLogger(__name__)
+
+
+class ChatProcessor:
+    """Processes each stored message once: its effects and its done mark commit together."""
+
+    def __init__(self, store: Store, dialogue: Dialogue, lock: asyncio.Lock | None = None):
+        self.store = store
+        self.dialogue = dialogue
+        self.notifier = OutboxNotifier(store, warn_unset=False)
+        self.sql = WebChatSQL(store.conn)
+        self.lock = lock or asyncio.Lock()
+        #: Set when a message is stored; the loop wakes at once.
+        self.wake = asyncio.Event()
+        #: Set when replies are in the outbox; event streams look again.
+        self.replied = asyncio.Event()
+
+    async def process_pending(self) -> int:
+        """Process every stored message; return how many."""
+        count = 0
+        while True:
+            async with self.lock:
+                batch = await self.sql.pending()
+            if not batch:
+                return count
+            for message in batch:
+                await self._process(message)
+                count += 1
+            self.replied.set()
+            self.replied = asyncio.Event()
+
+    async def _process(self, message: ChatMessage) -> None:
+        incoming = _incoming(message)
+        try:
+            async with self.lock, self.store.transaction():
+                for reply in await self.dialogue.handle(incoming):
+                    await self.notifier.notify(message.visitor, reply)
+                await self.sql.done(message.id)
+        except Exception:  # one bad message must not stop the chat: logged, apologised
+            log.exception("web chat message %d failed", message.id)
+            lang = await self.dialogue.language(Incoming(message.visitor))
+            async with self.lock, self.store.transaction():
+                sorry = Reply((Paragraph(t("internal_error", lang)),))
+                await self.notifier.notify(message.visitor, sorry)
+                await self.sql.done(message.id, "failed")
+
+    async def run(self, poll: float = 5.0) -> None:
+        """Process messages as they arrive (and any left from before a restart)."""
+        while True:
+            self.wake.clear()
+            await self.process_pending()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=poll)
+
+
+def _incoming(message: ChatMessage) -> Incoming:
+    """The neutral message the core takes."""
+    text = message.payload.get("text")
+    action = message.payload.get("action")
+    return Incoming(
+        message.visitor,
+        text=text if isinstance(text, str) else None,
+        action=action if isinstance(action, str) else None,
+        lang_hint=str(message.payload.get("lang") or "") or None,
+    )

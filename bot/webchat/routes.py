@@ -1,0 +1,167 @@
+"""The chat's HTTP side: the page, POST /chat/send (stored before 200), GET /chat/events (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Mount, Route
+
+from bot.dialogue import MAX_MESSAGE_CHARS
+from bot.messages import LANGUAGES, t
+from bot.store.webchat import ChatEvent, WebChatSQL
+from bot.web.csrf import same_origin
+from bot.webchat.identity import citizen, new_key, set_key, visitor_key
+from bot.webchat.processor import ChatProcessor
+
+#: A client-made message id: what a retried POST repeats.
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+#: Largest request body read (a message of MAX_MESSAGE_CHARS Chinese characters fits).
+MAX_BODY = 8 * MAX_MESSAGE_CHARS + 1024
+#: An event stream ends after this long; the browser reconnects with Last-Event-ID.
+STREAM_SECONDS = 25.0
+#: A comment line keeps idle proxies from closing the stream.
+KEEPALIVE_SECONDS = 10.0
+
+
+@dataclass
+class ChatContext:
+    """The chat's own connection and processor (the console keeps its own)."""
+
+    processor: ChatProcessor
+    secure_cookies: bool = False
+    stream_seconds: float = STREAM_SECONDS
+
+    @property
+    def sql(self) -> WebChatSQL:
+        """The chat's SQL."""
+        return self.processor.sql
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get("cd_lang") or "zh"
+    return lang if lang in LANGUAGES else "zh"
+
+
+def _refuse(key: str, lang: str, status: int, **args: object) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": key, "message": t(key, lang, **args)}, status)
+
+
+class ChatRoutes:
+    """The handlers, bound to one `ChatContext`."""
+
+    def __init__(self, chat: ChatContext):
+        self.chat = chat
+
+    def mount(self) -> BaseRoute:
+        """Everything under /chat."""
+        return Mount(
+            "/chat",
+            routes=[
+                Route("/session", self.session, methods=["POST"]),
+                Route("/send", self.send, methods=["POST"]),
+                Route("/events", self.events, methods=["GET"]),
+            ],
+        )
+
+    async def session(self, request: Request) -> Response:
+        """Give a new visitor their key (a returning one keeps theirs)."""
+        if not same_origin(request):
+            return _refuse("webchat_bad_message", _lang(request), 403)
+        key = visitor_key(request) or new_key()
+        response = JSONResponse({"ok": True})
+        set_key(response, key, self.chat.secure_cookies)
+        return response
+
+    async def send(self, request: Request) -> Response:
+        """Store a message durably, then answer 200; the same client id again is a no-op."""
+        lang = _lang(request)
+        key = visitor_key(request)
+        if key is None or not same_origin(request):
+            return _refuse("webchat_bad_message", lang, 403)
+        try:
+            body = await _body(request)
+        except _TooBig:
+            return _refuse("webchat_too_long", lang, 413, limit=MAX_MESSAGE_CHARS)
+        if body is None:
+            return _refuse("webchat_bad_message", lang, 400)
+        client_id, text, action = body.get("id"), body.get("text"), body.get("action")
+        if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+            return _refuse("webchat_bad_message", lang, 400)
+        if not isinstance(text, str) and not isinstance(action, str):
+            return _refuse("webchat_bad_message", lang, 400)
+        if isinstance(text, str) and len(text) > MAX_MESSAGE_CHARS:
+            return _refuse("webchat_too_long", lang, 413, limit=MAX_MESSAGE_CHARS)
+        payload = {"text": text, "lang": lang} if isinstance(text, str) else {"action": action}
+        processor = self.chat.processor
+        async with processor.lock, processor.store.transaction():
+            stored = await self.chat.sql.accept(citizen(key), client_id, payload)
+        processor.wake.set()
+        return JSONResponse({"ok": True, "duplicate": not stored})
+
+    async def events(self, request: Request) -> Response:
+        """The visitor's messages as server-sent events, after Last-Event-ID."""
+        key = visitor_key(request)
+        if key is None:
+            return _refuse("webchat_bad_message", _lang(request), 403)
+        after = _after(request)
+        stream = self._stream(citizen(key), after)
+        headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
+        return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+
+    async def _stream(self, visitor: str, after: int) -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + self.chat.stream_seconds
+        yield "retry: 2000\n\n"
+        while True:
+            replied = self.chat.processor.replied
+            async with self.chat.processor.lock:
+                events = await self.chat.sql.events(visitor, after)
+            for event in events:
+                yield _sse(event)
+                after = event.id
+            left = end - loop.time()
+            if left <= 0:
+                return
+            if events:
+                continue
+            try:
+                await asyncio.wait_for(replied.wait(), timeout=min(left, KEEPALIVE_SECONDS))
+            except TimeoutError:
+                yield ": keepalive\n\n"
+
+
+def _after(request: Request) -> int:
+    """The last event the browser has: the Last-Event-ID header, or ?after= on a new page."""
+    given = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
+    return int(given) if given.isdigit() and len(given) < 19 else 0
+
+
+class _TooBig(Exception):
+    """A request body over MAX_BODY."""
+
+
+async def _body(request: Request) -> dict[str, object] | None:
+    """The JSON object a POST carries, or None (wrong type, not JSON); _TooBig if too big."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return None
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise _TooBig
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _sse(event: ChatEvent) -> str:
+    data = json.dumps(event.payload, ensure_ascii=False)
+    return f"id: {event.id}\nevent: message\ndata: {data}\n\n"

@@ -1,0 +1,129 @@
+"""The web chat: durable intake exactly once, and each visitor's own event stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge.model import KnowledgeBase
+from bot.replies import Paragraph, Reply
+from tests.webchat_env import Chat, events, join, say, webchat
+
+
+@pytest.fixture
+async def chat(tmp_path: Path, sample_kb: KnowledgeBase) -> AsyncIterator[Chat]:
+    async with webchat(tmp_path / "db.sqlite3", sample_kb) as c:
+        yield c
+
+
+async def scalar(chat: Chat, sql: str, *args: object) -> object:
+    async with chat.store.conn.execute(sql, args) as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def test_a_question_is_stored_before_200_and_answered_through_the_outbox(
+    chat: Chat,
+) -> None:
+    async with chat.client() as client:
+        await join(client)
+        sent = await say(client, "msg-00000001", text="低保怎么申请")
+        assert sent.status_code == 200 and sent.json() == {"ok": True, "duplicate": False}
+        # Stored durably, on the console's own connection: before any processing.
+        assert await scalar(chat, "SELECT COUNT(*) FROM webchat_inbox WHERE state='pending'") == 1
+        assert await chat.processor.process_pending() == 1
+        stream = await client.get("/chat/events")
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        got = events(stream)
+        assert got and "低保" in got[0][1]["text"]
+        assert await scalar(chat, "SELECT state FROM webchat_inbox") == "done"
+
+
+async def test_a_retried_post_is_processed_once(chat: Chat) -> None:
+    async with chat.client() as client:
+        await join(client)
+        first = await say(client, "retry-0001", text="低保怎么申请")
+        again = await say(client, "retry-0001", text="低保怎么申请")
+        assert again.status_code == 200 and again.json()["duplicate"] is True
+        assert first.json()["duplicate"] is False
+        assert await chat.processor.process_pending() == 1
+        assert await chat.processor.process_pending() == 0
+        answers = events(await client.get("/chat/events"))
+        replayed = await say(client, "retry-0001", text="低保怎么申请")  # after processing
+        assert replayed.json()["duplicate"] is True
+        assert await chat.processor.process_pending() == 0
+        assert events(await client.get("/chat/events")) == answers
+
+
+async def test_the_stream_resumes_after_last_event_id(chat: Chat) -> None:
+    async with chat.client() as client:
+        await join(client)
+        await say(client, "resume-001", text="低保怎么申请")
+        await chat.processor.process_pending()
+        first = events(await client.get("/chat/events"))
+        last = first[-1][0]
+        await say(client, "resume-002", text="谢谢")
+        await chat.processor.process_pending()
+        resumed = events(await client.get("/chat/events", headers={"last-event-id": str(last)}))
+        assert resumed and all(event_id > last for event_id, _ in resumed)
+        assert [e for e, _ in first + resumed] == sorted({e for e, _ in first + resumed})
+
+
+async def test_another_visitor_gets_nothing_of_mine(chat: Chat) -> None:
+    async with chat.client() as me, chat.client("10.0.0.2") as other:
+        await join(me)
+        await join(other)
+        await say(me, "mine-0001", text="低保怎么申请")
+        await chat.processor.process_pending()
+        mine = events(await me.get("/chat/events"))
+        assert mine
+        # The other visitor, with my event ids and my message id, sees none of it.
+        assert events(await other.get("/chat/events")) == []
+        assert events(await other.get("/chat/events", headers={"last-event-id": "0"})) == []
+        stolen = await say(other, "mine-0001", text="另一个问题")
+        assert stolen.json()["duplicate"] is False  # ids are per visitor: theirs is new
+        # A forged or absent key gets nothing at all.
+        other.cookies.set("cd_chat", "x" * 43, path="/chat")
+        assert events(await other.get("/chat/events")) == []
+        async with chat.client() as stranger:
+            assert (await stranger.get("/chat/events")).status_code == 403
+            assert (await say(stranger, "strange-01", text="hi")).status_code == 403
+
+
+async def test_a_staff_notification_reaches_the_visitor_later(chat: Chat) -> None:
+    async with chat.client() as client:
+        await join(client)
+        await say(client, "hello-0001", text="你好")
+        await chat.processor.process_pending()
+        seen = events(await client.get("/chat/events"))
+        visitor = await scalar(chat, "SELECT visitor FROM webchat_inbox")
+        assert isinstance(visitor, str) and visitor.startswith("chat:")
+        async with chat.store.transaction():
+            await chat.desk.notifier.notify(visitor, Reply((Paragraph("工单已办结"),)))
+        later = events(
+            await client.get("/chat/events", headers={"last-event-id": str(seen[-1][0])})
+        )
+        assert [p["text"] for _, p in later] == ["工单已办结"]
+
+
+async def test_bad_and_oversized_messages_are_refused_with_a_reason(chat: Chat) -> None:
+    async with chat.client() as client:
+        await join(client)
+        long = await say(client, "long-00001", text="长" * 5000)
+        assert long.status_code == 413 and "4096" in long.json()["message"]
+        english = await client.post(
+            "/chat/send?lang=en",
+            json={"id": "long-00002", "text": "x" * 5000},
+            headers={"origin": "http://desk.test"},
+        )
+        assert "too long" in english.json()["message"]
+        assert (await say(client, "short", text="hi")).status_code == 400  # id too short
+        cross = await client.post(
+            "/chat/send",
+            json={"id": "cross-0001", "text": "hi"},
+            headers={"origin": "http://evil.test"},
+        )
+        assert cross.status_code == 403
+        assert await scalar(chat, "SELECT COUNT(*) FROM webchat_inbox") == 0

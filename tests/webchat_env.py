@@ -1,0 +1,80 @@
+"""A web chat on a real SQLite file, driven over ASGI by httpx (no mocks of our code)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.config import load_settings
+from bot.dialogue import Dialogue
+from bot.knowledge.model import KnowledgeBase
+from bot.matching.matcher import Matcher
+from bot.notify import OutboxNotifier
+from bot.store import Store
+from bot.tickets.service import TicketDesk
+from bot.web.app import create_app
+from bot.web.context import WebContext
+from bot.webchat.processor import ChatProcessor
+from bot.webchat.routes import ChatContext, ChatRoutes
+from bot.workdays import WorkCalendar
+
+BASE = "http://desk.test"
+
+
+@dataclass
+class Chat:
+    """The app, its chat processor, and the console's desk (for staff actions)."""
+
+    app: Any
+    processor: ChatProcessor
+    desk: TicketDesk
+    store: Store
+
+    def client(self, address: str = "10.0.0.1") -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=self.app, client=(address, 50000))
+        return httpx.AsyncClient(transport=transport, base_url=BASE)
+
+
+@asynccontextmanager
+async def webchat(path: Path, kb: KnowledgeBase) -> AsyncIterator[Chat]:
+    """The console and the chat on the database file `path`, each with its connection."""
+    settings = load_settings(environ={}, overrides={"db_path": path})
+    async with Store.opened(path) as store, Store.opened(path) as chat_store:
+        desk = TicketDesk(store, kb, WorkCalendar(), OutboxNotifier(store, -100))
+        dialogue = Dialogue(Matcher(kb, settings.matching), chat_store)
+        dialogue.attach_desk(
+            TicketDesk(chat_store, kb, WorkCalendar(), OutboxNotifier(chat_store, -100))
+        )
+        processor = ChatProcessor(chat_store, dialogue)
+        routes = ChatRoutes(ChatContext(processor, stream_seconds=0))
+        app = create_app(WebContext(store, desk, settings), extra=[routes.mount()])
+        yield Chat(app, processor, desk, store)
+
+
+async def join(client: httpx.AsyncClient) -> None:
+    """Get a visitor key, as the page does on load."""
+    response = await client.post("/chat/session", headers={"origin": BASE})
+    assert response.status_code == 200, response.text
+
+
+async def say(client: httpx.AsyncClient, client_id: str, **body: str) -> httpx.Response:
+    """POST a message as the page does."""
+    return await client.post("/chat/send", json={"id": client_id, **body}, headers={"origin": BASE})
+
+
+def events(response: httpx.Response) -> list[tuple[int, dict[str, Any]]]:
+    """The (id, payload) of each event in an event-stream body."""
+    found = []
+    for chunk in response.text.split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in chunk.splitlines() if ": " in line and line[0] != ":"
+        )
+        if "id" in fields and "data" in fields:
+            found.append((int(fields["id"]), json.loads(fields["data"])))
+    return found
