@@ -1162,6 +1162,19 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "消息格式不对，请刷新页面后重试。",
         "en": "The message was not understood; please reload the page and try again.",
     },
+    "webchat_title": {"zh": "在线咨询", "en": "Online enquiries"},
+    "webchat_log": {"zh": "对话记录", "en": "Conversation"},
+    "webchat_input": {"zh": "输入您的问题", "en": "Type your question"},
+    "webchat_send": {"zh": "发送", "en": "Send"},
+    "webchat_other_lang": {"zh": "English", "en": "中文"},
+    "webchat_reconnecting": {
+        "zh": "连接中断，正在重新连接…",
+        "en": "Connection lost; reconnecting…",
+    },
+    "webchat_needs_script": {
+        "zh": "在线咨询需要启用浏览器的 JavaScript。",
+        "en": "The online chat needs JavaScript enabled in the browser.",
+    },
     "webchat_too_long": {
         "zh": "消息太长了（最多 {limit} 个字），请分几条发送。",
         "en": "The message is too long (at most {limit} characters); please send it in parts.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -127,3 +128,53 @@ async def test_bad_and_oversized_messages_are_refused_with_a_reason(chat: Chat) 
         )
         assert cross.status_code == 403
         assert await scalar(chat, "SELECT COUNT(*) FROM webchat_inbox") == 0
+
+
+async def test_the_page_is_zh_by_default_and_en_on_request(chat: Chat) -> None:
+    async with chat.client() as client:
+        zh = await client.get("/chat")
+        assert zh.status_code == 200 and '<html lang="zh-CN">' in zh.text
+        assert "在线咨询" in zh.text and 'aria-live="polite"' in zh.text
+        assert '<label for="text">输入您的问题</label>' in zh.text
+        cookie = zh.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and "path=/chat" in cookie
+        en = await client.get("/chat", params={"lang": "en"})
+        assert '<html lang="en">' in en.text and "Type your question" in en.text
+
+
+async def test_the_page_shows_the_cores_buttons_and_loads_nothing_from_outside(
+    chat: Chat,
+) -> None:
+    welcome = chat.processor.dialogue.welcome("zh")
+    async with chat.client() as client:
+        page = (await client.get("/chat")).text
+        for row in welcome.buttons:
+            for button in row:
+                assert f'data-action="{button.action}">{button.label}</button>' in page
+        assert "<script>" not in page and " on" + "click=" not in page  # no inline script
+        sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+        assert sources and all(s.startswith("/") or s.startswith("?") for s in sources)
+        for path in ("/static/chat.js", "/static/chat.css"):
+            assert (await client.get(path)).status_code == 200
+        csp = (await client.get("/chat")).headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+async def test_a_post_without_the_pages_token_is_refused(chat: Chat) -> None:
+    async with chat.client() as client:
+        await join(client)
+        del client.headers["x-csrf-token"]
+        assert (await say(client, "nocsrf-001", text="hi")).status_code == 403
+        client.headers["x-csrf-token"] = "0" * 64
+        assert (await say(client, "nocsrf-002", text="hi")).status_code == 403
+        assert await scalar(chat, "SELECT COUNT(*) FROM webchat_inbox") == 0
+
+
+async def test_a_button_press_goes_through_the_core(chat: Chat) -> None:
+    action = chat.processor.dialogue.welcome("zh").buttons[0][0].action
+    async with chat.client() as client:
+        await join(client)
+        assert (await say(client, "press-0001", action=action)).status_code == 200
+        assert await chat.processor.process_pending() == 1
+        got = events(await client.get("/chat/events"))
+        assert got and got[0][1]["text"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -53,14 +54,21 @@ async def webchat(path: Path, kb: KnowledgeBase) -> AsyncIterator[Chat]:
         )
         processor = ChatProcessor(chat_store, dialogue)
         routes = ChatRoutes(ChatContext(processor, stream_seconds=0))
-        app = create_app(WebContext(store, desk, settings), extra=[routes.mount()])
+        app = create_app(WebContext(store, desk, settings), extra=routes.routes())
         yield Chat(app, processor, desk, store)
 
 
-async def join(client: httpx.AsyncClient) -> None:
-    """Get a visitor key, as the page does on load."""
-    response = await client.post("/chat/session", headers={"origin": BASE})
+CSRF_RE = re.compile(r'name="chat-csrf" content="([0-9a-f]+)"')
+
+
+async def join(client: httpx.AsyncClient) -> str:
+    """Open the page, as a visitor does (it sets the key); keep and return its CSRF token."""
+    response = await client.get("/chat")
     assert response.status_code == 200, response.text
+    match = CSRF_RE.search(response.text)
+    assert match, response.text
+    client.headers["x-csrf-token"] = match[1]
+    return match[1]
 
 
 async def say(client: httpx.AsyncClient, client_id: str, **body: str) -> httpx.Response:

@@ -73,7 +73,7 @@ async def serve(
         processor = ChatProcessor(chat, dialogue)
         routes = ChatRoutes(ChatContext(processor, secure_cookies=secure))
         ctx = WebContext(store, desk, settings, secure_cookies=secure)
-        app = create_app(ctx, extra=[routes.mount()])
+        app = create_app(ctx, extra=routes.routes())
         processing = asyncio.create_task(processor.run())
         config = uvicorn.Config(
             app, host=host, port=port, log_config=None, proxy_headers=True, access_log=False

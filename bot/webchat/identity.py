@@ -25,6 +25,11 @@ def citizen(key: str) -> str:
     return "chat:" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def csrf_token(key: str) -> str:
+    """The page's CSRF token for a visitor: only a page of ours, which has the key, knows it."""
+    return hashlib.sha256(("csrf:" + key).encode()).hexdigest()
+
+
 def visitor_key(request: Request) -> str | None:
     """The visitor's key from the cookie, if it is well formed."""
     key = request.cookies.get(COOKIE)

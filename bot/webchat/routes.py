@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import re
 from collections.abc import AsyncIterator
@@ -12,11 +13,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
 
+from bot.channels.telegram_format import keyboard_rows
 from bot.dialogue import MAX_MESSAGE_CHARS
 from bot.messages import LANGUAGES, t
+from bot.render import render_plain
 from bot.store.webchat import ChatEvent, WebChatSQL
-from bot.web.csrf import same_origin
-from bot.webchat.identity import citizen, new_key, set_key, visitor_key
+from bot.web.csrf import HEADER, same_origin
+from bot.webchat.identity import citizen, csrf_token, new_key, set_key, visitor_key
+from bot.webchat.page import page
 from bot.webchat.processor import ChatProcessor
 
 #: A client-made message id: what a retried POST repeats.
@@ -58,23 +62,28 @@ class ChatRoutes:
     def __init__(self, chat: ChatContext):
         self.chat = chat
 
-    def mount(self) -> BaseRoute:
-        """Everything under /chat."""
-        return Mount(
-            "/chat",
-            routes=[
-                Route("/session", self.session, methods=["POST"]),
-                Route("/send", self.send, methods=["POST"]),
-                Route("/events", self.events, methods=["GET"]),
-            ],
-        )
+    def routes(self) -> list[BaseRoute]:
+        """The page at /chat and everything under it."""
+        return [
+            Route("/chat", self.page, methods=["GET"]),
+            Mount(
+                "/chat",
+                routes=[
+                    Route("/send", self.send, methods=["POST"]),
+                    Route("/events", self.events, methods=["GET"]),
+                ],
+            ),
+        ]
 
-    async def session(self, request: Request) -> Response:
-        """Give a new visitor their key (a returning one keeps theirs)."""
-        if not same_origin(request):
-            return _refuse("webchat_bad_message", _lang(request), 403)
+    async def page(self, request: Request) -> Response:
+        """The chat page; a new visitor gets their key (a returning one keeps theirs)."""
+        lang = _lang(request)
         key = visitor_key(request) or new_key()
-        response = JSONResponse({"ok": True})
+        welcome = self.chat.processor.dialogue.welcome(lang)
+        shown = {"text": render_plain(welcome.blocks), "buttons": keyboard_rows(welcome)}
+        response = page(
+            "chat.html", lang, csrf=csrf_token(key), welcome=shown, max_chars=MAX_MESSAGE_CHARS
+        )
         set_key(response, key, self.chat.secure_cookies)
         return response
 
@@ -82,7 +91,7 @@ class ChatRoutes:
         """Store a message durably, then answer 200; the same client id again is a no-op."""
         lang = _lang(request)
         key = visitor_key(request)
-        if key is None or not same_origin(request):
+        if key is None or not _csrf_ok(request, key):
             return _refuse("webchat_bad_message", lang, 403)
         try:
             body = await _body(request)
@@ -134,6 +143,12 @@ class ChatRoutes:
                 await asyncio.wait_for(replied.wait(), timeout=min(left, KEEPALIVE_SECONDS))
             except TimeoutError:
                 yield ": keepalive\n\n"
+
+
+def _csrf_ok(request: Request, key: str) -> bool:
+    """The POST carries the page's token for this visitor, from our origin."""
+    given = request.headers.get(HEADER, "")
+    return hmac.compare_digest(given, csrf_token(key)) and same_origin(request)
 
 
 def _after(request: Request) -> int:
