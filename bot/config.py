@@ -39,6 +39,7 @@ ENVIRONMENT: dict[str, str] = {
     "CITIZEN_DESK_RETENTION_YEARS": "retention_years",
     "CITIZEN_DESK_CHAT_INTERVAL": "chat_interval",
     "CITIZEN_DESK_SEND_WORKER": "send_worker",
+    "CITIZEN_DESK_WEB_ORIGINS": "web_origins",
 }
 
 
@@ -87,6 +88,8 @@ class Settings:
     #: Official days off and worked weekends not yet in the holiday library (TOML lists).
     extra_holidays: tuple[dt.date, ...] = ()
     extra_workdays: tuple[dt.date, ...] = ()
+    #: Sites (scheme://host[:port], comma-separated) that may embed the citizens' chat.
+    web_origins: tuple[str, ...] = ()
     #: Matching thresholds (the `[matching]` table of the TOML file).
     matching: MatchSettings = field(default_factory=MatchSettings)
 
@@ -217,9 +220,21 @@ def _convert(name: str, raw: Any) -> Any:
         return tuple(
             i if isinstance(i, dt.date) else dt.date.fromisoformat(str(i).strip()) for i in items
         )
+    if name == "web_origins":
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+        return tuple(_origin(str(i)) for i in items if str(i).strip())
     if name == "webhook_listen":
         _host, sep, port = str(raw).rpartition(":")
         if not sep or number(port, 65535, low=1) is None:
             raise ValueError("use host:port, the port 1–65535")
         return str(raw)
     return str(raw)
+
+
+def _origin(text: str) -> str:
+    """A web origin as browsers send it: scheme://host[:port], nothing after."""
+    origin = text.strip().rstrip("/")
+    scheme, sep, host = origin.partition("://")
+    if scheme not in ("http", "https") or not sep or not host or any(c in host for c in "/ ;'*"):
+        raise ValueError(f"{text!r} is not an origin like https://www.example.gov.cn")
+    return origin

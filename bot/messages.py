@@ -1175,6 +1175,26 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "在线咨询需要启用浏览器的 JavaScript。",
         "en": "The online chat needs JavaScript enabled in the browser.",
     },
+    "webchat_slow_down": {
+        "zh": "您发送得太快了，请稍等片刻再发。",
+        "en": "You are sending messages too fast; please wait a moment.",
+    },
+    "webchat_bad_code": {
+        "zh": "恢复码不正确，请检查后重新输入。",
+        "en": "That recovery code is not right; please check it and try again.",
+    },
+    "webchat_code_title": {"zh": "恢复码", "en": "Recovery code"},
+    "webchat_code_show": {"zh": "显示我的恢复码", "en": "Show my recovery code"},
+    "webchat_code_hint": {
+        "zh": "请保存这个恢复码。换手机或浏览器后输入它，就能继续查看您的工单和回复。不要告诉别人。",
+        "en": (
+            "Save this code. Enter it on another phone or browser to see your cases and "
+            "replies there. Do not share it."
+        ),
+    },
+    "webchat_code_enter": {"zh": "在本设备输入恢复码", "en": "Enter a recovery code here"},
+    "webchat_code_use": {"zh": "继续之前的对话", "en": "Continue that conversation"},
+    "webchat_open": {"zh": "在线咨询", "en": "Chat with us"},
     "webchat_too_long": {
         "zh": "消息太长了（最多 {limit} 个字），请分几条发送。",
         "en": "The message is too long (at most {limit} characters); please send it in parts.",

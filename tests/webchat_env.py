@@ -43,7 +43,9 @@ class Chat:
 
 
 @asynccontextmanager
-async def webchat(path: Path, kb: KnowledgeBase) -> AsyncIterator[Chat]:
+async def webchat(
+    path: Path, kb: KnowledgeBase, origins: tuple[str, ...] = ()
+) -> AsyncIterator[Chat]:
     """The console and the chat on the database file `path`, each with its connection."""
     settings = load_settings(environ={}, overrides={"db_path": path})
     async with Store.opened(path) as store, Store.opened(path) as chat_store:
@@ -53,7 +55,7 @@ async def webchat(path: Path, kb: KnowledgeBase) -> AsyncIterator[Chat]:
             TicketDesk(chat_store, kb, WorkCalendar(), OutboxNotifier(chat_store, -100))
         )
         processor = ChatProcessor(chat_store, dialogue)
-        routes = ChatRoutes(ChatContext(processor, stream_seconds=0))
+        routes = ChatRoutes(ChatContext(processor, stream_seconds=0, origins=origins))
         app = create_app(WebContext(store, desk, settings), extra=routes.routes())
         yield Chat(app, processor, desk, store)
 

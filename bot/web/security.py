@@ -19,6 +19,16 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+def _merged(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`HEADERS` on a response; one that brings its own CSP (the citizens' chat, which a
+    configured portal may frame) keeps it, and is then not refused framing by X-Frame-Options."""
+    own_csp = any(name == b"content-security-policy" for name, _ in headers)
+    if not own_csp:
+        return [h for h in headers if h[0] not in dict(HEADERS)] + list(HEADERS)
+    added = [h for h in HEADERS if h[0] not in (b"content-security-policy", b"x-frame-options")]
+    return [h for h in headers if h[0] not in dict(added) and h[0] != b"x-frame-options"] + added
+
+
 class SecurityHeaders:
     """ASGI middleware adding `HEADERS` (and `no-store` to pages) on every HTTP response."""
 
@@ -33,8 +43,7 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", []) if h[0] not in dict(HEADERS)]
-                headers += HEADERS
+                headers = _merged(list(message.get("headers", [])))
                 if not static:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}

@@ -71,7 +71,9 @@ async def serve(
         dialogue = Dialogue(Matcher(result.kb, settings.matching), chat)
         dialogue.attach_desk(TicketDesk.from_settings(chat, result.kb, settings))
         processor = ChatProcessor(chat, dialogue)
-        routes = ChatRoutes(ChatContext(processor, secure_cookies=secure))
+        routes = ChatRoutes(
+            ChatContext(processor, secure_cookies=secure, origins=settings.web_origins)
+        )
         ctx = WebContext(store, desk, settings, secure_cookies=secure)
         app = create_app(ctx, extra=routes.routes())
         processing = asyncio.create_task(processor.run())

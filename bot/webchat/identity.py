@@ -12,7 +12,8 @@ from starlette.responses import Response
 COOKIE = "cd_chat"
 #: A year: the visitor comes back to see their tickets' outcomes.
 COOKIE_AGE = 365 * 24 * 3600
-_KEY = re.compile(r"^[A-Za-z0-9_-]{43}$")
+#: A well-formed key (what `new_key` makes); also the recovery code.
+KEY = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 def new_key() -> str:
@@ -33,7 +34,7 @@ def csrf_token(key: str) -> str:
 def visitor_key(request: Request) -> str | None:
     """The visitor's key from the cookie, if it is well formed."""
     key = request.cookies.get(COOKIE)
-    return key if key is not None and _KEY.match(key) else None
+    return key if key is not None and KEY.match(key) else None
 
 
 def set_key(response: Response, key: str, secure: bool) -> None:

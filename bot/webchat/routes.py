@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import math
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -19,7 +21,11 @@ from bot.messages import LANGUAGES, t
 from bot.render import render_plain
 from bot.store.webchat import ChatEvent, WebChatSQL
 from bot.web.csrf import HEADER, same_origin
+from bot.web.security import CSP
+from bot.webchat.embed import embed_script
+from bot.webchat.identity import KEY as IDENTITY_KEY
 from bot.webchat.identity import citizen, csrf_token, new_key, set_key, visitor_key
+from bot.webchat.limits import EdgeLimits
 from bot.webchat.page import page
 from bot.webchat.processor import ChatProcessor
 
@@ -40,6 +46,16 @@ class ChatContext:
     processor: ChatProcessor
     secure_cookies: bool = False
     stream_seconds: float = STREAM_SECONDS
+    #: Sites that may frame the chat (CITIZEN_DESK_WEB_ORIGINS).
+    origins: tuple[str, ...] = ()
+    limits: EdgeLimits = field(default_factory=EdgeLimits)
+    now: Callable[[], float] = time.monotonic
+
+    @property
+    def csp(self) -> str:
+        """The chat page's CSP: the console's, but framable by the configured sites."""
+        ancestors = " ".join(("'self'", *self.origins))
+        return CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
 
     @property
     def sql(self) -> WebChatSQL:
@@ -71,6 +87,9 @@ class ChatRoutes:
                 routes=[
                     Route("/send", self.send, methods=["POST"]),
                     Route("/events", self.events, methods=["GET"]),
+                    Route("/embed.js", self.embed, methods=["GET"]),
+                    Route("/code", self.code, methods=["POST"]),
+                    Route("/restore", self.restore, methods=["POST"]),
                 ],
             ),
         ]
@@ -85,6 +104,43 @@ class ChatRoutes:
             "chat.html", lang, csrf=csrf_token(key), welcome=shown, max_chars=MAX_MESSAGE_CHARS
         )
         set_key(response, key, self.chat.secure_cookies)
+        response.headers["content-security-policy"] = self.chat.csp
+        return response
+
+    async def embed(self, request: Request) -> Response:
+        """The snippet a portal pastes: a floating 在线咨询 button that opens the chat."""
+        base = str(request.base_url).rstrip("/")
+        script = embed_script(base, _lang(request))
+        headers = {"cache-control": "public, max-age=3600"}
+        return Response(script, media_type="text/javascript", headers=headers)
+
+    async def code(self, request: Request) -> Response:
+        """The visitor's recovery code (their key), to continue on another device."""
+        key = visitor_key(request)
+        if key is None or not _csrf_ok(request, key):
+            return _refuse("webchat_bad_message", _lang(request), 403)
+        return JSONResponse({"ok": True, "code": key})
+
+    async def restore(self, request: Request) -> Response:
+        """Continue as the visitor whose recovery code this is."""
+        lang = _lang(request)
+        key = visitor_key(request)
+        if key is None or not _csrf_ok(request, key):
+            return _refuse("webchat_bad_message", lang, 403)
+        address = request.client.host if request.client else "-"
+        wait = self.chat.limits.wait("restore:" + key, address, self.chat.now())
+        if wait:
+            return _slow_down(lang, wait)
+        try:
+            body = await _body(request)
+        except _TooBig:
+            body = None
+        code = body.get("code") if body else None
+        given = code.strip() if isinstance(code, str) else ""
+        if not IDENTITY_KEY.match(given):
+            return _refuse("webchat_bad_code", lang, 400)
+        response = JSONResponse({"ok": True, "csrf": csrf_token(given)})
+        set_key(response, given, self.chat.secure_cookies)
         return response
 
     async def send(self, request: Request) -> Response:
@@ -106,6 +162,10 @@ class ChatRoutes:
             return _refuse("webchat_bad_message", lang, 400)
         if isinstance(text, str) and len(text) > MAX_MESSAGE_CHARS:
             return _refuse("webchat_too_long", lang, 413, limit=MAX_MESSAGE_CHARS)
+        address = request.client.host if request.client else "-"
+        wait = self.chat.limits.wait(citizen(key), address, self.chat.now())
+        if wait:
+            return _slow_down(lang, wait)
         payload = {"text": text, "lang": lang} if isinstance(text, str) else {"action": action}
         processor = self.chat.processor
         async with processor.lock, processor.store.transaction():
@@ -143,6 +203,12 @@ class ChatRoutes:
                 await asyncio.wait_for(replied.wait(), timeout=min(left, KEEPALIVE_SECONDS))
             except TimeoutError:
                 yield ": keepalive\n\n"
+
+
+def _slow_down(lang: str, wait: float) -> JSONResponse:
+    response = _refuse("webchat_slow_down", lang, 429)
+    response.headers["retry-after"] = str(max(1, math.ceil(wait)))
+    return response
 
 
 def _csrf_ok(request: Request, key: str) -> bool:

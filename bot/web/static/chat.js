@@ -82,6 +82,29 @@
     send({ action: button.dataset.action });
   });
 
+  async function post(path, body) {
+    const response = await fetch(`${path}?lang=${lang}`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf },
+      body: JSON.stringify(body),
+    });
+    return response.json();
+  }
+
+  document.getElementById("show-code").addEventListener("click", async () => {
+    const answer = await post("/chat/code", {});
+    document.getElementById("code").textContent = answer.ok ? answer.code : answer.message;
+  });
+  document.getElementById("restore").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const answer = await post("/chat/restore", {
+      code: document.getElementById("restore-code").value,
+    });
+    if (answer.ok) location.reload();
+    else document.getElementById("code").textContent = answer.message;
+  });
+
   // From the start: a page reopened later shows everything, with what arrived meanwhile.
   // On reconnect the browser sends Last-Event-ID itself.
   const events = new EventSource("/chat/events");
