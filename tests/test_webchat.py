@@ -153,7 +153,7 @@ async def test_the_page_shows_the_cores_buttons_and_loads_nothing_from_outside(
                 assert f'data-action="{button.action}">{button.label}</button>' in page
         assert "<script>" not in page and " on" + "click=" not in page  # no inline script
         sources = re.findall(r'(?:src|href)="([^"]+)"', page)
-        assert sources and all(s.startswith("/") or s.startswith("?") for s in sources)
+        assert sources and all(s.startswith(("/", "?", "data:")) for s in sources)
         for path in ("/static/chat.js", "/static/chat.css"):
             assert (await client.get(path)).status_code == 200
         csp = (await client.get("/chat")).headers["content-security-policy"]

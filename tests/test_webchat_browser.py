@@ -1,0 +1,78 @@
+"""The chat page in a real browser (Playwright + Debian's chromium) against `citizen-desk web`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CHROMIUM, REPO, need_chromium
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """`citizen-desk web` on a loopback port and a fresh database; its base URL."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "bot.cli", "web", "--listen", f"127.0.0.1:{port}"]
+    command += ["--db", str(tmp_path / "db.sqlite3")]
+    process = subprocess.Popen(command, env=env, cwd=tmp_path, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("citizen-desk web did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+async def test_a_citizen_asks_and_picks_a_choice_on_a_phone(server: str) -> None:
+    need_chromium()
+    pytest.importorskip("playwright", reason="the playwright package is not installed")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            page = await browser.new_page(viewport={"width": 360, "height": 740})
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            await page.goto(f"{server}/chat")
+            await page.get_by_label("输入您的问题").fill("低保怎么申请")
+            await page.get_by_role("button", name="发送").click()
+            answer = page.locator("#log li.bot").nth(1)
+            await answer.wait_for(timeout=10_000)
+            assert "低保" in await answer.inner_text()
+            # The welcome's first button, pressed: the core answers it.
+            before = await page.locator("#log li.bot").count()
+            await page.locator("#log li.bot").first.locator("button.choice").first.click()
+            await page.locator("#log li.bot").nth(before).wait_for(timeout=10_000)
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360  # nothing wider than the phone
+            # Reopened later, the page shows the conversation again.
+            await page.reload()
+            await page.locator("#log li.bot").nth(before).wait_for(timeout=10_000)
+            assert problems == []
+        finally:
+            await browser.close()
