@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shlex
 import statistics
@@ -180,6 +181,7 @@ def render(out: dict[str, Any], meta: dict[str, str], volume: int, runs: int) ->
         f"- Machine: {meta['machine']}",
         f"- Date: {meta['date']}",
         f"- Command: `{meta['command']}` (took {meta['elapsed']})",
+        f"- Load average (1 min) at start / end: {meta['load']}",
         "",
         f"### Queue pages at {volume:,} tickets (server time, {runs} runs each after a warm-up)",
         "",
@@ -215,9 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     shown = sys.argv if argv is None else ["benchmarks/console_queue.py", *argv]
     meta = {"machine": machine(), "date": shell_date(), "command": shlex.join(["python", *shown])}
-    start = time.perf_counter()
+    start, load = time.perf_counter(), os.getloadavg()[0]
     out = asyncio.run(run(args.volume, args.runs, args.seed))
     meta["elapsed"] = f"{time.perf_counter() - start:.0f} s"
+    meta["load"] = f"{load:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     print(render(out, meta, args.volume, args.runs))
     return 0
 

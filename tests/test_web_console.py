@@ -56,6 +56,9 @@ async def test_search_and_filters_narrow_the_list(web: Console) -> None:
         assert rubbish.number in by_place.text and lamp.number not in by_place.text
         by_number = await client.get("/q/all", params={"q": lamp.number})
         assert lamp.number in by_number.text and rubbish.number not in by_number.text
+        typed = lamp.number.lower().replace("-", "", 1)  # ts2026-000001, as typed
+        by_typed = await client.get("/q/all", params={"q": typed})
+        assert lamp.number in by_typed.text and rubbish.number not in by_typed.text
         wildcard = await client.get("/q/all", params={"q": "%"})
         assert lamp.number not in wildcard.text  # LIKE wildcards are literal
         by_category = await client.get("/q/all", params={"category": "roads"})

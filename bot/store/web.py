@@ -204,6 +204,8 @@ class Filters:
     since: str = ""
     until: str = ""
     q: str = ""
+    #: An exact ticket number (a search that is one is looked up by the unique index).
+    number: str = ""
 
     @classmethod
     def from_query(cls, params: Any) -> Filters:
@@ -257,7 +259,10 @@ def _filter_where(filters: Filters) -> tuple[str, tuple[Any, ...]]:
     if filters.until:
         parts.append("created_at < ?")
         args.append((dt.date.fromisoformat(filters.until) + dt.timedelta(days=1)).isoformat())
-    if filters.q:
+    if filters.number:
+        parts.append("number = ?")
+        args.append(filters.number)
+    elif filters.q:
         like = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         parts.append(
             "(number LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\'"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,6 +13,7 @@ from starlette.routing import Route
 
 from bot.store.web import QUEUES, Filters, QueueStore
 from bot.tickets.model import Status
+from bot.tickets.staff import NUMBER_RE, normalize_number
 from bot.web.accounts import Session
 from bot.web.auth import context, guarded
 from bot.web.rows import row
@@ -28,6 +30,8 @@ async def _values(request: Request, session: Session) -> dict[str, Any]:
     desk = ctx.desk
     queue = _queue(request)
     filters = Filters.from_query(request.query_params)
+    if NUMBER_RE.match(filters.q):
+        filters = replace(filters, number=normalize_number(filters.q))
     me = session.account.member.key
     store = QueueStore(ctx.store.conn, desk.calendar)
     total, tickets = await store.rows(queue, me, desk.today(), filters)
