@@ -203,3 +203,16 @@ async def test_english_pages(web: Console) -> None:
     async with web.client() as client:
         page = await client.get("/login?lang=en")
         assert "Staff login" in page.text
+
+
+async def test_the_timeline_names_each_step_in_china_time(web: Console) -> None:
+    ticket = await web.file()
+    async with web.client() as client:
+        await login(client, "clerk")
+        await client.post(
+            f"/t/{ticket.number}/claim", data=await form_values(client, ticket.number)
+        )
+        page = await client.get(f"/t/{ticket.number}")
+        assert "2026-03-02 10:00" in page.text  # filed at 02:00 UTC
+        assert "<b>受理</b>" in page.text and "<b>认领</b>" in page.text
+        assert "<b>file</b>" not in page.text
