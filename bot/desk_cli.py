@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import os
+import re
 import sqlite3
 import sys
 from collections.abc import Callable, Coroutine
@@ -18,80 +21,137 @@ from bot.messages import t
 from bot.store import Store, TicketStore, backend
 from bot.store.backend import DB_HELP, location
 from bot.store.copying import TargetNotEmpty, copy_database
-from bot.tickets.model import Role, StaffMember
+from bot.tickets.model import Role, StaffMember, Status, Ticket
 from bot.tickets.render import staff_detail, status_label
 from bot.tickets.service import TicketDesk, TicketError
-from bot.tickets.staff import normalize_number
+from bot.tickets.staff import parse_number
 
-DESK_ACTOR = StaffMember(0, Role.SUPERVISOR, None, "desk")
+#: What `tickets list --status` takes besides a status.
+LIST_SCOPES = ("open", "all")
+#: A mainland mobile number, perhaps with +86 (after spaces and dashes are dropped).
+PHONE_RE = re.compile(r"^(\+?86)?1[3-9][0-9]{9}$")
+
+
+def desk_actor(supervisor: bool) -> StaffMember:
+    """The command line's own actor: staff powers, supervisor ones only when asked for."""
+    try:
+        operator = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        operator = str(os.getuid())
+    role = Role.SUPERVISOR if supervisor else Role.STAFF
+    return StaffMember(0, role, None, "desk", operator=operator)
+
+
+def looks_like_phone(text: str) -> bool:
+    """A phone number typed where a Telegram id or a name belongs."""
+    return bool(PHONE_RE.match(re.sub(r"[\s-]", "", text)))
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `staff`, `tickets` and `db`."""
-    staff = sub.add_parser("staff", help="register staff and supervisors")
+    db_option = argparse.ArgumentParser(add_help=False)
+    db_option.add_argument("--db", type=location, default=None, help=DB_HELP)
+    staff = sub.add_parser("staff", help="register staff and supervisors", parents=[db_option])
     staff_sub = staff.add_subparsers(dest="staff_command", metavar="STAFF_COMMAND")
-    add = staff_sub.add_parser(
-        "add", help="add or update a staff member (a Telegram id) or a console login"
-    )
+
+    def staff_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        # --db may also come after the subcommand; given before, it is kept.
+        parser = staff_sub.add_parser(
+            name, help=help_text, description=help_text, parents=[db_option]
+        )
+        parser._actions[-1].default = argparse.SUPPRESS
+        return parser
+
+    add = staff_command("add", "add or update a staff member (a Telegram id) or a console login")
     add.add_argument(
-        "user_id", help="Telegram user id, or a console login name (asks for its password)"
+        "user_id",
+        help="the person's numeric Telegram user id (not a phone number), "
+        "or a console login name (asks for its password)",
     )
     add.add_argument("--role", choices=("staff", "supervisor", "admin"), default="staff")
     add.add_argument(
         "--telegram", type=int, default=None, help="console login: the same person's Telegram id"
     )
-    add.add_argument("--dept", default=None, help="department id")
-    add.add_argument("--name", default=None)
-    remove = staff_sub.add_parser("remove", help="remove a staff member")
-    remove.add_argument("user_id", type=int)
-    staff_sub.add_parser("list", help="list staff")
-    passwd = staff_sub.add_parser(
-        "passwd", help="set a console login's password (prompt, or one line on stdin)"
+    add.add_argument("--dept", default=None, help="department id, as in complaints.yaml")
+    add.add_argument("--name", default=None, help="the person's name, shown masked in lists")
+    remove = staff_command("remove", "remove a staff member")
+    remove.add_argument("user_id", type=int, help="the staff member's Telegram user id")
+    staff_command("list", "list staff (names masked)")
+    passwd = staff_command(
+        "passwd", "set a console login's password (prompt, or one line on stdin)"
     )
-    passwd.add_argument("login")
-    for p in (add, remove, staff, passwd):
-        p.add_argument("--db", type=location, default=None, help=DB_HELP)
+    passwd.add_argument("login", help="the console login name")
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", type=location, default=None, help=DB_HELP)
     common.add_argument("--kb", type=Path, default=None, help="knowledge directory")
     common.add_argument(
-        "--as", dest="actor", type=int, default=None, help="act as this staff user id"
+        "--as",
+        dest="actor",
+        type=int,
+        default=None,
+        help="act as this registered staff member (Telegram user id); default: the desk, "
+        "with staff powers, recorded in the audit log as desk:<your system user>",
+    )
+    common.add_argument(
+        "--supervisor",
+        action="store_true",
+        default=False,
+        help="act as the desk with supervisor powers (reveal, extend); audited",
     )
     tickets = sub.add_parser("tickets", help="work on tickets from the desk", parents=[common])
     t_sub = tickets.add_subparsers(dest="tickets_command", metavar="TICKETS_COMMAND")
 
     def ticket_command(name: str, help_text: str | None = None) -> argparse.ArgumentParser:
         # The options may also come after the subcommand; given before, they are kept.
-        parser = t_sub.add_parser(name, help=help_text, parents=[common])
+        parser = t_sub.add_parser(name, help=help_text, description=help_text, parents=[common])
         for action in parser._actions:
-            if action.dest in ("db", "kb", "actor"):
+            if action.dest in ("db", "kb", "actor", "supervisor"):
                 action.default = argparse.SUPPRESS
         return parser
 
-    listing = ticket_command("list", "list tickets")
-    listing.add_argument("--status", default="open", help="open (default), all, or a status")
-    listing.add_argument("--limit", type=int, default=50)
-    show = ticket_command("show", "a ticket with its timeline")
-    show.add_argument("number")
-    for name in ("claim", "reveal", "kb"):
-        p = ticket_command(name)
-        p.add_argument("number")
-    for name in ("reply", "resolve", "reject", "note"):
-        p = ticket_command(name)
-        p.add_argument("number")
-        p.add_argument("text", nargs="+")
-    for name in ("transfer", "assign"):
-        p = ticket_command(name)
-        p.add_argument("number")
-        p.add_argument("dept")
+    number_help = "ticket number: TS-2026-000001, or this year's 000001 or 1"
+    listing = ticket_command("list", "list tickets, newest first")
+    listing.add_argument(
+        "--status",
+        default="open",
+        help=f"open (default), all, or one status: {', '.join(s.value for s in Status)}",
+    )
+    listing.add_argument("--limit", type=int, default=50, help="at most this many (50)")
+    show = ticket_command("show", "a ticket with its timeline (the contact masked)")
+    show.add_argument("number", help=number_help)
+    single = {
+        "claim": "take a ticket yourself",
+        "reveal": "show a report's contact (supervisor, --supervisor or --as; audited)",
+        "kb": "turn an answered inquiry into a draft knowledge entry",
+    }
+    for name, help_text in single.items():
+        ticket_command(name, help_text).add_argument("number", help=number_help)
+    with_text = {
+        "reply": ("send the citizen a reply", "the reply, sent to the citizen"),
+        "resolve": ("give the outcome and ask for a rating", "the outcome, sent to the citizen"),
+        "reject": ("refuse a ticket", "the reason and the right channel, sent to the citizen"),
+        "note": ("add an internal note", "the note, never shown to the citizen"),
+    }
+    for name, (help_text, text_help) in with_text.items():
+        p = ticket_command(name, help_text)
+        p.add_argument("number", help=number_help)
+        p.add_argument("text", nargs="+", help=text_help)
+    moves = {
+        "assign": "give a ticket to a department (first dispatch, or within it)",
+        "transfer": "send a ticket on to another department (it was wrongly dispatched)",
+    }
+    for name, help_text in moves.items():
+        p = ticket_command(name, help_text)
+        p.add_argument("number", help=number_help)
+        p.add_argument("dept", help="department id, as in complaints.yaml (e.g. construction)")
     merge = ticket_command("merge", "merge a duplicate into another ticket")
-    merge.add_argument("number")
-    merge.add_argument("into")
-    extend = ticket_command("extend", "extend the deadline (supervisor)")
-    extend.add_argument("number")
-    extend.add_argument("days", type=int)
-    extend.add_argument("reason", nargs="+")
+    merge.add_argument("number", help="the duplicate's ticket number")
+    merge.add_argument("into", help="the ticket it duplicates")
+    extend = ticket_command("extend", "extend the deadline once (supervisor)")
+    extend.add_argument("number", help=number_help)
+    extend.add_argument("days", type=int, help="working days to add")
+    extend.add_argument("reason", nargs="+", help="why, kept in the audit log")
     ticket_command("scan", "run the deadline scan now (reminders, overdue, unrated)")
 
     from bot.disclosure.cli import add_parser as add_disclosure
@@ -147,7 +207,20 @@ async def _staff(args: argparse.Namespace) -> int:
             from bot.web import accounts_cli
 
             print(await accounts_cli.passwd(store, args.login))
-        elif args.staff_command == "add" and not args.user_id.lstrip("-").isdigit():
+        elif args.staff_command == "add" and (
+            looks_like_phone(args.user_id) or looks_like_phone(args.name or "")
+        ):
+            text = args.user_id if looks_like_phone(args.user_id) else args.name
+            raise UsageError(t("desk_phone_not_id", "en", text=text))
+        elif args.staff_command == "add" and args.user_id.lstrip("-").isdigit():
+            if int(args.user_id) <= 0:
+                raise UsageError(t("desk_bad_user_id", "en", text=args.user_id))
+            if args.role == "admin":
+                raise UsageError("admin is a console role: give a login name, not a Telegram id")
+            member = StaffMember(int(args.user_id), Role(args.role), args.dept, args.name)
+            await tickets.add_staff(member)
+            print(f"added {member.user_id} as {member.role.value}")
+        elif args.staff_command == "add":
             from bot.web import accounts_cli
 
             print(
@@ -155,12 +228,6 @@ async def _staff(args: argparse.Namespace) -> int:
                     store, args.user_id, args.role, args.dept, args.name, args.telegram
                 )
             )
-        elif args.staff_command == "add":
-            if args.role == "admin":
-                raise UsageError("admin is a console role: give a login name, not a Telegram id")
-            member = StaffMember(int(args.user_id), Role(args.role), args.dept, args.name)
-            await tickets.add_staff(member)
-            print(f"added {member.user_id} as {member.role.value}")
         elif args.staff_command == "remove":
             if not await tickets.remove_staff(args.user_id):
                 print(f"citizen-desk: no staff member {args.user_id}", file=sys.stderr)
@@ -191,7 +258,7 @@ async def _tickets(args: argparse.Namespace) -> int:
         raise UsageError("tickets: choose list, show, claim, reply, resolve, reject, …")
     async with Store.opened(settings.db_path, create=False) as store:
         desk = TicketDesk.from_settings(store, kb, settings)
-        actor = DESK_ACTOR
+        actor = desk_actor(getattr(args, "supervisor", False))
         actor_id = getattr(args, "actor", None)
         if actor_id is not None:
             member = await desk.tickets.staff_member(f"tg:{actor_id}")
@@ -215,24 +282,12 @@ async def _tickets(args: argparse.Namespace) -> int:
 async def _ticket_command(desk: TicketDesk, actor: StaffMember, args: argparse.Namespace) -> str:
     command = args.tickets_command
     if command == "list":
-        if args.status == "open":
-            found = await desk.tickets.open_tickets(args.limit)
-        elif args.status == "all":
-            found = await desk.tickets.query("TRUE", (), args.limit, "id DESC")
-        else:
-            found = await desk.tickets.query("status = ?", (args.status,), args.limit, "id DESC")
-        return (
-            "\n".join(
-                f"{x.number}\t{x.category}\t{status_label(x, 'en')}\t{x.deadline.isoformat()}\t"
-                f"{x.assignee or '-'}"
-                for x in found
-            )
-            or "no tickets"
-        )
+        return _listing(await _list(desk, args.status, args.limit))
     if command == "scan":
         counts = await desk.scan()
         return ", ".join(f"{k}: {v}" for k, v in counts.items())
-    number = normalize_number(args.number)
+    year = desk.today().year
+    number = _number(args.number, year)
     text = " ".join(getattr(args, "text", []) or [])
     if command == "show":
         ticket = await desk._find(number)
@@ -250,12 +305,55 @@ async def _ticket_command(desk: TicketDesk, actor: StaffMember, args: argparse.N
         "note": lambda: desk.note(actor, number, text),
         "transfer": lambda: desk.transfer(actor, number, args.dept),
         "assign": lambda: desk.assign(actor, number, args.dept, None),
-        "merge": lambda: desk.merge(actor, number, normalize_number(args.into)),
+        "merge": lambda: desk.merge(actor, number, _number(args.into, year)),
         "extend": lambda: desk.extend(actor, number, args.days, " ".join(args.reason)),
         "kb": lambda: desk.mark_for_kb(actor, number),
     }
     ticket = await operations[command]()
     return f"{ticket.number}: {status_label(ticket, 'en')}"
+
+
+async def _list(desk: TicketDesk, status: str, limit: int) -> list[Ticket]:
+    """The tickets `tickets list --status` asks for; an unknown status is refused."""
+    if status == "open":
+        return await desk.tickets.open_tickets(limit)
+    if status == "all":
+        return await desk.tickets.query("TRUE", (), limit, "id DESC")
+    if status not in {s.value for s in Status}:
+        choices = ", ".join((*LIST_SCOPES, *(s.value for s in Status)))
+        raise UsageError(t("desk_bad_status", "en", status=status, choices=choices))
+    return await desk.tickets.query("status = ?", (status,), limit, "id DESC")
+
+
+def _listing(found: list[Ticket]) -> str:
+    """A header and one aligned row per ticket."""
+    if not found:
+        return t("desk_no_tickets", "en")
+    rows = [t("desk_list_header", "en").split("\t")]
+    rows += [
+        [
+            x.number,
+            status_label(x, "en"),
+            x.deadline.isoformat(),
+            x.department or "-",
+            x.assignee or "-",
+            x.category,
+        ]
+        for x in found
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        for row in rows
+    )
+
+
+def _number(text: str, year: int) -> str:
+    """A typed ticket number in full, or a clear refusal."""
+    number = parse_number(text, year)
+    if number is None:
+        raise UsageError(t("desk_bad_number", "en", text=text, year=year))
+    return number
 
 
 async def _health(args: argparse.Namespace) -> int:

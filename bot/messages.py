@@ -1261,6 +1261,35 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
 }
 CATALOGUE.update(WEB_MESSAGES)
 
+#: The desk's command line (`citizen-desk tickets|staff`).
+DESK_CLI_MESSAGES: dict[str, dict[str, str]] = {
+    "desk_list_header": {
+        "zh": "工单号\t状态\t办结时限\t承办部门\t承办人\t类别",
+        "en": "NUMBER\tSTATUS\tDUE\tDEPARTMENT\tASSIGNEE\tCATEGORY",
+    },
+    "desk_no_tickets": {"zh": "没有工单", "en": "no tickets"},
+    "desk_bad_status": {
+        "zh": "未知状态 {status}：可用 {choices}",
+        "en": "unknown status {status}: choose {choices}",
+    },
+    "desk_bad_number": {
+        "zh": "{text} 不是工单号：请输入 TS-{year}-000001、000001 或 1",
+        "en": "{text} is not a ticket number: give TS-{year}-000001, 000001 or 1",
+    },
+    "desk_phone_not_id": {
+        "zh": "{text} 像是电话号码，不是 Telegram 用户编号（数字编号可让该用户向 @userinfobot 查询）",
+        "en": (
+            "{text} looks like a phone number, not a Telegram user id "
+            "(the person can ask @userinfobot for the numeric id)"
+        ),
+    },
+    "desk_bad_user_id": {
+        "zh": "{text} 不是 Telegram 用户编号（正整数）",
+        "en": "{text} is not a Telegram user id (a positive number)",
+    },
+}
+CATALOGUE.update(DESK_CLI_MESSAGES)
+
 
 def t(key: str, lang: str, **values: Any) -> str:
     """Return the catalogue string `key` in `lang` (falling back to zh), formatted."""

@@ -61,7 +61,7 @@ async def test_staff_cli_and_the_annual_tables(tmp_path: Path, sample_kb: Knowle
     again = cli(db, "disclosure", "correct", first, "再次补正")
     assert again.returncode == 1 and "only once" in again.stderr
     due = cli(db, "disclosure", "corrected", first, "一般公共预算").stdout.split("due ")[1]
-    extended = cli(db, "disclosure", "extend", first, "10", "需要汇总")
+    extended = cli(db, "disclosure", "extend", first, "10", "需要汇总", "--supervisor")
     assert extended.returncode == 0 and extended.stdout.split("due ")[1] > due
     staff_extends = cli(db, "disclosure", "extend", second, "5", "x", "--as", "7")
     assert staff_extends.returncode != 0  # not registered staff / not a supervisor

@@ -128,13 +128,17 @@ class StaffMember:
     name: str | None = None
     #: A web console login without a Telegram account (`web:<login>` in the audit log).
     login: str | None = None
+    #: The command line's operator (the system user) when acting as the desk.
+    operator: str | None = None
 
     @property
     def key(self) -> str:
-        """The core's key for this person (`desk` for the command line's actor)."""
+        """The core's key for this person (`desk:<operator>` for the command line's actor)."""
         if self.user_id:
             return f"tg:{self.user_id}"
-        return f"web:{self.login}" if self.login else "desk"
+        if self.login:
+            return f"web:{self.login}"
+        return f"desk:{self.operator}" if self.operator else "desk"
 
     @property
     def is_supervisor(self) -> bool:

@@ -35,6 +35,20 @@ STAFF_COMMANDS: dict[str, str] = {
 }
 
 
+#: A short number typed at the desk: `1` or `000001`, this year's ticket.
+SHORT_NUMBER_RE = re.compile(r"^[0-9]{1,6}$")
+
+
+def parse_number(text: str, year: int) -> str | None:
+    """TS-2026-000001 from `TS-2026-1`, `000001` or `1` (this `year`); None if not a number."""
+    text = text.strip()
+    if SHORT_NUMBER_RE.match(text) and int(text) > 0:
+        return f"TS-{year}-{int(text):06d}"
+    if NUMBER_RE.match(text):
+        return normalize_number(text)
+    return None
+
+
 def normalize_number(text: str) -> str:
     """TS-2026-000123 from `ts2026000123`, `TS-2026-123`…"""
     digits = re.sub(r"[^0-9]", "", text)
