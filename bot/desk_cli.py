@@ -253,7 +253,7 @@ async def _tickets(args: argparse.Namespace) -> int:
     assert kb is not None
     command = getattr(args, "tickets_command", None)
     if args.command == "disclosure" and getattr(args, "disclosure_command", None) is None:
-        raise UsageError("disclosure: choose list, show, correct, corrected, extend, answer, …")
+        raise UsageError("disclosure: choose list, record, show, correct, extend, answer, …")
     if args.command == "tickets" and command is None:
         raise UsageError("tickets: choose list, show, claim, reply, resolve, reject, …")
     async with Store.opened(settings.db_path, create=False) as store:

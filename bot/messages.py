@@ -1130,6 +1130,10 @@ DISCLOSURE_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{number} 是政府信息公开申请，请使用 disclosure 命令答复、延期。",
         "en": "{number} is an information request; use the disclosure commands to answer or extend it.",
     },
+    "disclosure_recorded_note": {
+        "zh": "工作人员代为记录/录入申请（第二十九条），提交方式：{via}",
+        "en": "Request written up or entered by staff (Art. 29), delivered: {via}",
+    },
     "disclosure_bad_delivery": {"zh": "获取方式无效。", "en": "Invalid delivery."},
     "disclosure_bad_review": {"zh": "复议/诉讼记录无效。", "en": "Invalid review entry."},
     "disclosure_not_reconciled": {

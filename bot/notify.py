@@ -28,7 +28,7 @@ class OutboxNotifier:
         self._warned = not warn_unset
 
     async def notify(self, recipient: str, reply: Reply, ticket_id: int | None = None) -> None:
-        """Queue `reply` for `recipient` (`tg:<id>`, `staff`, `terminal:<name>`, `chat:<id>`)."""
+        """Queue `reply` for `recipient` (`tg:<id>`, `staff`, `terminal:<name>`, `chat:<id>`; not `desk:…`)."""
         if recipient.startswith("chat:"):
             payload = {
                 "text": render_plain(reply.blocks),
@@ -40,6 +40,10 @@ class OutboxNotifier:
         if recipient.startswith("terminal:"):
             payload = {"text": render_plain(reply.blocks), "buttons": keyboard_rows(reply)}
             await self.store.enqueue(0, "terminal", payload, recipient, ticket_id)
+            return
+        if recipient.startswith("desk:"):
+            # An applicant who came to the counter: staff hand the notice over themselves.
+            log.debug("notice for a desk applicant kept in the ticket's log only")
             return
         if recipient == STAFF_OWNER:
             if self.staff_chat is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -102,3 +103,39 @@ async def test_staff_cli_and_the_annual_tables(tmp_path: Path, sample_kb: Knowle
     broken = cli(db, "report", "--year", year, "--disclosure")
     assert broken.returncode != 0
     assert "不平衡" in broken.stderr and "法律服务机构" in broken.stderr
+
+
+async def test_an_oral_request_written_up_by_staff(tmp_path: Path) -> None:
+    """Art. 29: staff record it; Art. 31: in person it counts from the day it was made."""
+    db = tmp_path / "db.sqlite3"
+    await (await Store.open(db)).close()
+    details = ("--applicant", "natural", "--name", "王五", "--id", ID_NUMBER)
+    details += ("--contact", "13800138000", "--form", "paper", "--way", "collect")
+    recorded = cli(db, "disclosure", "record", *details, "本村2026年低保名单")
+    assert recorded.returncode == 0, recorded.stderr
+    number = recorded.stdout.split(":")[0]
+    today = dt.date.today()  # the desk's clock is China's; the test runs well inside a day
+    received = recorded.stdout.split("received ")[1].split(",")[0]
+    assert abs((dt.date.fromisoformat(received) - today).days) <= 1
+    posted = cli(db, "disclosure", "record", *details, "x年预算", "--via", "post")
+    assert posted.returncode == 0 and "received" in posted.stdout
+    future = (today + dt.timedelta(days=3)).isoformat()
+    late = cli(db, "disclosure", "record", *details, "预算", "--via", "post", "--on", future)
+    assert late.returncode == 1 and "after today" in late.stderr
+    chat_way = ("--applicant", "natural", "--name", "王五", "--id", ID_NUMBER, "--contact", "c")
+    no_chat = cli(db, "disclosure", "record", *chat_way, "--form", "paper", "--way", "chat", "预算")
+    assert no_chat.returncode != 0 and "--chat" in no_chat.stderr
+
+    store = await Store.open(db)
+    rows = await store.conn.execute_fetchall(
+        "SELECT t.citizen, e.actor, e.action, e.note FROM tickets t "
+        "JOIN ticket_events e ON e.ticket_id = t.id WHERE t.number = ?",
+        (number,),
+    )
+    outbox = await store.conn.execute_fetchall("SELECT owner FROM outbox")
+    await store.close()
+    assert tuple(rows[0])[:3] == ("desk:counter", "desk", "file")
+    assert "第二十九条" in rows[0][3] and "in_person" in rows[0][3]
+    assert outbox == []  # the applicant is at the counter: nothing is sent anywhere
+    shown = cli(db, "disclosure", "show", number).stdout
+    assert "王五" in shown and "13800138000" in shown and ID_NUMBER not in shown

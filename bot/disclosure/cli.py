@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import re
 
-from bot.disclosure.answers import WITHHELD_REASONS, Answer
-from bot.disclosure.desk import DisclosureDesk
+from bot.disclosure.answers import WITHHELD_REASONS, Answer, Applicant
+from bot.disclosure.desk import (
+    DELIVERY_FORMS,
+    DELIVERY_WAYS,
+    DESK_APPLICANT,
+    DisclosureDesk,
+    DisclosureForm,
+)
+from bot.disclosure.receipt import NEEDED, Arrival, Delivery
 from bot.disclosure.render import applicant_label, mask
 from bot.disclosure.table import REVIEW_KINDS, REVIEW_RESULTS
 from bot.errors import UsageError
@@ -14,6 +23,8 @@ from bot.tickets.model import StaffMember
 from bot.tickets.render import status_label
 from bot.tickets.service import TicketDesk, TicketError
 from bot.tickets.staff import normalize_number
+
+_CHAT_KEY = re.compile(r"^tg:-?[0-9]+$")
 
 
 def add_parser(
@@ -31,6 +42,28 @@ def add_parser(
         return parser
 
     command("list", "open requests with their statutory dates (personal data masked)")
+    record = command("record", "an oral or paper request written up by staff (Arts. 29, 31)")
+    record.add_argument("--applicant", choices=[a.value for a in Applicant], required=True)
+    record.add_argument("--name", required=True)
+    record.add_argument("--id", dest="id_number", required=True, help="ID or registration no.")
+    record.add_argument("--contact", required=True)
+    record.add_argument("--form", choices=DELIVERY_FORMS, required=True, help="delivery form")
+    record.add_argument("--way", choices=DELIVERY_WAYS, required=True, help="delivery way")
+    record.add_argument("--purpose", default=None)
+    record.add_argument(
+        "--via",
+        choices=[d.value for d in Delivery if d is not Delivery.CHAT],
+        default=Delivery.IN_PERSON.value,
+        help="how it came: in_person (oral included, the default), post, letter, online",
+    )
+    record.add_argument(
+        "--on",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="the day that counts under Art. 31 (handed in / signed for / confirmed); today",
+    )
+    record.add_argument("--chat", default=None, help="the applicant's chat account (tg:ID)")
+    record.add_argument("description", nargs="+")
     show = command("show", "one request with the applicant's details")
     show.add_argument("number")
     correct = command("correct", "the one-time 补正 notice (Art. 30)")
@@ -81,6 +114,8 @@ async def run(desk: TicketDesk, actor: StaffMember, args: argparse.Namespace) ->
             actor, args.year, args.kind, args.result, args.count, " ".join(args.note)
         )
         return f"{args.year} {args.kind} {args.result} +{args.count}"
+    if command == "record":
+        return await _record(disclosure, actor, args)
     number = normalize_number(args.number)
     if command == "show":
         return await _show(disclosure, number)
@@ -97,9 +132,35 @@ async def run(desk: TicketDesk, actor: StaffMember, args: argparse.Namespace) ->
         ),
     }
     if command not in operations:
-        raise UsageError("disclosure: choose list, show, correct, corrected, extend, answer, …")
+        raise UsageError("disclosure: choose list, record, show, correct, extend, answer, …")
     ticket = await operations[command]()
     return f"{ticket.number}: {status_label(ticket, 'en')}, due {ticket.deadline.isoformat()}"
+
+
+async def _record(disclosure: DisclosureDesk, actor: StaffMember, args: argparse.Namespace) -> str:
+    """File a request staff wrote up; it counts from the day given (default today)."""
+    if args.way == "chat" and args.chat is None:
+        raise UsageError("record: --way chat needs --chat tg:ID (the applicant's account)")
+    if args.chat is not None and not _CHAT_KEY.match(args.chat):
+        raise UsageError("record: --chat takes tg:ID")
+    form = DisclosureForm(
+        Applicant(args.applicant),
+        args.name,
+        args.id_number,
+        args.contact,
+        " ".join(args.description),
+        args.form,
+        args.way,
+        args.purpose,
+    )
+    via = Delivery(args.via)
+    arrival = Arrival(via, **{NEEDED[via]: args.on or disclosure.today()})
+    citizen = args.chat or DESK_APPLICANT
+    ticket = await disclosure.file(citizen, form, arrival=arrival, recorded_by=actor)
+    request = await disclosure.request_of(ticket)
+    assert request is not None
+    received = request.clock.received.isoformat()
+    return f"{ticket.number}: received {received}, due {ticket.deadline.isoformat()}"
 
 
 async def _list(disclosure: DisclosureDesk) -> str:

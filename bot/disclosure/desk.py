@@ -27,6 +27,10 @@ DELIVERY_FORMS = ("paper", "electronic")
 DELIVERY_WAYS = ("collect", "post", "email", "chat")
 #: Answers whose `detail` is required: where it is public, which office, why withheld.
 NEEDS_DETAIL = frozenset({Answer.ALREADY_PUBLIC, Answer.NOT_OURS})
+#: The applicant of a request recorded by staff without a chat account: notices stay at
+#: the desk (staff deliver them by the way the applicant chose).
+DESK_APPLICANT = "desk:counter"
+CHAT_TODAY = Arrival(Delivery.CHAT)
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,13 @@ class DisclosureDesk:
         lang: str = "zh",
         source_key: str | None = None,
         arrival: Arrival | None = None,
+        recorded_by: StaffMember | None = None,
     ) -> Ticket:
-        """File a request; received per Art. 31 (default: sent in the chat today)."""
+        """File a request; received per Art. 31 (default: sent in the chat today).
+
+        `recorded_by`: the staff member who wrote up an oral request or entered a paper
+        one (Art. 29); the audit log names them and the way it came.
+        """
         tickets = self.desk.tickets
         if source_key is not None:
             existing = await tickets.by_source(source_key)
@@ -105,7 +114,11 @@ class DisclosureDesk:
                 clock,
             )
         )
-        await self.desk._event(ticket_id, citizen, Action.FILE, None, Status.RECEIVED, None, True)
+        actor, note = citizen, None
+        if recorded_by is not None:
+            actor = recorded_by.key
+            note = t("disclosure_recorded_note", "zh", via=(arrival or CHAT_TODAY).via.value)
+        await self.desk._event(ticket_id, actor, Action.FILE, None, Status.RECEIVED, note, True)
         ticket = await self.desk._get(ticket_id)
         notice = clock.correction_notice_due(self.cal).isoformat()
         await self.desk._to_citizen(
