@@ -11,6 +11,7 @@ from bot.actions import identifier, number
 from bot.commands import available, help_text
 from bot.disclosure.desk import DisclosureDesk
 from bot.disclosure.intake import DRAFT_KINDS, DisclosureIntake, offer, wants_disclosure
+from bot.disclosure.staff import DisclosureStaff
 from bot.knowledge.model import Entry, KnowledgeBase
 from bot.matching.matcher import Match, Matcher
 from bot.matching.routes import Route, find_ticket_number
@@ -199,6 +200,7 @@ class Dialogue:
         self.desk = desk
         self.intake = Intake(desk) if desk is not None else None
         self.staff = StaffDesk(desk) if desk is not None else None
+        self.disclosure_staff = DisclosureStaff(desk) if desk is not None else None
         self.disclosure = DisclosureIntake(DisclosureDesk(desk)) if desk is not None else None
         #: Admin commands (/reload, /gaps, /stats), set by a channel that has admins.
         self.admin: AdminHook | None = None
@@ -222,6 +224,7 @@ class Dialogue:
         self.desk = desk
         self.intake = Intake(desk)
         self.staff = StaffDesk(desk)
+        self.disclosure_staff = DisclosureStaff(desk)
         self.disclosure = DisclosureIntake(DisclosureDesk(desk))
 
     async def language(self, incoming: Incoming) -> str:
@@ -572,6 +575,12 @@ class Dialogue:
             staff_replies = await self.staff.command(incoming.user, command, arg)
             if staff_replies is not None:
                 return staff_replies
+        if self.disclosure_staff is not None:
+            found = await self.disclosure_staff.command(
+                incoming.user, command, arg, incoming.private
+            )
+            if found is not None:
+                return found
         if self.admin is not None:
             admin_replies = await self.admin.command(incoming.user, command, arg)
             if admin_replies is not None:

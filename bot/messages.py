@@ -421,6 +421,11 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "en": "[Reopened] Ticket {number} was rated {rating}; reopened, new deadline {deadline}.",
     },
     "staff_done": {"zh": "已完成：{number}（{status}）", "en": "Done: {number} ({status})"},
+    "staff_done_due": {
+        "zh": "已完成：{number}（{status}），期限 {deadline}",
+        "en": "Done: {number} ({status}), due {deadline}",
+    },
+    "disclosure_none_open": {"zh": "没有在办的政府信息公开申请。", "en": "no open requests"},
     "staff_usage": {
         "zh": "用法：{usage}",
         "en": "Usage: {usage}",

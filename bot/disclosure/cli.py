@@ -15,10 +15,9 @@ from bot.disclosure.desk import (
     DisclosureForm,
 )
 from bot.disclosure.receipt import NEEDED, Arrival, Delivery
-from bot.disclosure.render import applicant_label, mask
 from bot.disclosure.table import REVIEW_KINDS, REVIEW_RESULTS
+from bot.disclosure.views import detail, listing
 from bot.errors import UsageError
-from bot.messages import t
 from bot.tickets.model import StaffMember
 from bot.tickets.render import status_label
 from bot.tickets.service import TicketDesk, TicketError
@@ -106,7 +105,7 @@ async def run(desk: TicketDesk, actor: StaffMember, args: argparse.Namespace) ->
     disclosure = DisclosureDesk(desk)
     command = args.disclosure_command
     if command == "list":
-        return await _list(disclosure)
+        return await listing(disclosure)
     if command == "review":
         if args.review_command != "add":
             raise TicketError("disclosure_bad_review")
@@ -118,7 +117,7 @@ async def run(desk: TicketDesk, actor: StaffMember, args: argparse.Namespace) ->
         return await _record(disclosure, actor, args)
     number = normalize_number(args.number)
     if command == "show":
-        return await _show(disclosure, number)
+        return await detail(disclosure, number)
     operations = {
         "correct": lambda: disclosure.request_correction(
             actor, number, " ".join(args.what), args.days
@@ -161,42 +160,3 @@ async def _record(disclosure: DisclosureDesk, actor: StaffMember, args: argparse
     assert request is not None
     received = request.clock.received.isoformat()
     return f"{ticket.number}: received {received}, due {ticket.deadline.isoformat()}"
-
-
-async def _list(disclosure: DisclosureDesk) -> str:
-    lines = []
-    for ticket_id in await disclosure.requests.open_ids():
-        ticket = await disclosure.desk._get(ticket_id)
-        request = await disclosure.requests.get(ticket_id)
-        assert request is not None
-        lines.append(
-            f"{ticket.number}\t{status_label(ticket, 'en')}\t{ticket.deadline.isoformat()}\t"
-            f"{applicant_label(request.applicant, 'en')}\t{mask(request.name)}"
-        )
-    return "\n".join(lines) or "no open requests"
-
-
-async def _show(disclosure: DisclosureDesk, number: str) -> str:
-    """The handling officer's view: the details needed to deliver the answer."""
-    ticket = await disclosure.desk._find(number)
-    request = await disclosure.request_of(ticket)
-    if request is None:
-        raise TicketError("disclosure_not_a_request", number=ticket.number)
-    clock = request.clock
-    lines = [
-        f"{ticket.number}  {status_label(ticket, 'zh')}  {t('label_deadline', 'zh')} "
-        f"{ticket.deadline.isoformat()}",
-        f"{t('disclosure_label_applicant', 'zh')}: {applicant_label(request.applicant, 'zh')} "
-        f"{request.name or '-'}",
-        f"{t('disclosure_label_id', 'zh')}: {mask(request.id_number)}",
-        f"{t('label_contact', 'zh')}: {request.contact or '-'}",
-        f"{t('disclosure_label_description', 'zh')}: {ticket.description}",
-        f"{t('disclosure_label_purpose', 'zh')}: {request.purpose or '-'}",
-        f"{t('disclosure_label_delivery', 'zh')}: {request.delivery_form} / {request.delivery_way}",
-        f"received {clock.received}; correction notice by "
-        f"{clock.correction_notice_due(disclosure.cal)}; answer due "
-        f"{clock.answer_due(disclosure.cal) or 'stopped'}",
-    ]
-    if request.answer:
-        lines.append(f"answer: {request.answer} {request.reason or ''} → {request.result_row}")
-    return "\n".join(lines)
