@@ -139,3 +139,13 @@ async def test_an_oral_request_written_up_by_staff(tmp_path: Path) -> None:
     assert outbox == []  # the applicant is at the counter: nothing is sent anywhere
     shown = cli(db, "disclosure", "show", number).stdout
     assert "王五" in shown and "13800138000" in shown and ID_NUMBER not in shown
+
+
+async def test_the_fee_command(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    await (await Store.open(db)).close()
+    assert cli(db, "disclosure", "fee", "--nth", "10").stdout.startswith("free")
+    assert cli(db, "disclosure", "fee", "--nth", "31").stdout.startswith("200 yuan (by count")
+    assert cli(db, "disclosure", "fee", "--pages", "150").stdout.startswith("1700 yuan (by pages")
+    both = cli(db, "disclosure", "fee", "--nth", "12", "--pages", "40")
+    assert both.returncode != 0  # one scale per request (Art. 3)

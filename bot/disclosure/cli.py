@@ -14,6 +14,7 @@ from bot.disclosure.desk import (
     DisclosureDesk,
     DisclosureForm,
 )
+from bot.disclosure.fees import fee
 from bot.disclosure.receipt import NEEDED, Arrival, Delivery
 from bot.disclosure.table import REVIEW_KINDS, REVIEW_RESULTS
 from bot.disclosure.views import detail, listing
@@ -63,6 +64,10 @@ def add_parser(
     )
     record.add_argument("--chat", default=None, help="the applicant's chat account (tg:ID)")
     record.add_argument("description", nargs="+")
+    fee = command("fee", "信息处理费 per 国办函〔2020〕109号 (charged only beyond the free amount)")
+    scale = fee.add_mutually_exclusive_group(required=True)
+    scale.add_argument("--nth", type=int, help="the applicant's Nth request this calendar month")
+    scale.add_argument("--pages", type=int, help="pages supplied for this request")
     show = command("show", "one request with the applicant's details")
     show.add_argument("number")
     correct = command("correct", "the one-time 补正 notice (Art. 30)")
@@ -113,6 +118,8 @@ async def run(desk: TicketDesk, actor: StaffMember, args: argparse.Namespace) ->
             actor, args.year, args.kind, args.result, args.count, " ".join(args.note)
         )
         return f"{args.year} {args.kind} {args.result} +{args.count}"
+    if command == "fee":
+        return _fee(args.nth, args.pages)
     if command == "record":
         return await _record(disclosure, actor, args)
     number = normalize_number(args.number)
@@ -134,6 +141,17 @@ async def run(desk: TicketDesk, actor: StaffMember, args: argparse.Namespace) ->
         raise UsageError("disclosure: choose list, record, show, correct, extend, answer, …")
     ticket = await operations[command]()
     return f"{ticket.number}: {status_label(ticket, 'en')}, due {ticket.deadline.isoformat()}"
+
+
+def _fee(nth: int | None, pages: int | None) -> str:
+    """The fee by one scale; the free amount says so."""
+    try:
+        yuan, scale = fee(nth or 1, pages)
+    except ValueError as exc:
+        raise UsageError(f"fee: {exc}") from exc
+    if not yuan:
+        return "free (within the free amount)"
+    return f"{yuan} yuan (by {scale}, 国办函〔2020〕109号)"
 
 
 async def _record(disclosure: DisclosureDesk, actor: StaffMember, args: argparse.Namespace) -> str:
