@@ -82,6 +82,9 @@ class Signal:
     latin: re.Pattern[str] | None
     #: Counted only when no other signal is found (救命 alone: every number).
     fallback: bool = False
+    #: Kinds this signal comes before, wherever they are in the message (traffic leads
+    #: medical: a crash with an injury is called in to 122 first).
+    leads: tuple[str, ...] = ()
 
     def cut(self, norm: str, han: bool, latin: bool) -> str:
         """The message with every match of this signal replaced by a space."""
@@ -135,7 +138,8 @@ def rules_from(doc: Mapping[str, Any]) -> Rules:
         han = _compile_some([p for p in patterns if has_han(p)])
         latin = _compile_some([p for p in patterns if not has_han(p)])
         fallback = bool(spec.get("fallback", False))
-        signals.append(Signal(str(kind), services, han, latin, fallback))
+        leads = tuple(str(k) for k in spec.get("leads", ()))
+        signals.append(Signal(str(kind), services, han, latin, fallback, leads))
     markers = {name: _compile(list(doc[name])) for name in _MARKERS}
     return Rules(numbers, tuple(signals), markers)
 
@@ -239,10 +243,10 @@ class Triager:
             hits = [(at, s) for at, s in hits if not s.fallback]
         if not hits and kb_hit is None:
             return None
-        hits.sort(key=lambda hit: hit[0])
-        kinds = [s.kind for _, s in hits]
+        ordered = _ordered([s for _, s in sorted(hits, key=lambda hit: hit[0])])
+        kinds = [s.kind for s in ordered]
         services: list[str] = []
-        for _, signal in hits:
+        for signal in ordered:
             services.extend(s for s in signal.services if s not in services)
         rule = None
         if kb_hit is not None:
@@ -285,6 +289,15 @@ class Triager:
         if has("present") or account:
             return Outcome.EMERGENCY
         return Outcome.DOUBT
+
+
+def _ordered(signals: list[Signal]) -> list[Signal]:
+    """Signals in message order, each moved before the first kind it leads."""
+    result: list[Signal] = []
+    for signal in signals:
+        led = [i for i, s in enumerate(result) if s.kind in signal.leads]
+        result.insert(led[0] if led else len(result), signal)
+    return result
 
 
 # -- replies ------------------------------------------------------------------------------

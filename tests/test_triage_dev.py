@@ -70,6 +70,26 @@ def test_an_account_is_an_emergency_a_bare_word_is_not(
     assert (found.outcome if found else None) is outcome
 
 
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("有人流了好多血 被车撞了", "traffic"),  # traffic leads medical
+        ("人卡在车里出不来 刚撞的车", "traffic"),  # and trapped
+        ("he is bleeding someone stabbed him", "police"),  # crime leads medical
+        ("a man is trapped under a tractor", "fire"),  # no road accident
+        ("有人晕倒了", "medical"),
+    ],
+)
+def test_a_crash_or_an_attack_is_called_in_first(
+    sample_kb: KnowledgeBase, text: str, first: str
+) -> None:
+    found = Triager(sample_kb).triage(text)
+    assert found is not None and found.outcome is Outcome.EMERGENCY
+    assert found.services[0] == first
+    if first in ("traffic", "police") and "medical" in found.kinds:
+        assert "medical" in found.services
+
+
 def test_measure_reads_the_blind_sets_shape(sample_kb: KnowledgeBase) -> None:
     """The blind set's shape (tests/eval/blind/triage): `channel`, near misses as dicts."""
     cases = {
