@@ -28,7 +28,10 @@ class OutboxNotifier:
         self._warned = not warn_unset
 
     async def notify(self, recipient: str, reply: Reply, ticket_id: int | None = None) -> None:
-        """Queue `reply` for `recipient` (`tg:<id>`, `staff`, `terminal:<name>`, `chat:<id>`; not `desk:…`)."""
+        """Queue `reply` for `recipient`: `tg:<id>`, `staff`, `terminal:<name>`, `chat:<id>`.
+
+        Not `desk:…`: the counter hands such notices over itself.
+        """
         if recipient.startswith("chat:"):
             payload = {
                 "text": render_plain(reply.blocks),
