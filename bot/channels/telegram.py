@@ -69,7 +69,8 @@ from bot.privacy import apply_retention
 from bot.reload import KnowledgeReloader, past_review
 from bot.replies import Paragraph, Reply
 from bot.report import month_summary
-from bot.store import OutboxItem, Store, TicketStore
+from bot.store import OutboxItem, Store, TicketStore, replicas
+from bot.store.replicas import Leadership
 from bot.tickets.model import Attachment
 from bot.tickets.service import TicketDesk
 
@@ -103,6 +104,18 @@ class TokenRejected(Exception):
 
 class _HandlerFailed(Exception):
     """A handler failed: roll back the batch being processed."""
+
+
+def update_chat(data: dict[str, Any]) -> int | None:
+    """The chat of a raw update (a message's, or a pressed button's message's), if any."""
+    for kind in ("message", "edited_message", "callback_query"):
+        part = data.get(kind)
+        if isinstance(part, dict):
+            message = part.get("message", part) if kind == "callback_query" else part
+            chat = message.get("chat") if isinstance(message, dict) else None
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                return int(chat["id"])
+    return None
 
 
 def user_key(user_id: int) -> str:
@@ -335,6 +348,11 @@ class TelegramService:
         self.send_worker: ApiWorker | None = None
         #: How the outbox calls the Bot API: here, or through the send worker.
         self.call_api: Callable[[str, dict[str, Any]], Awaitable[Any]] = self._call_here
+        #: With several replicas on PostgreSQL: who polls, and who sends and scans.
+        self.polling_lead = Leadership(settings.db_path, replicas.POLLING_LOCK, "polling")
+        self.duties_lead = Leadership(settings.db_path, replicas.DUTIES_LOCK, "sending")
+        #: Updates this replica claimed in the current round (the others took the rest).
+        self.claimed = 0
 
     @property
     def bot(self) -> Any:
@@ -457,7 +475,17 @@ class TelegramService:
             intake_task = asyncio.create_task(self.stopping.wait())
         else:
             await self._retry("deleteWebhook", self.bot.delete_webhook)
-            intake_task = asyncio.create_task(self._poll(intake))
+            intake_task = asyncio.create_task(self._poll_when_leading(intake))
+        listener = asyncio.create_task(
+            replicas.listen(
+                self.settings.db_path,
+                {
+                    replicas.UPDATES_CHANNEL: self.new_updates,
+                    replicas.OUTBOX_CHANNEL: runtime.wake_sender,
+                },
+                self.stopping,
+            )
+        )
         processor = asyncio.create_task(self._process(processing, runtime))
         sender = asyncio.create_task(self._send_loop(sending, runtime))
         notices = asyncio.create_task(self._deliver_notices())
@@ -473,6 +501,10 @@ class TelegramService:
         await processor
         runtime.wake_sender.set()
         await sender
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+        for lead in (self.polling_lead, self.duties_lead):
+            await lead.release()
         if worker is not None:
             await worker.stop()
         await self.application.stop()
@@ -548,7 +580,10 @@ class TelegramService:
         await self.scan()
 
     async def scan(self) -> dict[str, int]:
-        """Run the deadline scan in one transaction and wake the sender."""
+        """Run the deadline scan in one transaction and wake the sender (only the replica
+        that sends: two scans at once would both find the same reminder due)."""
+        if not await self.duties_lead.held():
+            return {}
         async with self.db_lock, self.processing.transaction():
             counts = await self.desk.scan()
         if any(counts.values()):
@@ -558,12 +593,17 @@ class TelegramService:
 
     # -- intake ---------------------------------------------------------------------------
 
+    async def _poll_when_leading(self, store: Store) -> None:
+        """Long polling by one replica at a time: the holder of the polling lock."""
+        while await self.polling_lead.wait(self.stopping):
+            await self._poll(store)
+
     async def _poll(self, store: Store) -> None:
         """Long polling: store each batch durably, then let the next call confirm it."""
         last = await store.last_update_id()
         offset = last + 1 if last is not None else None
         delay = 1.0
-        while not self.stopping.is_set():
+        while not self.stopping.is_set() and await self.polling_lead.held():
             try:
                 # The raw JSON is stored as it came: parsed once, when processed.
                 updates = await self.bot.do_api_request(
@@ -590,7 +630,10 @@ class TelegramService:
             delay = 1.0
             if not updates:
                 continue
-            batch = [(int(u["update_id"]), json.dumps(u, ensure_ascii=False)) for u in updates]
+            batch = [
+                (int(u["update_id"]), json.dumps(u, ensure_ascii=False), update_chat(u))
+                for u in updates
+            ]
             async with self.db_lock:
                 await store.save_updates(batch)
             offset = batch[-1][0] + 1
@@ -613,7 +656,9 @@ class TelegramService:
             except (ValueError, KeyError, TypeError):
                 return web.Response(status=400, text="bad update")
             async with self.db_lock:
-                await store.save_updates([(update_id, json.dumps(data, ensure_ascii=False))])
+                await store.save_updates(
+                    [(update_id, json.dumps(data, ensure_ascii=False), update_chat(data))]
+                )
             self.new_updates.set()
             return web.Response(text="ok")
 
@@ -673,10 +718,15 @@ class TelegramService:
                 continue
             size = 1 if runtime.isolate else PROCESS_BATCH
             runtime.isolate = False
+            self.claimed = 0
             for start in range(0, len(batch), size):
                 if not await self.process_batch(store, runtime, batch[start : start + size]):
                     runtime.isolate = True  # the rest again, one update per transaction
                     break
+            if not self.claimed:
+                # Every one is another replica's now: wait for it to finish them.
+                self.new_updates.clear()
+                await _wait_any(self.new_updates.wait(), self.stopping.wait(), timeout=0.05)
 
     async def process_batch(
         self, store: Store, runtime: Runtime, batch: list[tuple[int, str]]
@@ -694,6 +744,10 @@ class TelegramService:
         runtime.held.clear()
         try:
             async with self.db_lock, store.transaction():
+                # Another replica may have taken some meanwhile: process only ours.
+                claimed = await store.claim_updates([u for u, _ in batch])
+                batch = [(u, payload) for u, payload in batch if u in claimed]
+                self.claimed += len(batch)
                 for update_id, payload in batch:
                     try:
                         update = Update.de_json(json.loads(payload), self.bot)
@@ -713,6 +767,8 @@ class TelegramService:
         except _HandlerFailed:
             failed = True
         runtime.wake_sender.set()
+        if batch:
+            await replicas.notify(store.conn, replicas.OUTBOX_CHANNEL)
         if not failed:
             return True
         if len(batch) > 1:
@@ -748,6 +804,8 @@ class TelegramService:
         does not stall delivery. A crash can leave in doubt only the messages in flight:
         they are sent again, never lost.
         """
+        if not await self.duties_lead.wait(self.stopping):
+            return
         sender = _Sender(self, store, runtime)
         delay = 1.0
         while True:

@@ -26,6 +26,8 @@ else:
     Connection = aiosqlite.Connection
 
 _PG_SCHEMES = ("postgresql://", "postgres://")
+#: The advisory lock that one migrating replica holds (PostgreSQL).
+MIGRATION_LOCK = 0x43445F4D494752  # "CD_MIGR"
 #: The `--db` option's help, the same on every command.
 DB_HELP = "SQLite file or postgresql:// URL (CITIZEN_DESK_DB)"
 
@@ -135,6 +137,14 @@ async def apply_migration(conn: Connection, number: int, script: str) -> None:
         from bot.store.postgres import COMPAT_FUNCTIONS, ddl
     await conn.execute("BEGIN IMMEDIATE")
     try:
+        if pg:
+            # Replicas starting at once: one applies the migration, the others wait for it
+            # and then find it applied (SQLite's BEGIN IMMEDIATE already serialises).
+            await conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+            row = await fetchone(conn, "SELECT MAX(version) FROM schema_version")
+            if row is not None and row[0] is not None and int(row[0]) >= number:
+                await conn.execute("COMMIT")
+                return
         if pg and number == 1:
             for function in COMPAT_FUNCTIONS:
                 await conn.execute(function)

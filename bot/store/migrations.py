@@ -251,6 +251,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tickets_kind_id ON tickets(kind, id);
     CREATE INDEX tickets_category_dept_id ON tickets(category, department, id);
     """,
+    # 13: the chat of a stored update, so that replicas take one update per chat at a time.
+    """
+    ALTER TABLE updates ADD COLUMN chat_id INTEGER;
+    CREATE INDEX updates_pending_chat ON updates(chat_id, update_id) WHERE state = 'pending';
+    """,
 )
 
 

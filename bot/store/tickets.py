@@ -101,6 +101,15 @@ class TicketStore(StaffMixin):
             f"UPDATE tickets SET {sets} WHERE id = ?", (*values.values(), ticket_id)
         )
 
+    async def flag_once(self, ticket_id: int, flag: str) -> bool:
+        """Set a deadline flag (`reminded`, `overdue`) that is not set yet; False when it
+        was already, so a reminder or 督办 goes out once even if two scans run."""
+        assert flag in ("reminded", "overdue")
+        cursor = await self.conn.execute(
+            f"UPDATE tickets SET {flag} = 1 WHERE id = ? AND {flag} = 0", (ticket_id,)
+        )
+        return bool(cursor.rowcount == 1)
+
     async def by_source(self, source_key: str) -> Ticket | None:
         """The ticket filed from a given draft (double confirmation guard)."""
         return await self._one("source_key = ?", (source_key,))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.store import replicas
 from bot.store.backend import fetchall, fetchone
 from bot.store.clock import now_iso
 from bot.store.core import StoreBase
@@ -26,33 +27,40 @@ class OutboxItem:
     ticket_id: int | None = None
 
 
+#: A fetched update as stored: its id, its JSON and its chat (None: no chat).
+StoredUpdate = tuple[int, str, int | None]
+
+
 class UpdatesMixin(StoreBase):
     """Updates fetched from Telegram, stored before they are processed."""
 
     # -- durable updates ------------------------------------------------------------------
 
-    async def save_updates(self, updates: list[tuple[int, str]]) -> int:
-        """Store fetched updates (id, JSON) not seen before, durably; return how many."""
+    async def save_updates(self, updates: Sequence[tuple[int, str] | StoredUpdate]) -> int:
+        """Store fetched updates (id, JSON[, chat id]) not seen before, durably; return how
+        many. Replicas listening are woken."""
+        rows = [(u[0], u[1], u[2] if len(u) > 2 else None, now_iso()) for u in updates]
         async with self.transaction():
             before = self.conn.total_changes
             await self.conn.executemany(
-                "INSERT INTO updates (update_id, payload, received_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (update_id) DO NOTHING",
-                [(uid, payload, now_iso()) for uid, payload in updates],
+                "INSERT INTO updates (update_id, payload, chat_id, received_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
+                rows,
             )
-            return self.conn.total_changes - before
+            saved = self.conn.total_changes - before
+            if saved:
+                await replicas.notify(self.conn, replicas.UPDATES_CHANNEL)
+            return saved
 
     async def pending_updates(self, limit: int = 100) -> list[tuple[int, str]]:
-        """Updates stored but not yet processed, oldest first (held ones once due)."""
-        return [
-            (int(r[0]), str(r[1]))
-            for r in await fetchall(
-                self.conn,
-                "SELECT update_id, payload FROM updates WHERE state = 'pending' "
-                "AND not_before <= ? ORDER BY update_id LIMIT ?",
-                (time.time(), limit),
-            )
-        ]
+        """Updates stored but not yet processed, oldest first (held ones once due); with
+        several replicas (PostgreSQL) only each chat's oldest."""
+        return await replicas.pending_heads(self.conn, time.time(), limit)
+
+    async def claim_updates(self, update_ids: list[int]) -> set[int]:
+        """Those of `update_ids` this replica may process now, locked until the caller's
+        transaction ends (another replica skips them)."""
+        return await replicas.claim(self.conn, update_ids)
 
     async def hold_updates(self, held: list[tuple[int, float]]) -> None:
         """Leave updates pending until a time (Unix seconds; in the caller's transaction)."""

@@ -439,13 +439,14 @@ class TicketDesk:
         )
         for ticket in due:
             if ticket.deadline < today and not ticket.overdue:
-                await self._escalate(ticket)
-                counts["overdue"] += 1
+                if await self.tickets.flag_once(ticket.id, "overdue"):
+                    await self._escalate(ticket)
+                    counts["overdue"] += 1
             elif (
                 not ticket.reminded
                 and not ticket.overdue
                 and today >= self.calendar.previous_working_day(ticket.deadline)
-            ):
+            ) and await self.tickets.flag_once(ticket.id, "reminded"):
                 await self._remind(ticket)
                 counts["reminded"] += 1
         for ticket in await self.tickets.answered():

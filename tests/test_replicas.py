@@ -1,0 +1,192 @@
+"""Several replicas on one PostgreSQL: each update processed once, in order per chat; one
+poller and one sender by advisory lock, taken over when its holder dies; NOTIFY wakes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from bot.store import MIGRATIONS, Store, TicketStore, backend, replicas
+
+CHATS = 50
+PER_CHAT = 20  # 1,000 updates
+
+
+async def replica(url: str, name: str, done: asyncio.Event) -> int:
+    """One replica's processing loop, as the bot's: heads, then claim in the transaction."""
+    processed = 0
+    async with Store.opened(url) as store:
+        while not done.is_set():
+            heads = await store.pending_updates(limit=10)
+            if not heads:
+                if not await backend.fetchone(
+                    store.conn, "SELECT 1 FROM updates WHERE state = 'pending' LIMIT 1"
+                ):
+                    done.set()
+                await asyncio.sleep(0.005)
+                continue
+            async with store.transaction():
+                claimed = await store.claim_updates([u for u, _ in heads])
+                for update_id, payload in heads:
+                    if update_id not in claimed:
+                        continue
+                    chat = json.loads(payload)["message"]["chat"]["id"]
+                    # The effect: one question log row per update (id = order of effects).
+                    await store.log_question(
+                        f"tg:{chat}", str(update_id), "zh", name, None, 0.0, []
+                    )
+                    await asyncio.sleep(random.random() * 0.002)  # others run meanwhile
+                await store.mark_updates_done(sorted(claimed))
+            processed += len(claimed)
+    return processed
+
+
+async def test_three_replicas_process_each_update_once_in_chat_order(postgres_url: str) -> None:
+    rng = random.Random(13)
+    # Chats' messages interleaved at random, as they arrive from many people at once.
+    order = [chat for chat in range(1, CHATS + 1) for _ in range(PER_CHAT)]
+    rng.shuffle(order)
+    updates = [
+        (
+            update_id,
+            json.dumps({"update_id": update_id, "message": {"chat": {"id": chat}}}),
+            chat,
+        )
+        for update_id, chat in enumerate(order, start=1)
+    ]
+    async with Store.opened(postgres_url) as store:
+        assert await store.save_updates(updates) == 1000
+    done = asyncio.Event()
+    started = time.perf_counter()
+    counts = await asyncio.gather(*(replica(postgres_url, f"r{i}", done) for i in range(3)))
+    elapsed = time.perf_counter() - started
+    print(f"1,000 updates by 3 replicas in {elapsed:.2f} s; per replica {counts}")
+    assert sum(counts) == 1000 and all(counts), counts  # every replica took a share
+    async with Store.opened(postgres_url) as store:
+        rows = await backend.fetchall(
+            store.conn, "SELECT user_key, text, route FROM questions ORDER BY id"
+        )
+        pending = await backend.fetchone(
+            store.conn, "SELECT COUNT(*) FROM updates WHERE state <> 'done'"
+        )
+    assert pending is not None and pending[0] == 0
+    seen = [int(r[1]) for r in rows]
+    assert len(seen) == 1000 and sorted(seen) == list(range(1, 1001))  # once each
+    by_chat: dict[str, list[int]] = defaultdict(list)
+    for user, text, _ in rows:
+        by_chat[user].append(int(text))
+    assert len(by_chat) == CHATS
+    for ids in by_chat.values():
+        assert ids == sorted(ids)  # a chat's effects in the order of its messages
+
+
+async def test_a_chat_waits_for_its_oldest_update(postgres_url: str) -> None:
+    async with Store.opened(postgres_url) as a, Store.opened(postgres_url) as b:
+        await a.save_updates([(1, "{}", 7), (2, "{}", 7), (3, "{}", 8)])
+        async with a.transaction():
+            assert await a.claim_updates([1, 3]) == {1, 3}
+            # Meanwhile another replica sees only each chat's oldest, both held: nothing.
+            heads = [u for u, _ in await b.pending_updates()]
+            assert heads == [1, 3]
+            async with b.transaction():
+                assert await b.claim_updates(heads) == set()
+            await a.mark_updates_done([1])
+        assert [u for u, _ in await b.pending_updates()] == [2, 3]
+
+
+LEADER = """
+import asyncio, sys, time
+from bot.store.replicas import Leadership
+async def main():
+    lead = Leadership(sys.argv[1], 4242, "test")
+    while not await lead.held():
+        await asyncio.sleep(0.1)
+    print("lead", time.time(), flush=True)
+    await asyncio.sleep(3600)
+asyncio.run(main())
+"""
+
+
+def leader(url: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    return subprocess.Popen(
+        [sys.executable, "-c", LEADER, url], stdout=subprocess.PIPE, text=True, env=env
+    )
+
+
+def test_the_lock_passes_on_within_seconds_when_its_holder_is_killed(postgres_url: str) -> None:
+    first = leader(postgres_url)
+    second = None
+    try:
+        assert first.stdout is not None and first.stdout.readline().startswith("lead")
+        second = leader(postgres_url)
+        time.sleep(1.5)
+        assert second.poll() is None
+        os.kill(first.pid, signal.SIGKILL)
+        killed = time.time()
+        first.wait(10)
+        assert second.stdout is not None
+        line = second.stdout.readline()  # blocks until the second one leads
+        takeover = float(line.split()[1]) - killed
+        print(f"takeover {takeover:.2f} s after SIGKILL")
+        assert 0 <= takeover < 5
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
+
+async def test_stored_updates_wake_a_listening_replica(postgres_url: str) -> None:
+    wake, stopping = asyncio.Event(), asyncio.Event()
+    listener = asyncio.create_task(
+        replicas.listen(postgres_url, {replicas.UPDATES_CHANNEL: wake}, stopping)
+    )
+    try:
+        await asyncio.wait_for(wake.wait(), 10)  # set once it listens
+        wake.clear()
+        async with Store.opened(postgres_url) as store:
+            started = time.perf_counter()
+            await store.save_updates([(1, "{}", 5)])
+            await asyncio.wait_for(wake.wait(), 5)
+            print(f"woken {1000 * (time.perf_counter() - started):.1f} ms after the commit")
+    finally:
+        stopping.set()
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+
+
+async def test_a_deadline_flag_is_taken_once(db_target: Path | str) -> None:
+    async with Store.opened(db_target) as one, Store.opened(db_target) as two:
+        async with one.transaction():
+            number = await TicketStore(one).next_number(2026)
+            row = await backend.fetchone(
+                one.conn,
+                "INSERT INTO tickets (number, kind, citizen, category, department, description, "
+                "status, created_at, deadline) VALUES (?, 'complaint', 'tg:1', 'other', "
+                "'office', 'x', 'received', '2026-03-02', '2026-03-10') "
+                "RETURNING id",
+                (number,),
+            )
+        assert row is not None
+        assert await TicketStore(one).flag_once(row[0], "reminded")
+        assert not await TicketStore(two).flag_once(row[0], "reminded")
+        assert await TicketStore(two).flag_once(row[0], "overdue")
+
+
+async def test_replicas_starting_at_once_migrate_once(postgres_url: str) -> None:
+    stores = await asyncio.gather(*(Store.open(postgres_url) for _ in range(3)))
+    try:
+        rows = await backend.fetchall(stores[0].conn, "SELECT version FROM schema_version")
+        assert sorted(r[0] for r in rows) == list(range(1, len(MIGRATIONS) + 1))
+    finally:
+        for store in stores:
+            await store.close()
