@@ -368,3 +368,11 @@ def test_signal_patterns_keep_to_one_script() -> None:
                 assert latin == [], (kind, latin)
     found = Triager(KnowledgeBase(entries=())).triage("SOS")
     assert found is not None and found.outcome is Outcome.EMERGENCY
+
+
+def test_a_word_that_ends_in_knife_is_not_a_knife(triager: Triager) -> None:
+    # "jackknifed" is a lorry's accident, not an armed crime; "a knife" still is.
+    lorry = triager.triage("a lorry jackknifed on the highway and the driver is bleeding")
+    assert lorry is not None and lorry.services[0] != "police"
+    armed = triager.triage("a man with a knife is outside our door right now")
+    assert armed is not None and armed.services[0] == "police"
