@@ -120,10 +120,19 @@ async def schema_version(conn: Connection) -> int:
     """The number of the last migration applied (SQLite: `user_version`; PostgreSQL: a
     `schema_version` table, created here with the SQLite-compatible functions)."""
     if not isinstance(conn, aiosqlite.Connection):
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, "
-            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-        )
+        # Under the migration lock: two replicas creating the table at once would both
+        # insert its row type (a unique violation in pg_type despite IF NOT EXISTS).
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            await conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, "
+                "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
         row = await fetchone(conn, "SELECT MAX(version) FROM schema_version")
     else:
         row = await fetchone(conn, "PRAGMA user_version")
