@@ -831,6 +831,202 @@ ADMIN_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "条目 id `{id}` 重复（第一次出现在 {first}）",
         "en": "duplicate id `{id}` (first at {first})",
     },
+    # kb check: problems of the directory and its files (bot/knowledge/loader.py)
+    "kbp_unreadable": {"zh": "无法读取：{error}", "en": "cannot read: {error}"},
+    "kbp_unreadable_dir": {
+        "zh": "无法读取该目录：{error}",
+        "en": "cannot read the directory: {error}",
+    },
+    "kbp_dangling_link": {
+        "zh": "无法读取：符号链接指向不存在的 {link}",
+        "en": "cannot read: symbolic link to {link}, which does not exist",
+    },
+    "kbp_link_loop": {
+        "zh": "无法读取：符号链接形成循环（{link}）",
+        "en": "cannot read: symbolic link loop ({link})",
+    },
+    "kbp_link_loop_up": {
+        "zh": "符号链接循环：{link} 指回上层目录",
+        "en": "symbolic link loop: {link} leads back up",
+    },
+    "kbp_no_files": {
+        "zh": "没有找到 *.yaml 或 *.yml 文件",
+        "en": "no *.yaml or *.yml files found",
+    },
+    "kbp_no_entries": {"zh": "知识库中没有任何条目", "en": "the knowledge base has no entries"},
+    "kbp_related_not_found": {
+        "zh": "related 中的条目 id `{id}` 不存在",
+        "en": "related id `{id}` not found",
+    },
+    "kbp_past_review": {
+        "zh": "已过复核日期 {date}，请复核",
+        "en": "past its review date {date}: please review",
+    },
+    "kbp_undeclared_category": {
+        "zh": "类别 `{category}` 没有在 `categories` 中声明",
+        "en": "category `{category}` is not declared in `categories`",
+    },
+    "kbp_shared_question": {
+        "zh": "问题 {question} 同时属于 `{other}`（{where}）",
+        "en": "question {question} also belongs to `{other}` ({where})",
+    },
+    # kb check: problems inside a file (bot/knowledge/parse.py)
+    "kbp_empty_file": {
+        "zh": "文件是空的，没有可加载的内容",
+        "en": "the file is empty: nothing to load",
+    },
+    "kbp_file_not_mapping": {
+        "zh": "文件的顶层必须是映射（包含 `entries:` 等键），而不是 {kind}",
+        "en": "the file must be a mapping (with `entries:` and other keys), not a {kind}",
+    },
+    "kbp_bad_language": {
+        "zh": "`language` 必须是 zh、en 这样的语言代码",
+        "en": "`language` must be a code like zh or en",
+    },
+    "kbp_unknown_top_key": {
+        "zh": "未知的顶层键 `{name}`，已忽略",
+        "en": "unknown top-level key `{name}` ignored",
+    },
+    "kbp_entries_not_list": {"zh": "`entries` 必须是列表", "en": "`entries` must be a list"},
+    "kbp_entry_not_mapping": {
+        "zh": "条目必须是映射，而不是 {kind}",
+        "en": "an entry must be a mapping, not {kind}",
+    },
+    "kbp_missing_field": {
+        "zh": "缺少必填字段 `{field}`",
+        "en": "missing required field `{field}`",
+    },
+    "kbp_bad_id": {
+        "zh": "id {id} 不合规：只能用小写字母 a-z、数字 0-9 和 -",
+        "en": "bad id {id}: use lowercase a-z, 0-9 and -",
+    },
+    "kbp_unknown_field": {
+        "zh": "未知字段 `{name}`，已忽略",
+        "en": "unknown field `{name}` ignored",
+    },
+    "kbp_bad_short_id": {
+        "zh": "{what}必须由 a-z、0-9 和 - 组成（最多 {limit} 个字符）",
+        "en": "{what} must be an id of a-z, 0-9 and - (at most {limit} characters)",
+    },
+    "kbp_what_category": {"zh": "`category` ", "en": "`category`"},
+    "kbp_what_department": {"zh": "部门 id ", "en": "a department id"},
+    "kbp_what_complaint_category": {"zh": "投诉类别 id ", "en": "a complaint category id"},
+    "kbp_no_questions": {
+        "zh": "`questions` 至少要有一个问题",
+        "en": "`questions` needs at least one question",
+    },
+    "kbp_unknown_answer_field": {
+        "zh": "未知的答案字段 `{name}`，已忽略",
+        "en": "unknown answer field `{name}` ignored",
+    },
+    "kbp_answer_no_field": {
+        "zh": "`answer` 没有任何办事指南字段（summary、materials、steps 等）",
+        "en": "`answer` has no guide field (summary, materials, steps…)",
+    },
+    "kbp_related_not_list": {
+        "zh": "`related` 必须是条目 id 的列表",
+        "en": "`related` must be a list of entry ids",
+    },
+    "kbp_bad_date": {
+        "zh": "`{name}` 必须是 2026-11-20 这样的日期，而不是 {value}",
+        "en": "`{name}` must be a date like 2026-11-20, not {value}",
+    },
+    "kbp_bad_text": {
+        "zh": "`{name}` 必须是文本或 {{zh: …, en: …}} 这样的映射，而不是{got}",
+        "en": "`{name}` must be a text or a mapping like {{zh: …, en: …}}, not {got}",
+    },
+    "kbp_bad_text_item": {
+        "zh": "`{name}` 的每一项必须是文本或 {{zh: …, en: …}} 这样的映射，而不是{got}",
+        "en": "an item of `{name}` must be a text or a mapping like {{zh: …, en: …}}, not {got}",
+    },
+    "kbp_bad_text_list_lang": {
+        "zh": "`{name}.{code}` 必须是文本列表",
+        "en": "`{name}.{code}` must be a list of texts",
+    },
+    "kbp_bad_text_list": {
+        "zh": "`{name}` 必须是列表或从语言到列表的映射，而不是{got}",
+        "en": "`{name}` must be a list or a mapping from language to list, not {got}",
+    },
+    "kbp_got_mapping": {"zh": "映射", "en": "a mapping"},
+    "kbp_got_list": {"zh": "列表", "en": "a list"},
+    "kbp_got_value": {"zh": " {kind} {value}", "en": "{kind} {value}"},
+    "kbp_centre_not_mapping": {"zh": "`centre` 必须是映射", "en": "`centre` must be a mapping"},
+    "kbp_unknown_centre_key": {
+        "zh": "未知的键 `centre.{name}`，已忽略",
+        "en": "unknown key `centre.{name}` ignored",
+    },
+    "kbp_centre_no_name": {"zh": "必须填写 `centre.name`", "en": "`centre.name` is required"},
+    "kbp_bad_phone": {
+        "zh": "`centre.phones` 的每一项都需要 `label` 和 `number`",
+        "en": "each of `centre.phones` needs `label` and `number`",
+    },
+    "kbp_categories_not_list": {
+        "zh": "`categories` 必须是由 {id, title} 组成的列表",
+        "en": "`categories` must be a list of {id, title}",
+    },
+    "kbp_category_no_id": {
+        "zh": "每个类别都需要 `id` 和 `title`",
+        "en": "each category needs an `id` and a `title`",
+    },
+    "kbp_routes_not_mapping": {
+        "zh": "`routes` 必须是从路由到短语的映射",
+        "en": "`routes` must be a mapping from route to phrases",
+    },
+    "kbp_unknown_route": {
+        "zh": "未知的路由 `{route}`，已忽略（可用的有：{known}）",
+        "en": "unknown route `{route}` ignored (known: {known})",
+    },
+    "kbp_departments_not_list": {
+        "zh": "`departments` 必须是由 {id, name} 组成的列表",
+        "en": "`departments` must be a list of {id, name}",
+    },
+    "kbp_department_no_id": {
+        "zh": "每个部门都需要 `id` 和 `name`",
+        "en": "each department needs an `id` and a `name`",
+    },
+    "kbp_complaint_categories_not_list": {
+        "zh": "`complaint_categories` 必须是列表",
+        "en": "`complaint_categories` must be a list",
+    },
+    "kbp_complaint_category_no_id": {
+        "zh": "每个投诉类别都需要 `id`",
+        "en": "each complaint category needs an `id`",
+    },
+    "kbp_bad_deadline_days": {
+        "zh": "`deadline_days` 必须是不小于 1 的整数",
+        "en": "`deadline_days` must be a whole number ≥ 1",
+    },
+    "kbp_bad_department": {
+        "zh": "`department` 必须是一个部门 id",
+        "en": "`department` must be a department id",
+    },
+    "kbp_bad_fields": {
+        "zh": "`fields` 必须是下列字段组成的列表：{known}",
+        "en": "`fields` must be a list of: {known}",
+    },
+    "kbp_complaint_category_no_name": {
+        "zh": "投诉类别需要 `name`",
+        "en": "a complaint category needs a `name`",
+    },
+    "kbp_triage_not_list": {
+        "zh": "`triage` 必须是由 {id, phrases, message} 组成的列表",
+        "en": "`triage` must be a list of {id, phrases, message}",
+    },
+    "kbp_triage_no_id": {"zh": "每条分诊规则都需要 `id`", "en": "each triage rule needs an `id`"},
+    "kbp_triage_incomplete": {
+        "zh": "分诊规则需要 `phrases` 和 `message`",
+        "en": "a triage rule needs `phrases` and `message`",
+    },
+    # /reload: the report sent to the admins (bot/reload.py)
+    "reload_failed": {
+        "zh": "知识库重新加载失败，仍在使用原来的知识库。",
+        "en": "knowledge reload failed; still serving the previous knowledge base.",
+    },
+    "reload_done": {"zh": "知识库已重新加载：{entries}", "en": "knowledge reloaded: {entries}"},
+    "reload_added": {"zh": "新增 {n} 条：{ids}", "en": "added {n}: {ids}"},
+    "reload_removed": {"zh": "删除 {n} 条：{ids}", "en": "removed {n}: {ids}"},
+    "reload_edited": {"zh": "修改 {n} 条：{ids}", "en": "edited {n}: {ids}"},
+    "reload_warnings": {"zh": "警告：", "en": "warnings:"},
 }
 CATALOGUE.update(ADMIN_MESSAGES)
 

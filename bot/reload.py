@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.dialogue import Dialogue
-from bot.knowledge.loader import YAML_SUFFIXES, load_knowledge
+from bot.knowledge.loader import YAML_SUFFIXES, LoadResult, load_knowledge
 from bot.knowledge.model import Entry, KnowledgeBase, Source
 from bot.matching.matcher import Matcher
 from bot.matching.settings import MatchSettings
+from bot.messages import DEFAULT, plural, t
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +31,12 @@ class Changes:
     removed: tuple[str, ...]
     edited: tuple[str, ...]
 
-    def summary(self) -> str:
-        """One line per kind of change."""
-        parts = [
-            f"added {len(self.added)}: {', '.join(self.added) or '-'}",
-            f"removed {len(self.removed)}: {', '.join(self.removed) or '-'}",
-            f"edited {len(self.edited)}: {', '.join(self.edited) or '-'}",
-        ]
-        return "\n".join(parts)
+    def summary(self, lang: str) -> str:
+        """One line per kind of change, in `lang`."""
+        kinds = (("added", self.added), ("removed", self.removed), ("edited", self.edited))
+        return "\n".join(
+            t(f"reload_{kind}", lang, n=len(ids), ids=", ".join(ids) or "-") for kind, ids in kinds
+        )
 
 
 def diff(old: KnowledgeBase, new: KnowledgeBase) -> Changes:
@@ -61,6 +60,22 @@ def past_review(kb: KnowledgeBase, today: dt.date) -> list[Entry]:
     return [e for e in kb.entries if e.review_by is not None and e.review_by < today]
 
 
+def failed_report(result: LoadResult, lang: str) -> str:
+    """The report of a reload refused for the errors in `result`."""
+    return t("reload_failed", lang) + "\n" + result.report(lang)
+
+
+def reloaded_report(result: LoadResult, changes: Changes, lang: str) -> str:
+    """The report of a reload that swapped in `result`'s KB: counts, changes, warnings."""
+    assert result.kb is not None
+    entries = plural("kb_entries", lang, len(result.kb.entries))
+    lines = [t("reload_done", lang, entries=entries), changes.summary(lang)]
+    if result.problems:
+        lines.append(t("reload_warnings", lang))
+        lines.extend(p.render(lang) for p in result.problems)
+    return "\n".join(lines)
+
+
 class KnowledgeReloader:
     """Reloads the KB on file changes or on request; a broken edit never replaces a good KB."""
 
@@ -70,8 +85,10 @@ class KnowledgeReloader:
         dialogue: Dialogue,
         notice: AdminNotice,
         settings: MatchSettings | None = None,
+        lang: str = DEFAULT,
     ):
         self.kb_dir = kb_dir
+        self.lang = lang  # of the report sent to the admins; the log has it in English
         self.dialogue = dialogue
         self.notice = notice
         self.settings = settings or MatchSettings()
@@ -83,22 +100,16 @@ class KnowledgeReloader:
             # Loading and indexing run in a thread: answering goes on meanwhile.
             result = await asyncio.to_thread(load_knowledge, self.kb_dir)
             if result.kb is None:
-                report = (
-                    "knowledge reload failed; still serving the previous knowledge base.\n"
-                    + result.report()
-                )
                 # Handled (the previous KB serves, the admins get the report): one line.
-                log.warning("%s", report.replace("\n", "; "))
+                log.warning("%s", failed_report(result, "en").replace("\n", "; "))
+                report = failed_report(result, self.lang)
                 await self.notice(report)
                 return report
             matcher = await asyncio.to_thread(Matcher, result.kb, self.settings)
             changes = diff(self.dialogue.kb, result.kb)
             self.dialogue.use(matcher)
-            report = f"knowledge reloaded: {len(result.kb.entries)} entries\n{changes.summary()}"
-            warnings = [str(p) for p in result.problems]
-            if warnings:
-                report += "\nwarnings:\n" + "\n".join(warnings)
-            log.info("%s", report.replace("\n", "; "))
+            log.info("%s", reloaded_report(result, changes, "en").replace("\n", "; "))
+            report = reloaded_report(result, changes, self.lang)
             await self.notice(report)
             return report
 

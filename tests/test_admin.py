@@ -50,18 +50,20 @@ async def test_hot_reload_good_broken_and_deleted(
         # A good edit: a new file with a new entry is picked up within seconds.
         (kb_dir / "dogs.yaml").write_text(NEW_ENTRY, encoding="utf-8")
         report = await admin_notice(emulator, 1)
-        assert report.plain_text is not None and "added 1: dog-licence" in report.plain_text
+        assert report.plain_text is not None and "新增 1 条：dog-licence" in report.plain_text
         emulator.add_message(CITIZEN, "养狗要办证吗")
         answer = (await emulator.wait_for_sent(CITIZEN, 1))[-1]
         assert answer.plain_text is not None and "犬只登记" in answer.plain_text
 
-        # A broken edit: the old KB keeps serving and the admins get the check report.
+        # A broken edit: the old KB keeps serving and the admins get the check report
+        # (in zh, as every staff message), with the file and the line.
         (kb_dir / "dogs.yaml").write_text(
             NEW_ENTRY.replace("title:", "title: [", 1), encoding="utf-8"
         )
         broken = await admin_notice(emulator, 2)
         assert broken.plain_text is not None
-        assert "reload failed" in broken.plain_text and "dogs.yaml:" in broken.plain_text
+        assert broken.plain_text.startswith("知识库重新加载失败，仍在使用原来的知识库。")
+        assert "dogs.yaml:5: 错误：YAML 语法错误" in broken.plain_text
         emulator.add_message(CITIZEN, "狗证在哪里办")
         still = (await emulator.wait_for_sent(CITIZEN, 2))[-1]
         assert still.plain_text is not None and "犬只登记" in still.plain_text
@@ -69,7 +71,7 @@ async def test_hot_reload_good_broken_and_deleted(
         # A deleted file: its entries are gone, and the report says so.
         (kb_dir / "dogs.yaml").unlink()
         removed = await admin_notice(emulator, 3)
-        assert removed.plain_text is not None and "removed 1: dog-licence" in removed.plain_text
+        assert removed.plain_text is not None and "删除 1 条：dog-licence" in removed.plain_text
 
         # /reload on request reports an edit.
         text = (kb_dir / "government.yaml").read_text(encoding="utf-8")
@@ -80,7 +82,7 @@ async def test_hot_reload_good_broken_and_deleted(
         emulator.add_message(ADMIN, "/reload", user_id=ADMIN)
         await admin_notice(emulator, 6)  # the acknowledgement and the report, in either order
         last_two = " ".join(m.plain_text or "" for m in emulator.sent(ADMIN)[4:6])
-        assert "正在重新加载" in last_two and "knowledge reloaded: 32 entries" in last_two
+        assert "正在重新加载" in last_two and "知识库已重新加载：32 个条目" in last_two
 
         # Only admins may reload.
         emulator.add_message(CITIZEN, "/reload")
@@ -183,4 +185,4 @@ async def test_reload_keeps_answering_while_it_indexes(
         answer = (await emulator.wait_for_sent(CITIZEN, 1))[-1]
         report = await reload
     assert answer.plain_text is not None and "最低生活保障" in answer.plain_text
-    assert "knowledge reloaded" in report
+    assert report.startswith("知识库已重新加载：32 个条目")

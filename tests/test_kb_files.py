@@ -145,9 +145,12 @@ async def test_reload_reports_them_and_keeps_the_old_kb(tmp_path: Path) -> None:
 
     (kb_dir / "empty.yaml").write_text("", encoding="utf-8")
     report = await reloader.reload()
-    assert "knowledge reloaded" in report and "empty.yaml: warning:" in report
+    # The admins read it in zh (the bot's staff language), file names kept.
+    assert report.startswith("知识库已重新加载：1 个条目\n")
+    assert report.endswith("警告：\nempty.yaml: 警告：文件是空的，没有可加载的内容")
 
     (kb_dir / "moved.yaml").symlink_to("gone.yaml")
     report = await reloader.reload()
-    assert "reload failed" in report and "moved.yaml: error:" in report
+    assert report.startswith("知识库重新加载失败，仍在使用原来的知识库。\n")
+    assert "moved.yaml: 错误：无法读取：符号链接指向不存在的 gone.yaml" in report
     assert dialogue.kb.get("passport-apply") is not None  # the previous KB still serves

@@ -87,7 +87,7 @@ def _walk(
         children = sorted(directory.iterdir())
     except OSError as exc:
         rel = str(directory.relative_to(root)) or "."
-        problems.append(_unreadable(rel, f"cannot read the directory: {exc.strerror}"))
+        problems.append(_unreadable(rel, "unreadable_dir", error=exc.strerror))
         return
     for path in children:
         if path.name.startswith("."):
@@ -95,16 +95,14 @@ def _walk(
         rel = str(path.relative_to(root))
         is_yaml = path.suffix.lower() in YAML_SUFFIXES
         if path.is_symlink():
-            target = _link_target(path)
-            if isinstance(target, str):
+            target = _link_target(path, rel)
+            if isinstance(target, Problem):
                 if is_yaml or not path.suffix:  # a YAML file, or perhaps a directory
-                    problems.append(_unreadable(rel, target))
+                    problems.append(target)
                 continue
             if target.is_dir():
                 if target in walked or any(target in w.parents for w in walked):
-                    problems.append(
-                        _unreadable(rel, f"symbolic link loop: {path.readlink()} leads back up")
-                    )
+                    problems.append(_unreadable(rel, "link_loop_up", link=str(path.readlink())))
                     continue
                 _walk(root, path, walked | {target}, found, problems)
                 continue
@@ -114,20 +112,21 @@ def _walk(
             found.append(path)
 
 
-def _link_target(link: Path) -> Path | str:
-    """Where a symbolic link leads, or why it leads nowhere."""
+def _link_target(link: Path, rel: str) -> Path | Problem:
+    """Where a symbolic link leads, or the error (for `rel`) saying why it leads nowhere."""
     try:
         return link.resolve(strict=True)
     except FileNotFoundError:
-        return f"cannot read: symbolic link to {link.readlink()}, which does not exist"
+        return _unreadable(rel, "dangling_link", link=str(link.readlink()))
     except (RuntimeError, OSError) as exc:  # RuntimeError: a loop (Python ≤ 3.12)
         if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
-            return f"cannot read: symbolic link loop ({link.readlink()})"
-        return f"cannot read: {exc.strerror}" if isinstance(exc, OSError) else str(exc)
+            return _unreadable(rel, "link_loop", link=str(link.readlink()))
+        error = exc.strerror if isinstance(exc, OSError) else str(exc)
+        return _unreadable(rel, "unreadable", error=error)
 
 
-def _unreadable(rel: str, message: str) -> Problem:
-    return Problem(Level.ERROR, rel, None, None, message)
+def _unreadable(rel: str, key: str, **values: Any) -> Problem:
+    return Problem.of(Level.ERROR, rel, None, None, key, **values)
 
 
 def load_knowledge(
@@ -149,18 +148,12 @@ def load_knowledge(
         contents, fingerprint = _parse_files(directory, files, problems, cache, dropped)
         result = LoadResult(None, problems, len(files))
         if not files:
-            problems.append(
-                Problem(Level.ERROR, str(directory), None, None, "no *.yaml or *.yml files found")
-            )
+            problems.append(Problem.of(Level.ERROR, str(directory), None, None, "no_files"))
             return result
         entries = [e for c in contents for e in c.entries]
         result.entries = len(entries)
         if not entries and not errors(problems):
-            problems.append(
-                Problem(
-                    Level.ERROR, str(directory), None, None, "the knowledge base has no entries"
-                )
-            )
+            problems.append(Problem.of(Level.ERROR, str(directory), None, None, "no_entries"))
         problems.extend(_cross_check(entries, contents, today or dt.date.today(), dropped))
         if errors(problems):
             return result
@@ -214,7 +207,7 @@ def _parse_files(
             read_key = None  # a broken KB is not worth caching (and `dropped` is not kept)
             continue
         except OSError as exc:
-            problems.append(Problem(Level.ERROR, rel, None, None, f"cannot read: {exc.strerror}"))
+            problems.append(_unreadable(rel, "unreadable", error=exc.strerror))
             read_key = None  # perhaps a passing trouble: not cached
             continue
         digest.update(rel.encode() + b"\0" + raw)
@@ -310,40 +303,45 @@ def _cross_check(
         for rel in entry.related:
             if rel not in by_id and rel not in (dropped or {}):
                 found.append(
-                    Problem(
-                        Level.ERROR, src.file, src.line, entry.id, f"related id `{rel}` not found"
+                    Problem.of(
+                        Level.ERROR, src.file, src.line, entry.id, "related_not_found", id=rel
                     )
                 )
         if entry.review_by and entry.review_by < today:
             found.append(
-                Problem(
+                Problem.of(
                     Level.WARNING,
                     src.file,
                     src.line,
                     entry.id,
-                    f"past its review date {entry.review_by.isoformat()}: please review",
+                    "past_review",
+                    date=entry.review_by.isoformat(),
                 )
             )
         if declared and entry.category and entry.category not in declared:
             found.append(
-                Problem(
+                Problem.of(
                     Level.WARNING,
                     src.file,
                     src.line,
                     entry.id,
-                    f"category `{entry.category}` is not declared in `categories`",
+                    "undeclared_category",
+                    category=entry.category,
                 )
             )
         for question in set(_question_key(q) for q in entry.questions.all()):
             other = seen_questions.setdefault(question, entry)
             if other.id != entry.id:
                 found.append(
-                    Problem(
+                    Problem.of(
                         Level.WARNING,
                         src.file,
                         src.line,
                         entry.id,
-                        f"question {question!r} also belongs to `{other.id}` ({other.source})",
+                        "shared_question",
+                        question=repr(question),
+                        other=other.id,
+                        where=str(other.source),
                     )
                 )
     return found

@@ -27,7 +27,7 @@ from bot.knowledge.model import (
     Source,
     TriageRule,
 )
-from bot.knowledge.problems import Level, Problem
+from bot.knowledge.problems import Level, Phrase, Problem
 from bot.knowledge.yamlsafe import mapping_child, node_line, sequence_item
 
 ID_RE = re.compile(r"^[a-z0-9-]+$")
@@ -75,13 +75,13 @@ class FileParser:
 
     # -- problems -------------------------------------------------------------------------
 
-    def error(self, line: int | None, entry_id: str | None, message: str) -> None:
-        """Record an error."""
-        self.problems.append(Problem(Level.ERROR, self.file, line, entry_id, message))
+    def error(self, line: int | None, entry_id: str | None, key: str, /, **values: Any) -> None:
+        """Record an error: the catalogue message `kbp_<key>` with `values`."""
+        self.problems.append(Problem.of(Level.ERROR, self.file, line, entry_id, key, **values))
 
-    def warning(self, line: int | None, entry_id: str | None, message: str) -> None:
-        """Record a warning."""
-        self.problems.append(Problem(Level.WARNING, self.file, line, entry_id, message))
+    def warning(self, line: int | None, entry_id: str | None, key: str, /, **values: Any) -> None:
+        """Record a warning: the catalogue message `kbp_<key>` with `values`."""
+        self.problems.append(Problem.of(Level.WARNING, self.file, line, entry_id, key, **values))
 
     # -- the file -------------------------------------------------------------------------
 
@@ -89,25 +89,20 @@ class FileParser:
         """Parse a whole file's top-level mapping."""
         content = FileContent()
         if data is None:  # nothing, blank lines or comments: said, as it may be a mistake
-            self.warning(None, None, "the file is empty: nothing to load")
+            self.warning(None, None, "empty_file")
             return content
         if not isinstance(data, dict):
-            kind = type(data).__name__
-            self.error(
-                1,
-                None,
-                f"the file must be a mapping (with `entries:` and other keys), not a {kind}",
-            )
+            self.error(1, None, "file_not_mapping", kind=type(data).__name__)
             return content
         lang = data.get("language")
         if lang is not None:
             if isinstance(lang, str) and LANG_RE.match(lang):
                 self.lang = lang
             else:
-                self.error(self._line("language"), None, "`language` must be a code like zh or en")
+                self.error(self._line("language"), None, "bad_language")
         for key in data:
             if key not in TOP_KEYS:
-                self.warning(self._line(str(key)), None, f"unknown top-level key `{key}` ignored")
+                self.warning(self._line(str(key)), None, "unknown_top_key", name=key)
         if "entries" in data:
             content.entries = self._entries(data["entries"])
         if "centre" in data:
@@ -137,7 +132,7 @@ class FileParser:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.error(node_line(entries_node), None, "`entries` must be a list")
+            self.error(node_line(entries_node), None, "entries_not_list")
             return []
         result = []
         for index, item in enumerate(value):
@@ -150,7 +145,7 @@ class FileParser:
     def _entry(self, item: Any, node: yaml.Node | None) -> Entry | None:
         line = node_line(node)
         if not isinstance(item, dict):
-            self.error(line, None, f"an entry must be a mapping, not {type(item).__name__}")
+            self.error(line, None, "entry_not_mapping", kind=type(item).__name__)
             return None
 
         def key_line(key: str) -> int | None:
@@ -161,17 +156,17 @@ class FileParser:
         label: str | None = entry_id if isinstance(entry_id, str) else None
         ok = True
         if entry_id is None:
-            self.error(line, None, "missing required field `id`")
+            self.error(line, None, "missing_field", field="id")
             ok = False
         elif not isinstance(entry_id, str) or not ID_RE.match(entry_id):
-            self.error(key_line("id"), label, f"bad id {entry_id!r}: use lowercase a-z, 0-9 and -")
+            self.error(key_line("id"), label, "bad_id", id=repr(entry_id))
             ok = False
         for key in item:
             if key not in ENTRY_KEYS:
-                self.warning(key_line(str(key)), label, f"unknown field `{key}` ignored")
+                self.warning(key_line(str(key)), label, "unknown_field", name=key)
         for required in ("title", "questions", "answer"):
             if item.get(required) in (None, "", [], {}):
-                self.error(line, label, f"missing required field `{required}`")
+                self.error(line, label, "missing_field", field=required)
                 ok = False
         title = self.text(item.get("title"), key_line("title"), label, "title")
         questions = self.text_list(item.get("questions"), key_line("questions"), label, "questions")
@@ -179,7 +174,13 @@ class FileParser:
         answer = self._answer(item.get("answer"), key_line("answer"), label)
         category = item.get("category")
         if category is not None and not _short_id(category):
-            self.error(key_line("category"), label, BAD_SHORT_ID.format(what="`category`"))
+            self.error(
+                key_line("category"),
+                label,
+                "bad_short_id",
+                limit=MAX_SHORT_ID,
+                what=Phrase.of("what_category"),
+            )
             category = None
         related = self._related(item.get("related"), key_line("related"), label)
         updated = self._date(item.get("updated"), key_line("updated"), label, "updated")
@@ -187,7 +188,7 @@ class FileParser:
         if not ok or title is None or questions is None or answer is None:
             return None
         if len(questions) == 0:
-            self.error(key_line("questions"), label, "`questions` needs at least one question")
+            self.error(key_line("questions"), label, "no_questions")
             return None
         assert isinstance(entry_id, str)
         return Entry(
@@ -212,7 +213,7 @@ class FileParser:
         fields = []
         for key in value:
             if key not in GUIDE_FIELDS:
-                self.warning(line, label, f"unknown answer field `{key}` ignored")
+                self.warning(line, label, "unknown_answer_field", name=key)
         for name in GUIDE_FIELDS:
             if name not in value or value[name] is None:
                 continue
@@ -224,7 +225,7 @@ class FileParser:
             if items is not None and len(items):
                 fields.append(GuideField(name, items, is_list))
         if not fields:
-            self.error(line, label, "`answer` has no guide field (summary, materials, steps…)")
+            self.error(line, label, "answer_no_field")
             return None
         return Answer(fields=tuple(fields))
 
@@ -234,7 +235,7 @@ class FileParser:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.error(line, label, "`related` must be a list of entry ids")
+            self.error(line, label, "related_not_list")
             return ()
         return tuple(value)
 
@@ -250,13 +251,18 @@ class FileParser:
                 return dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        self.error(line, label, f"`{name}` must be a date like 2026-11-20, not {value!r}")
+        self.error(line, label, "bad_date", name=name, value=repr(value))
         return None
 
     # -- texts ----------------------------------------------------------------------------
 
-    def text(self, value: Any, line: int | None, label: str | None, name: str) -> LocalText | None:
-        """Parse a text: a string, or a mapping from language code to string."""
+    def text(
+        self, value: Any, line: int | None, label: str | None, name: str, *, item: bool = False
+    ) -> LocalText | None:
+        """Parse a text: a string, or a mapping from language code to string.
+
+        `item`: the text is an item of the list `name`.
+        """
         if value is None:
             return None
         if type(value) is str:  # the common case, as `_scalar` would give it
@@ -269,11 +275,8 @@ class FileParser:
             and all(map(_is_scalar, value.values()))
         ):
             return LocalText({str(k): _scalar(v) for k, v in value.items()}, self.lang)
-        self.error(
-            line,
-            label,
-            f"`{name}` must be a text or a mapping like {{zh: …, en: …}}, not {_describe(value)}",
-        )
+        key = "bad_text_item" if item else "bad_text"
+        self.error(line, label, key, name=name, got=_describe(value))
         return None
 
     def text_list(
@@ -296,7 +299,7 @@ class FileParser:
                 if type(item) is str:  # the common case, as `self.text` would give it
                     per_lang.setdefault(self.lang, []).append(item.strip())
                     continue
-                text = self.text(item, line, label, f"an item of `{name}`")
+                text = self.text(item, line, label, name, item=True)
                 if text is None:
                     return None
                 for lang, s in text.values.items():
@@ -306,16 +309,11 @@ class FileParser:
                 if _is_scalar(items):
                     items = [items]
                 if not isinstance(items, list) or not all(map(_is_scalar, items)):
-                    self.error(line, label, f"`{name}.{lang}` must be a list of texts")
+                    self.error(line, label, "bad_text_list_lang", name=name, code=lang)
                     return None
                 per_lang.setdefault(str(lang), []).extend(map(_scalar, items))
         else:
-            self.error(
-                line,
-                label,
-                f"`{name}` must be a list or a mapping from language to list, "
-                f"not {_describe(value)}",
-            )
+            self.error(line, label, "bad_text_list", name=name, got=_describe(value))
             return None
         cleaned = {lang: tuple(filter(str.strip, items)) for lang, items in per_lang.items()}
         return LocalList(cleaned, self.lang)
@@ -325,19 +323,19 @@ class FileParser:
     def _centre(self, value: Any) -> Centre | None:
         line = self._line("centre")
         if not isinstance(value, dict):
-            self.error(line, None, "`centre` must be a mapping")
+            self.error(line, None, "centre_not_mapping")
             return None
         for key in value:
             if key not in CENTRE_KEYS:
-                self.warning(line, None, f"unknown key `centre.{key}` ignored")
+                self.warning(line, None, "unknown_centre_key", name=key)
         name = self.text(value.get("name"), line, None, "centre.name")
         if name is None:
-            self.error(line, None, "`centre.name` is required")
+            self.error(line, None, "centre_no_name")
             return None
         phones = []
         for item in value.get("phones") or []:
             if not isinstance(item, dict) or not _is_scalar(item.get("number")):
-                self.error(line, None, "each of `centre.phones` needs `label` and `number`")
+                self.error(line, None, "bad_phone")
                 continue
             label = self.text(item.get("label", ""), line, None, "centre.phones.label")
             phones.append(Phone(label or LocalText({self.lang: ""}), _scalar(item["number"])))
@@ -353,14 +351,14 @@ class FileParser:
     def _categories(self, value: Any) -> list[Category]:
         line = self._line("categories")
         if not isinstance(value, list):
-            self.error(line, None, "`categories` must be a list of {id, title}")
+            self.error(line, None, "categories_not_list")
             return []
         result = []
         for item in value:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                self.error(line, None, "each category needs an `id` and a `title`")
+                self.error(line, None, "category_no_id")
                 continue
-            title = self.text(item.get("title", item["id"]), line, None, "category title")
+            title = self.text(item.get("title", item["id"]), line, None, "categories.title")
             if title is not None:
                 result.append(Category(item["id"], title))
         return result
@@ -370,12 +368,12 @@ class FileParser:
         phrases: RoutePhrases = {}
         exceptions: RoutePhrases = {}
         if not isinstance(value, dict):
-            self.error(line, None, "`routes` must be a mapping from route to phrases")
+            self.error(line, None, "routes_not_mapping")
             return phrases, exceptions
         for route, spec in value.items():
             if route not in PHRASE_ROUTES:
                 known = ", ".join(PHRASE_ROUTES)
-                self.warning(line, None, f"unknown route `{route}` ignored (known: {known})")
+                self.warning(line, None, "unknown_route", route=route, known=known)
                 continue
             parts = spec if isinstance(spec, dict) and ("phrases" in spec) else {"phrases": spec}
             if isinstance(spec, dict) and "unless" in spec:
@@ -391,17 +389,23 @@ class FileParser:
     def _departments(self, value: Any) -> list[Department]:
         line = self._line("departments")
         if not isinstance(value, list):
-            self.error(line, None, "`departments` must be a list of {id, name}")
+            self.error(line, None, "departments_not_list")
             return []
         result = []
         for item in value:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                self.error(line, None, "each department needs an `id` and a `name`")
+                self.error(line, None, "department_no_id")
                 continue
             if not _short_id(item["id"]):
-                self.error(line, item["id"], BAD_SHORT_ID.format(what="a department id"))
+                self.error(
+                    line,
+                    item["id"],
+                    "bad_short_id",
+                    limit=MAX_SHORT_ID,
+                    what=Phrase.of("what_department"),
+                )
                 continue
-            name = self.text(item.get("name", item["id"]), line, None, "department name")
+            name = self.text(item.get("name", item["id"]), line, None, "departments.name")
             if name is not None:
                 result.append(Department(item["id"], name))
         return result
@@ -409,33 +413,34 @@ class FileParser:
     def _complaint_categories(self, value: Any) -> list[ComplaintCategory]:
         line = self._line("complaint_categories")
         if not isinstance(value, list):
-            self.error(line, None, "`complaint_categories` must be a list")
+            self.error(line, None, "complaint_categories_not_list")
             return []
         result = []
         for item in value:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                self.error(line, None, "each complaint category needs an `id`")
+                self.error(line, None, "complaint_category_no_id")
                 continue
             if not _short_id(item["id"]):
-                self.error(line, item["id"], BAD_SHORT_ID.format(what="a complaint category id"))
+                what = Phrase.of("what_complaint_category")
+                self.error(line, item["id"], "bad_short_id", limit=MAX_SHORT_ID, what=what)
                 continue
             label = item["id"]
             name = self.text(item.get("name"), line, label, "name")
             days = item.get("deadline_days")
             if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-                self.error(line, label, "`deadline_days` must be a whole number ≥ 1")
+                self.error(line, label, "bad_deadline_days")
                 continue
             dept = item.get("department")
             if not isinstance(dept, str):
-                self.error(line, label, "`department` must be a department id")
+                self.error(line, label, "bad_department")
                 continue
             fields = item.get("fields", list(COMPLAINT_FIELDS))
             if not isinstance(fields, list) or not set(fields) <= set(COMPLAINT_FIELDS):
                 known = ", ".join(COMPLAINT_FIELDS)
-                self.error(line, label, f"`fields` must be a list of: {known}")
+                self.error(line, label, "bad_fields", known=known)
                 continue
             if name is None:
-                self.error(line, label, "a complaint category needs a `name`")
+                self.error(line, label, "complaint_category_no_name")
                 continue
             result.append(
                 ComplaintCategory(
@@ -453,17 +458,17 @@ class FileParser:
     def _triage(self, value: Any) -> list[TriageRule]:
         line = self._line("triage")
         if not isinstance(value, list):
-            self.error(line, None, "`triage` must be a list of {id, phrases, message}")
+            self.error(line, None, "triage_not_list")
             return []
         result = []
         for item in value:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                self.error(line, None, "each triage rule needs an `id`")
+                self.error(line, None, "triage_no_id")
                 continue
             phrases = self.text_list(item.get("phrases"), line, item["id"], "phrases")
             message = self.text(item.get("message"), line, item["id"], "message")
             if phrases is None or message is None:
-                self.error(line, item["id"], "a triage rule needs `phrases` and `message`")
+                self.error(line, item["id"], "triage_incomplete")
                 continue
             result.append(TriageRule(item["id"], phrases.values, message))
         return result
@@ -485,7 +490,6 @@ class FileContent:
 
 #: Category and department ids travel in button data (64 bytes at most), so they are short.
 MAX_SHORT_ID = 32
-BAD_SHORT_ID = "{what} must be an id of a-z, 0-9 and - (at most 32 characters)"
 
 
 def _short_id(value: Any) -> bool:
@@ -518,9 +522,9 @@ def _are_language_codes(keys: tuple[Any, ...]) -> bool:
     )
 
 
-def _describe(value: Any) -> str:
+def _describe(value: Any) -> Phrase:
     if isinstance(value, dict):
-        return "a mapping"
+        return Phrase.of("got_mapping")
     if isinstance(value, list):
-        return "a list"
-    return f"{type(value).__name__} {value!r}"
+        return Phrase.of("got_list")
+    return Phrase.of("got_value", kind=type(value).__name__, value=repr(value))

@@ -15,6 +15,25 @@ class Level(StrEnum):
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """A catalogue phrase used as a value of a problem's message, given in its language."""
+
+    key: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, key: str, /, **values: Any) -> Phrase:
+        """The phrase `kbp_<key>` with its values."""
+        return cls(key, tuple(values.items()))
+
+    def text(self, lang: str) -> str:
+        """The phrase in `lang`."""
+        from bot.messages import t
+
+        return t(f"kbp_{self.key}", lang, **dict(self.values))
+
+
+@dataclass(frozen=True)
 class Problem:
     """One finding of `kb check`.
 
@@ -39,6 +58,7 @@ class Problem:
         line: int | None,
         entry_id: str | None,
         key: str,
+        /,
         **values: Any,
     ) -> Problem:
         """A problem whose message is the catalogue's `kbp_<key>` (English kept in `message`)."""
@@ -55,7 +75,10 @@ class Problem:
     def _catalogue_text(self, lang: str) -> str:
         from bot.messages import t
 
-        values = dict(self.values)
+        values = {
+            name: value.text(lang) if isinstance(value, Phrase) else value
+            for name, value in self.values
+        }
         assert self.key is not None
         text = t(f"kbp_{self.key}", lang, **values)
         if "at_column" in values:  # where on the line, for syntax errors
