@@ -3,10 +3,11 @@
     python benchmarks/kb_eval.py [--dev] [--blind]
 
 Without an option both groups are measured: the development sets (the sample KB's
-`tests/eval/cases.yaml` and the two held-out KBs under `tests/eval/heldout/`, which were
-used in tuning) and the blind sets (`tests/eval/blind/*`, written by a helper who never
-saw the matcher). Only figures are printed, never a case: the blind sets are for
-measuring, not tuning (`citizen-desk kb eval` shows failures, on the dev sets).
+`tests/eval/cases.yaml`, the two held-out KBs under `tests/eval/heldout/` and the third
+round's `tests/eval/dev3/*`, all used in tuning) and the blind sets (`tests/eval/blind/*`,
+written by a helper who never saw the matcher). Only figures are printed, never a case:
+the blind sets are for measuring, not tuning (`citizen-desk kb eval` shows failures,
+on the dev sets).
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ DEV = {
         EVAL / "heldout" / "en-council" / "kb",
         EVAL / "heldout" / "en-council" / "cases.yaml",
     ),
+    **{
+        f"dev3 {name}": (EVAL / "dev3" / name / "kb", EVAL / "dev3" / name / "cases.yaml")
+        for name in ("zh-town", "en-shire")
+        if (EVAL / "dev3" / name / "cases.yaml").exists()
+    },
 }
 BLIND = {
     f"blind {name}": (EVAL / "blind" / name / "kb", EVAL / "blind" / name / "cases.yaml")

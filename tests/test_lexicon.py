@@ -71,3 +71,33 @@ def test_a_word_one_edit_from_a_filler_word_is_not_corrected(matcher: Matcher) -
     assert "whether" not in analysis.latin_text.split()
     for question in ["what's the weather tomorrow", "what is the stock price of apple"]:
         assert matcher.match(question).route is Route.NONE, question
+
+
+def test_southwest_mandarin_words_are_read_whole() -> None:
+    """啥子 is 什么 (not 啥 + an unknown 子), 屋头 is 家里, 娃儿 is 孩子 (《成都方言词典》)."""
+    analyzer = Analyzer()
+    words = [t.text for t in analyzer.tokens(normalize("娃儿报户口要带啥子 我屋头莫得户口本"))]
+    assert {"孩子", "什么", "家里", "没有"} <= set(words), words
+    assert not {"子", "娃儿", "屋头", "莫得"} & set(words), words
+
+
+CARD_KB = """
+entries:
+  - id: disability-card
+    title: 残疾证办理
+    questions: [残疾证怎么办, 办残疾证要带什么]
+    keywords: [残疾证]
+    answer: {summary: 带身份证和照片到3号窗口申请评定。}
+"""
+
+
+def test_a_lost_card_in_dialect_is_not_answered_by_the_application_entry(
+    tmp_path: Path,
+) -> None:
+    """搞丢了 / 搞掉了 read as 丢了, so the lost-document aspect sees them."""
+    kb = load_knowledge(write_kb(tmp_path, {"kb.yaml": CARD_KB})).kb
+    assert kb is not None
+    matcher = Matcher(kb)
+    assert matcher.match("残疾证咋个办").route is Route.ANSWER
+    for question in ["残疾证搞丢了咋个补", "残疾证搞掉了 咋个办"]:
+        assert matcher.match(question).route is not Route.ANSWER, question

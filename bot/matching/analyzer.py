@@ -53,10 +53,14 @@ class Analyzer:
 
     def __init__(self, user_words: Iterable[str] = (), lexicon: Lexicon | None = None):
         self.jieba = rjieba.Jieba()
+        self.lexicon = lexicon or default_lexicon()
+        # A colloquial word is rewritten only when it is one piece (屋头, not 屋 + 头).
+        for word in self.lexicon.synonyms:
+            if len(word) >= 2 and _HAN_TOKEN.match(word) and not self.jieba.has_word(word):
+                self.jieba.add_word(word, 2000, None)
         for word in user_words:
             if len(word) >= 2 and _HAN_TOKEN.match(word):
                 self.jieba.add_word(word, 2000, None)
-        self.lexicon = lexicon or default_lexicon()
         self._stemmer = snowballstemmer.stemmer("english")
         self._stems: dict[str, str] = {}
 

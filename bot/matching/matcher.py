@@ -33,6 +33,9 @@ class Candidate:
 
     entry_id: str
     score: float
+    #: False when the message asks an aspect (appeal, death…) the entry says nothing of:
+    #: such an entry may be offered as a choice, never answered.
+    covers: bool = True
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ class Matcher:
         clear_winner = (
             best.score >= s.answer_clear_winner and runner_up <= s.winner_ratio * best.score
         )
-        if confident or clear_winner:
+        if (confident or clear_winner) and best.covers:
             return Match(Route.ANSWER, best.entry_id, best.score, candidates)
         if not self._plausible(candidates):
             return Match(Route.NONE, None, best.score, candidates)
@@ -245,7 +248,9 @@ class Matcher:
             return []
         ev = index.evidence(analysis, recalled, keywords)
         scores = combine(ev.phrasing_coverage, ev.query_coverage, ev.similarity, ev.keyword)
-        asked = self.aspects.asked(analysis.norm)
+        # The message as typed and as read (搞丢了 → 丢了, a corrected typo).
+        asked = self.aspects.asked(f"{analysis.norm}\n{analysis.han_text}")
+        lacking = np.zeros(len(recalled))
         if asked:
             # An entry that says nothing of an aspect the message asks does not cover it.
             lacking = np.fromiter(self.aspects.missing(asked, recalled), np.float64, len(recalled))
@@ -258,11 +263,11 @@ class Matcher:
             positions = np.flatnonzero(scores >= kth - ROUNDING_MARGIN).tolist()
         entries = self.kb.entries
         values = scores.tolist()
-        scored: dict[str, float] = {}
+        scored: dict[str, tuple[float, bool]] = {}
         for i in positions:
-            scored[entries[recalled[i]].id] = round(values[i], 4)
-        ranked = sorted(scored.items(), key=lambda kv: -kv[1])
-        return [Candidate(entry_id, score) for entry_id, score in ranked[:top]]
+            scored[entries[recalled[i]].id] = (round(values[i], 4), not lacking[i])
+        ranked = sorted(scored.items(), key=lambda kv: -kv[1][0])
+        return [Candidate(entry_id, score, covers) for entry_id, (score, covers) in ranked[:top]]
 
     def features(
         self, analysis: Analysis, number: int, keywords: list[str] | None = None
