@@ -432,7 +432,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     async def run() -> str:
         async with Store.opened(settings.db_path) as store:
-            figures = await compute(store, kb, calendar, args.year, args.month)
+            figures = await compute(store, kb, calendar, args.year, args.month, settings.matching)
             application, review = await disclosure.tables(store, args.year)
         try:
             sections = disclosure.render(application, review, args.format, args.lang)

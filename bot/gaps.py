@@ -3,8 +3,10 @@
 A *gap question* is a logged question that ended with no match (route `none`), with
 "did you mean…" choices nobody picked (`clarify`, `picked IS NULL`), or with an answer the
 citizen marked 👎 (`feedback = 0`). Only its text, language, route, candidates and time
-leave `unanswered`: never the user key, and digit runs that look like phone or ID numbers
-and e-mail addresses are masked in the text.
+leave `unanswered`: never the user key, and personal data in the text (numbers, e-mails,
+house addresses, introduced names) is masked (bot/masking.py). A clause holding a mask
+never feeds the grouping, a suggested id, a keyword idea or a title, so a name never
+becomes one.
 
 `group` clusters similar gap questions so that an admin sees each missing topic once:
 
@@ -53,6 +55,7 @@ from typing import Any
 import yaml
 
 from bot.knowledge.model import LocalText
+from bot.masking import mask, unmasked_part
 from bot.matching.analyzer import LATIN
 from bot.matching.corrector import pinyin
 from bot.matching.matcher import Candidate, Matcher
@@ -79,11 +82,8 @@ TODO = "TODO"
 #: Why a question is a gap: no match, unpicked choices, or a 👎 on the answer.
 REASONS = ("none", "clarify", "disliked")
 
-_DIGITS_RE = re.compile(r"\d(?:[ -]?\d){6,}(?:[Xx](?![A-Za-z]))?")
-_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;\n]")
-MASK = "***"
 
 
 @dataclass(frozen=True)
@@ -159,17 +159,19 @@ async def unanswered(store: Store, since: dt.date | None = None) -> list[GapQues
 
 
 def _gap_question(row: Mapping[str, Any]) -> GapQuestion:
+    lang = str(row["lang"])
     return GapQuestion(
-        text=redact(str(row["text"])),
-        lang=str(row["lang"]),
+        text=mask(str(row["text"]), lang),
+        lang=lang,
         route=str(row["route"]),
-        candidates=_candidates(row["candidates"]),
+        candidates=parse_candidates(row["candidates"]),
         asked_at=dt.datetime.fromisoformat(str(row["created_at"])),
         disliked=row["feedback"] == 0,
     )
 
 
-def _candidates(raw: str | None) -> tuple[Candidate, ...]:
+def parse_candidates(raw: str | None) -> tuple[Candidate, ...]:
+    """The logged candidates (JSON `[[entry_id, score], …]`); () when unreadable."""
     try:
         items = json.loads(raw or "[]")
     except ValueError:
@@ -179,11 +181,6 @@ def _candidates(raw: str | None) -> tuple[Candidate, ...]:
         if isinstance(item, list) and len(item) == 2 and isinstance(item[1], int | float):
             found.append(Candidate(str(item[0]), float(item[1])))
     return tuple(found)
-
-
-def redact(text: str) -> str:
-    """Mask phone-, ID- and account-like digit runs (7+ digits) and e-mail addresses."""
-    return _DIGITS_RE.sub(MASK, _EMAIL_RE.sub(MASK, text))
 
 
 async def inquiry_drafts(store: Store, matcher: Matcher | None = None) -> list[InquiryDraft]:
@@ -196,9 +193,9 @@ async def inquiry_drafts(store: Store, matcher: Matcher | None = None) -> list[I
     drafts = []
     for row in await GapStore(store).kb_candidate_inquiries():
         number = str(row["number"])
-        question = redact(str(row["description"]).strip())
-        answer = redact(str(row["outcome"]).strip())
         lang = str(row["lang"])
+        question = mask(str(row["description"]).strip(), lang)
+        answer = mask(str(row["outcome"]).strip(), lang)
         words = _top_words(matcher, [question]) if matcher else []
         entry_id = _unique(_slug(words) if words else _slug([f"inquiry {number}"]), taken)
         snippet = new_entry_snippet(
@@ -238,7 +235,8 @@ def group(questions: Sequence[GapQuestion], matcher: Matcher, min_count: int = 1
 
 
 def _item(question: GapQuestion, matcher: Matcher) -> _Item | None:
-    units = {u: matcher.index.weight(u) for u in matcher.index.analyze(question.text).content}
+    content = matcher.index.analyze(unmasked_part(question.text)).content
+    units = {u: matcher.index.weight(u) for u in content}
     if not units:
         return None
     top = question.candidates[0] if question.candidates else None
@@ -348,11 +346,15 @@ def _nearest(members: Sequence[_Item], matcher: Matcher) -> NearestEntry | None:
 
 
 def _by_language(questions: Sequence[GapQuestion], texts: Sequence[str]) -> dict[str, list[str]]:
-    """`texts` under the language they were asked in."""
+    """`texts` under the language they were asked in, without their masked clauses
+    (an alternate question to paste never holds a mask)."""
     lang_of = {question_key(q.text): q.lang for q in reversed(questions)}
     by_lang: dict[str, list[str]] = {}
     for text in texts:
-        by_lang.setdefault(lang_of.get(question_key(text), "zh"), []).append(text)
+        phrasings = by_lang.setdefault(lang_of.get(question_key(text), "zh"), [])
+        clean = unmasked_part(text)
+        if clean and clean not in phrasings:
+            phrasings.append(clean)
     return by_lang
 
 
@@ -373,7 +375,7 @@ def _alternates(
         for q in questions
         if q.route == "answer" and q.candidates and q.candidates[0].entry_id == nearest.entry_id
     }
-    return [t for t in examples if question_key(t) not in known | reached]
+    return [t for t in examples if question_key(unmasked_part(t)) not in known | reached]
 
 
 def _alternates_snippet(nearest: NearestEntry, new: Mapping[str, Sequence[str]]) -> str:
@@ -426,7 +428,7 @@ def _top_words(matcher: Matcher, texts: Sequence[str]) -> list[str]:
     surface: dict[str, str] = {}
     for text in texts:
         seen = set()
-        for token in analyzer.tokens(normalize(text)):
+        for token in analyzer.tokens(normalize(unmasked_part(text))):
             if token.text in skip:
                 continue
             key = analyzer.stem(token.text) if token.kind == LATIN else token.text
@@ -457,9 +459,9 @@ def _unique(entry_id: str, taken: set[str]) -> str:
 
 
 def _title(question: str) -> str:
-    """The first sentence of a question, clipped: a suggested title."""
+    """The first sentence of a question, clipped: a suggested title (never a masked part)."""
     first = _SENTENCE_END_RE.split(question.strip(), maxsplit=1)[0].strip() or question.strip()
-    return _clip(first)
+    return _clip(unmasked_part(first) or unmasked_part(question) or TODO)
 
 
 def _clip(text: str, limit: int = MAX_TITLE_CHARS) -> str:

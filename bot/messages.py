@@ -306,6 +306,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "centre_address": {"zh": "地址：{address}", "en": "Address: {address}"},
     "centre_hours": {"zh": "办公时间：{hours}", "en": "Office hours: {hours}"},
     "bye": {"zh": "再见！", "en": "Goodbye!"},
+    # Stands for masked personal data (a name, a number, an address) in admin tools.
+    "masked": {"zh": "[已隐去]", "en": "[masked]"},
 }
 
 TICKET_MESSAGES: dict[str, dict[str, str]] = {
@@ -670,8 +672,15 @@ REPORT_MESSAGES: dict[str, dict[str, str]] = {
     "category": {"zh": "类别", "en": "Category"},
     "top_entries": {"zh": "解答最多的事项（前 {n} 项）", "en": "Most answered guides (top {n})"},
     "entry": {"zh": "事项", "en": "Guide"},
-    "gaps": {"zh": "未能解答的高频问题", "en": "Frequent unanswered questions"},
-    "question": {"zh": "问题", "en": "Question"},
+    "gaps": {
+        "zh": "未能解答的咨询（按相近事项）",
+        "en": "Unanswered questions by nearest guide",
+    },
+    "gap_topic": {"zh": "相近事项", "en": "Nearest guide"},
+    "gap_no_guide": {
+        "zh": "无相近事项（知识库暂未涵盖）",
+        "en": "No guide close enough (not in the knowledge base)",
+    },
     "tickets": {"zh": "工单（投诉、举报、咨询）", "en": "Tickets (complaints, reports, inquiries)"},
     "t_received": {"zh": "受理工单（件）", "en": "Tickets received"},
     "t_closed": {"zh": "已办结", "en": "Closed"},
@@ -721,7 +730,8 @@ REPORT_DEFINITIONS: dict[str, tuple[str, ...]] = {
     "zh": (
         "统计时间按北京时间（UTC+8）划分。",
         "咨询按提问时间统计；解答率 =（直接解答 + 澄清后选择了事项）/ 咨询总量；"
-        "未能解答的问题按规范化文本归并。",
+        "未能解答的咨询按最相近的事项（匹配得分达到澄清阈值的首选条目）计数，"
+        "不公开群众提问原文；仅含数字、标点的消息（如菜单序号）不计为咨询。",
         "工单按受理时间统计；延期、重办为至少有一次相应操作的工单数；超期为带督办标记的工单数。",
         "按期办结率 = 在期限内（含当日）答复或办结的工单 / 本期答复或办结的工单（按答复时间，"
         "无答复的按办结时间，即不予受理；合并及重办中的工单不计）。期限为现行期限（含延期、重办期限）。",
@@ -734,8 +744,10 @@ REPORT_DEFINITIONS: dict[str, tuple[str, ...]] = {
     "en": (
         "Periods are in China time (UTC+8).",
         "Questions count by the time asked; answer rate = (direct answers + clarifications "
-        "whose choice was picked) / questions; unanswered questions are grouped by their "
-        "normalised text.",
+        "whose choice was picked) / questions; unanswered questions are counted per nearest "
+        "guide (the top-ranked entry when it scores at least the clarify threshold); the "
+        "citizens' own words are never published; a message of only digits and punctuation "
+        "(such as a menu number) does not count as a question.",
         "Tickets count by the time filed; extended and reopened count tickets with at least "
         "one such event; overdue counts tickets flagged for 督办.",
         "On-time rate = tickets answered (or, without an answer, closed — rejected) on or "

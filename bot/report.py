@@ -12,8 +12,14 @@ Definitions (also printed at the end of each report):
   *not answered* are the routes `answer`, `clarify` and `none`, as shares of all
   questions. *Answers given* adds the clarifications whose choice the person picked to
   the direct answers; the figures per knowledge-base category and per entry count these
-  answers. The unanswered questions (`none`, or `clarify` with nothing picked) are
-  grouped by their normalised text (`gap_groups`).
+  answers. A message with nothing but digits, spaces and punctuation (a typed menu
+  number such as `7`) is not a question and is left out of every figure.
+  The unanswered questions (`none`, or `clarify` with nothing picked) are counted per
+  *nearest guide* (`gap_groups`): the entry the matcher ranked first, when it scored at
+  least the clarify threshold (docs/matching.md), else "no guide close enough". The
+  report never shows what a citizen typed — not even masked — so no name, number or
+  address can reach a published page; the admins read the texts, masked, in
+  `citizen-desk kb gaps` (bot/gaps.py).
 * **Tickets** are counted by the time they were filed: received (all), closed, rejected,
   merged, answered and waiting for a rating, still open; *extended* and *reopened* are the
   tickets with at least one extend or reopen event; *overdue* those whose 督办 flag is
@@ -51,12 +57,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from bot.gaps import redact
+from bot.gaps import parse_candidates
 from bot.knowledge.model import KnowledgeBase, LocalText
+from bot.matching.settings import MatchSettings
 from bot.messages import REPORT_DEFINITIONS, t
 from bot.privacy import ERASED
 from bot.store import ReportStore, Store
-from bot.text import normalize
 from bot.workdays import WorkCalendar
 
 if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
@@ -234,25 +240,27 @@ def ranked(counts: Mapping[str, int], names: Mapping[str, Name] | None = None) -
     return tuple(Count(k, names.get(k) or Name(k, k), n) for k, n in items)
 
 
-_GAP_TRIM = " \t?？!！.。,，~～…"
+#: The gap row of questions no guide came close to (key "" in the CSV).
+_NO_GUIDE = Name(t("report_gap_no_guide", "zh"), t("report_gap_no_guide", "en"))
 
 
-def gap_key(text: str) -> str:
-    """The grouping key of an unanswered question: normalised, end punctuation dropped."""
-    return normalize(text).strip(_GAP_TRIM)
+def gap_groups(
+    candidates: Mapping[str, int], kb: KnowledgeBase, lean: float, limit: int = TOP_GAPS
+) -> tuple[Count, ...]:
+    """Unanswered questions per nearest guide, the most frequent first.
 
-
-def gap_groups(texts: Mapping[str, int], limit: int = TOP_GAPS) -> tuple[Count, ...]:
-    """The most frequent unanswered questions, grouped by `gap_key`.
-
-    Deliberately simple; a real clustering (bot/gaps.py) can replace it.
+    `candidates` maps a logged candidate list (JSON) to its number of questions. A
+    question counts for its top candidate when that scored at least `lean` and is still
+    in the KB, else under "" (no guide close enough). Only KB titles label the rows.
     """
     grouped: Counter[str] = Counter()
-    for text, n in texts.items():
-        key = gap_key(redact(text))  # a published report never shows a phone or id number
-        if key:
-            grouped[key] += n
-    return ranked(dict(grouped))[:limit]
+    for raw, n in candidates.items():
+        top = next(iter(parse_candidates(raw)), None)
+        near = top is not None and top.score >= lean and kb.get(top.entry_id) is not None
+        grouped[top.entry_id if near and top else ""] += n
+    names = {e.id: Name.of(e.title) for e in kb.entries}
+    names[""] = _NO_GUIDE
+    return ranked(dict(grouped), names)[:limit]
 
 
 async def compute(
@@ -261,15 +269,20 @@ async def compute(
     calendar: WorkCalendar,
     year: int,
     month: int | None = None,
+    matching: MatchSettings | None = None,
 ) -> Figures:
-    """The figures of `year` (or one `month` of it), in China time."""
+    """The figures of `year` (or one `month` of it), in China time.
+
+    `matching` gives the clarify threshold a gap's nearest guide must reach.
+    """
     reports = ReportStore(store)
     period = period_key(year, month)
+    lean = (matching or MatchSettings()).clarify
     return Figures(
         year=year,
         month=month,
         centre=centre_name(kb),
-        questions=await _questions(reports, kb, period),
+        questions=await _questions(reports, kb, period, lean),
         tickets=await _tickets(reports, kb, calendar, period),
         satisfaction=await _satisfaction(reports, period),
         months=await _months(reports, year),
@@ -283,7 +296,9 @@ def centre_name(kb: KnowledgeBase) -> Name:
     return Name("为民服务中心", "Citizen Service Centre")
 
 
-async def _questions(reports: ReportStore, kb: KnowledgeBase, period: str) -> QuestionFigures:
+async def _questions(
+    reports: ReportStore, kb: KnowledgeBase, period: str, lean: float
+) -> QuestionFigures:
     routes = await reports.route_counts(period)
     served = await reports.served_entries(period)
     total = sum(routes.values())
@@ -305,7 +320,7 @@ async def _questions(reports: ReportStore, kb: KnowledgeBase, period: str) -> Qu
         served_rate=rate(served_total, total),
         by_category=_entry_categories(kb, served),
         top_entries=_top_entries(kb, served),
-        gaps=gap_groups(await reports.unanswered_texts(period, ERASED)),
+        gaps=gap_groups(await reports.unanswered_candidates(period, ERASED), kb, lean),
     )
 
 
@@ -606,7 +621,7 @@ def tables(figures: Figures, lang: str) -> list[tuple[str, list[Table]]]:
                 ),
                 (
                     text("gaps", lang),
-                    (text("question", lang), text("count", lang)),
+                    (text("gap_topic", lang), text("count", lang)),
                     [(c.name.get(lang), str(c.count)) for c in q.gaps],
                 ),
             ],

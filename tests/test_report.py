@@ -12,6 +12,7 @@ import asyncio
 import csv
 import datetime as dt
 import io
+import json
 import math
 import random
 import statistics
@@ -59,6 +60,18 @@ GAPS: dict[str, tuple[str, ...]] = {
     "老年证丢了怎么补": ("老年证丢了怎么补", "老年证丢了怎么补！"),
 }
 GAP_WEIGHTS = (9, 6, 4, 3, 2, 1)
+#: The candidates logged with each gap topic: the report counts a gap for its top candidate
+#: when that scored at least the clarify threshold (0.25) and is still in the KB.
+GAP_CANDIDATES: dict[str, list[tuple[str, float]]] = {
+    "无人机怎么备案": [],
+    "宠物狗办证在哪里": [("retired-guide", 0.5)],  # gone from the KB
+    "公租房摇号结果查询": [("dilapidated-house", 0.31), ("homestead", 0.2)],
+    "电动车上牌要带什么": [("farm-machinery-subsidy", 0.18)],  # below the threshold
+    "how do i renew a fishing licence": [("disability-card", 0.25)],  # just at it
+    "老年证丢了怎么补": [("senior-card", 0.41)],
+}
+#: Typed menu numbers and bare punctuation: not questions, counted nowhere.
+NOT_QUESTIONS = ("7", "０", "②", "?")
 ROUTE_WEIGHTS = {
     "answer": 52,
     "clarify": 16,
@@ -171,6 +184,9 @@ def seed_questions(rng: random.Random, kb: KnowledgeBase) -> list[Question]:
         if route == "none" or (route == "clarify" and picked is None):
             text = rng.choice(GAPS[rng.choices(gap_keys, GAP_WEIGHTS)[0]])
         questions.append(Question(text, route, entry, picked, moment))
+    # Typed menu numbers: not questions.
+    for i, text in enumerate(NOT_QUESTIONS * 3):
+        questions.append(Question(text, "none", None, None, moments[i * 7]))
     # Erased by a person's request: counted, but never listed as a gap.
     for moment in EDGES[:1] + (dt.datetime(YEAR, 5, 5, 3, tzinfo=dt.UTC),) * 2:
         questions.append(Question(ERASED, "none", None, None, moment, None))
@@ -300,6 +316,12 @@ def seed_year(kb: KnowledgeBase, calendar: WorkCalendar, seed: int = SEED) -> Ye
     return Year(questions, tickets)
 
 
+def _candidates(text: str) -> str:
+    """The logged candidates of a seeded question (JSON)."""
+    gap_of = {variant: key for key, variants in GAPS.items() for variant in variants}
+    return json.dumps(GAP_CANDIDATES[gap_of[text]] if text in gap_of else [])
+
+
 def _iso(moment: dt.datetime, index: int) -> str:
     """Stored times, written in the forms the bot writes (with or without microseconds)."""
     if index % 2:
@@ -314,8 +336,16 @@ async def write_year(store: Store, year: Year) -> None:
         for i, q in enumerate(year.questions):
             await store.conn.execute(
                 "INSERT INTO questions (user_key, text, lang, route, entry_id, score, "
-                "candidates, created_at, picked) VALUES (?, ?, 'zh', ?, ?, 0.5, '[]', ?, ?)",
-                (q.user, q.text, q.route, q.entry_id, _iso(q.created, i), q.picked),
+                "candidates, created_at, picked) VALUES (?, ?, 'zh', ?, ?, 0.5, ?, ?, ?)",
+                (
+                    q.user,
+                    q.text,
+                    q.route,
+                    q.entry_id,
+                    _candidates(q.text),
+                    _iso(q.created, i),
+                    q.picked,
+                ),
             )
         for t in year.tickets:
             await tickets.insert(_ticket_row(t))
@@ -403,7 +433,8 @@ def counts(items: list[Count]) -> dict[str, int]:
 
 
 def expected_questions(year: Year, kb: KnowledgeBase, month: int | None) -> dict[str, Any]:
-    qs = [q for q in year.questions if in_period(q.created, month)]
+    # A typed menu number is not a question: it counts nowhere.
+    qs = [q for q in year.questions if in_period(q.created, month) and q.text not in NOT_QUESTIONS]
     routes = Counter(q.route for q in qs)
     served = Counter(
         q.entry_id if q.route == "answer" else q.picked
@@ -416,7 +447,7 @@ def expected_questions(year: Year, kb: KnowledgeBase, month: int | None) -> dict
         categories[(entry.category if entry else None) or ""] += n
     gap_of = {variant: key for key, variants in GAPS.items() for variant in variants}
     gaps = Counter(
-        gap_of[q.text]
+        nearest_guide(gap_of[q.text], kb)
         for q in qs
         if q.text != ERASED and (q.route == "none" or (q.route == "clarify" and not q.picked))
     )
@@ -441,6 +472,12 @@ def expected_questions(year: Year, kb: KnowledgeBase, month: int | None) -> dict
         "top_entries": dict(top),
         "gaps": dict(gaps),
     }
+
+
+def nearest_guide(gap: str, kb: KnowledgeBase) -> str:
+    """The report's row for a gap topic: its top candidate if close enough, else ""."""
+    top = GAP_CANDIDATES[gap][:1]
+    return top[0][0] if top and top[0][1] >= 0.25 and kb.get(top[0][0]) else ""
 
 
 def finished_at(t: TicketSeed) -> dt.datetime | None:
@@ -623,10 +660,20 @@ async def test_empty_database(tmp_path: Path, sample_kb: KnowledgeBase) -> None:
 # -- small parts ----------------------------------------------------------------------
 
 
-def test_gap_groups_merge_spellings() -> None:
-    groups = gap_groups({"無人機怎麼備案": 2, "无人机怎么备案？": 3, " ？": 4, "Hello!": 1})
-    assert [(g.key, g.count) for g in groups] == [("无人机怎么备案", 5), ("hello", 1)]
-    assert len(gap_groups({str(i): 1 for i in range(50)}, limit=7)) == 7
+def test_gap_groups_count_per_nearest_guide(sample_kb: KnowledgeBase) -> None:
+    logged = {
+        '[["dibao", 0.3], ["tekun", 0.29]]': 2,
+        '[["dibao", 0.26]]': 3,
+        '[["tekun", 0.2]]': 4,  # below the threshold
+        '[["gone", 0.9]]': 1,  # not in the KB
+        "[]": 1,
+        "not json": 1,
+    }
+    groups = gap_groups(logged, sample_kb, 0.25)
+    assert [(g.key, g.count) for g in groups] == [("", 7), ("dibao", 5)]
+    assert groups[1].name.zh == "最低生活保障申请" and groups[0].name.zh.startswith("无相近事项")
+    many = {json.dumps([[e.id, 0.5]]): 1 for e in sample_kb.entries}
+    assert len(gap_groups(many, sample_kb, 0.25, limit=7)) == 7
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -688,7 +735,12 @@ async def test_markdown_shows_the_figures(
         assert f"{_pct(s['rate'])} ({s['satisfied']}/{s['rated']})" in text
     assert "| 按期办结率 |" in zh and "| 满意率 |" in zh and "非常满意" in zh
     assert "| On-time rate |" in en and "Very satisfied" in en
-    assert "无人机怎么备案" in zh
+    assert "| 相近事项 | 数量 |" in zh and "| Nearest guide | Count |" in en
+    assert f"| 老年人优待证 | {q['gaps']['senior-card']} |" in zh
+    # No citizen text: the gap rows are KB titles and one "no guide close enough" row.
+    for variants in GAPS.values():
+        assert not [v for v in variants if v in zh or v in en]
+    assert "| 无相近事项（知识库暂未涵盖） |" in zh and "| No guide close enough" in en
 
 
 # -- HTML -------------------------------------------------------------------------------

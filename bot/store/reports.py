@@ -41,6 +41,11 @@ _BAD_FIRST = (
     "EXISTS (SELECT 1 FROM ratings b WHERE b.ticket_id = t.id AND b.round = 1 AND b.rating <= 2)"
 )
 _TICKET_GROUPS = frozenset({"status", "category", "department"})
+#: SQL condition: the question has a character besides digits, spaces and punctuation. A
+#: typed menu number (`7`, `０`, `②`) or a lone `?` is not a question: it is left out of
+#: every question figure.
+_NOT_A_WORD = " 0123456789０１２３４５６７８９①②③④⑤⑥⑦⑧⑨⑩.,!?。，！？、~～…-—_#*+()（）👍👎"
+_A_QUESTION = f"TRIM(text, '{_NOT_A_WORD}') <> ''"
 
 
 class ReportStore:
@@ -64,7 +69,7 @@ class ReportStore:
         """Questions asked in the period, per route."""
         return await self._counts(
             f"SELECT route, COUNT(*) FROM questions WHERE {_in_period('created_at')} "
-            "GROUP BY route",
+            f"AND {_A_QUESTION} GROUP BY route",
             (period,),
         )
 
@@ -72,18 +77,19 @@ class ReportStore:
         """Answers given per entry: route `answer`, or a `clarify` whose choice was picked."""
         return await self._counts(
             "SELECT CASE route WHEN 'clarify' THEN picked ELSE entry_id END AS entry, COUNT(*) "
-            f"FROM questions WHERE {_in_period('created_at')} AND ("
+            f"FROM questions WHERE {_in_period('created_at')} AND {_A_QUESTION} AND ("
             "(route = 'answer' AND entry_id IS NOT NULL) "
             "OR (route = 'clarify' AND picked IS NOT NULL)) GROUP BY entry",
             (period,),
         )
 
-    async def unanswered_texts(self, period: str, erased: str) -> dict[str, int]:
-        """Texts of questions left without an answer (`none`, or `clarify` not picked)."""
+    async def unanswered_candidates(self, period: str, erased: str) -> dict[str, int]:
+        """Questions left without an answer (`none`, or `clarify` not picked), counted per
+        logged candidate list (JSON). Never their text: the report publishes none."""
         return await self._counts(
-            f"SELECT text, COUNT(*) FROM questions WHERE {_in_period('created_at')} "
+            f"SELECT candidates, COUNT(*) FROM questions WHERE {_in_period('created_at')} "
             "AND (route = 'none' OR (route = 'clarify' AND picked IS NULL)) AND text != ?2 "
-            "GROUP BY text",
+            f"AND {_A_QUESTION} GROUP BY candidates",
             (period, erased),
         )
 
@@ -91,7 +97,7 @@ class ReportStore:
         """Questions per China-time month of `year`."""
         return await self._counts(
             f"SELECT {_month_of('created_at')} AS m, COUNT(*) FROM questions "
-            f"WHERE {_in_period('created_at')} GROUP BY m",
+            f"WHERE {_in_period('created_at')} AND {_A_QUESTION} GROUP BY m",
             (f"{year:04d}",),
         )
 
