@@ -139,8 +139,9 @@ async def schema_version(conn: Connection) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-async def apply_migration(conn: Connection, number: int, script: str) -> None:
-    """Run one migration script and record its number, in one transaction."""
+async def apply_migration(conn: Connection, number: int, script: str | list[str]) -> None:
+    """Run one migration script (or its statements, whole) and record its number, in one
+    transaction."""
     pg = not isinstance(conn, aiosqlite.Connection)
     if pg:
         from bot.store.postgres import COMPAT_FUNCTIONS, ddl
@@ -157,7 +158,7 @@ async def apply_migration(conn: Connection, number: int, script: str) -> None:
         if pg and number == 1:
             for function in COMPAT_FUNCTIONS:
                 await conn.execute(function)
-        for statement in statements(script):
+        for statement in statements(script) if isinstance(script, str) else script:
             await conn.execute(ddl(statement) if pg else statement)
         if pg:
             await conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
@@ -176,16 +177,24 @@ async def tables(conn: Connection) -> list[str]:
     """The project's tables in the order they were created (a parent before its children),
     without the engine's own ones and the schema version."""
     if isinstance(conn, aiosqlite.Connection):
-        sql = (
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid"
+        rows = await fetchall(
+            conn,
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
         )
-    else:
-        sql = (
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relkind = 'r' AND n.nspname = current_schema() "
-            "AND c.relname <> 'schema_version' ORDER BY c.oid"
-        )
+        # A virtual table (the search index) and its shadow tables are made from the
+        # tables they index, by triggers in the target: not copied.
+        virtual = [str(r[0]) for r in rows if str(r[1]).upper().startswith("CREATE VIRTUAL")]
+        return [
+            str(r[0])
+            for r in rows
+            if not any(str(r[0]) == v or str(r[0]).startswith(v + "_") for v in virtual)
+        ]
+    sql = (
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind = 'r' AND n.nspname = current_schema() "
+        "AND c.relname <> 'schema_version' ORDER BY c.oid"
+    )
     return [str(r[0]) for r in await fetchall(conn, sql)]
 
 

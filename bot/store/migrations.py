@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.store import search
 from bot.store.backend import Connection, apply_migration, schema_version
 
+
+@dataclass(frozen=True)
+class PerEngine:
+    """A migration that differs by engine: each side gives its statements whole (a trigger
+    or a DO block holds semicolons), made when it is applied (it may depend on what the
+    engine offers, such as a tokenizer)."""
+
+    sqlite: Callable[[], list[str]]
+    postgresql: Callable[[], list[str]]
+
+    def statements(self, conn: Connection) -> list[str]:
+        """The statements for the engine of `conn`."""
+        return self.sqlite() if isinstance(conn, aiosqlite.Connection) else self.postgresql()
+
+
 #: Append-only: each migration runs once, in its own transaction, in order.
-MIGRATIONS: tuple[str, ...] = (
+MIGRATIONS: tuple[str | PerEngine, ...] = (
     """
     CREATE TABLE users (
         user_key TEXT PRIMARY KEY,
@@ -256,6 +277,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE updates ADD COLUMN chat_id INTEGER;
     CREATE INDEX updates_pending_chat ON updates(chat_id, update_id) WHERE state = 'pending';
     """,
+    # 13 (counted from 1; the comments above from 10 on are one ahead): the console's
+    # text search over number, description and location at 100,000
+    # tickets (bot/store/search.py): FTS5 trigram kept by triggers on SQLite, pg_trgm GIN
+    # indexes on PostgreSQL; existing tickets are indexed here.
+    PerEngine(search.sqlite_statements, lambda: list(search.POSTGRES_STATEMENTS)),
 )
 
 
@@ -264,6 +290,9 @@ async def migrate(conn: Connection) -> int:
     version = await schema_version(conn)
     for number, script in enumerate(MIGRATIONS, start=1):
         if number > version:
-            await apply_migration(conn, number, script)
+            if isinstance(script, PerEngine):
+                await apply_migration(conn, number, script.statements(conn))
+            else:
+                await apply_migration(conn, number, script)
             version = number
     return version

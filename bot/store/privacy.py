@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.store.backend import fetchall
+from bot.store.search import purge_erased
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -75,6 +76,8 @@ class PrivacyStore:
             f"WHERE id IN ({selected})",
             (placeholder, *args),
         )
+        if cur.rowcount:
+            await purge_erased(self.conn)
         return cur.rowcount
 
     async def forget(self, user: str, placeholder: str) -> dict[str, int]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.store.backend import Connection, fetchall, fetchone
 from bot.store.clock import now_iso
+from bot.store.search import EVERYTHING, text_search
 from bot.store.tickets import OPEN_STATUSES, TICKET_COLUMNS, _ticket
 from bot.tickets.model import Role, StaffMember, Status, Ticket
 from bot.workdays import WorkCalendar
@@ -262,13 +263,6 @@ def _filter_where(filters: Filters) -> tuple[str, tuple[Any, ...]]:
     if filters.number:
         parts.append("number = ?")
         args.append(filters.number)
-    elif filters.q:
-        like = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        parts.append(
-            "(number LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\'"
-            " OR location LIKE ? ESCAPE '\\')"
-        )
-        args += [like, like, like]
     return " AND ".join(parts) or "TRUE", tuple(args)
 
 
@@ -297,12 +291,22 @@ class QueueStore:
         q_where, q_args = _queue_where(queue, me, today, self.calendar)
         f_where, f_args = _filter_where(filters)
         where, args = f"{q_where} AND {f_where}", (*q_args, *f_args)
-        total = await self._count(where, args)
+        if where == "TRUE AND TRUE":
+            where = "TRUE"
+        text = EVERYTHING
+        if filters.q and not filters.number:
+            text = await text_search(self.conn, filters.q)
+        count_sql, count_args = text.count_sql(where)
+        row = await fetchone(self.conn, count_sql, (*count_args, *args))
+        total = int(row[0]) if row else 0
         order = "id DESC" if queue in ("all", "rating") else "deadline, id"
+        # The page's ids first, then their rows: a sort over many matches (a month, a
+        # common word) then orders ids read from an index, not whole rows.
+        ids_sql, ids_args = text.ids_sql(where, order)
         rows = await fetchall(
             self.conn,
-            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where} ORDER BY {order} LIMIT ?",
-            (*args, limit),
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({ids_sql}) ORDER BY {order}",
+            (*ids_args, *args, limit),
         )
         return total, [_ticket(r) for r in rows]
 

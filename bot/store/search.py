@@ -1,0 +1,214 @@
+"""The tickets' text search index (number, description, location), one per engine.
+
+SQLite: a contentless FTS5 table with the trigram tokenizer, `ticket_search`, filled by
+triggers on `tickets` (so every path that writes a ticket, bulk loads and erasure included,
+keeps it in step) and holding no copy of the text. Each column is indexed with two unit
+separators (U+001F) appended, so that every substring of one or two characters, even at
+a column's end, begins some trigram: a query of three or more characters is an FTS5
+phrase (a substring match, case-blind like `LIKE`), a shorter one (a Chinese two-character
+word) the OR of the index's terms that begin with it, read from an `fts5vocab` table.
+Without FTS5's trigram tokenizer (SQLite < 3.34) the migration creates nothing and the
+search stays `LIKE` over the three columns.
+
+PostgreSQL: GIN indexes with pg_trgm's `gin_trgm_ops` on the three columns, which serve
+the same `LIKE` the store writes (`ILIKE` there), for queries of three characters or
+more. Without the extension the migration creates nothing (and says so); the search
+reads every ticket. pg_trgm only sees letters its database's `LC_CTYPE` calls letters:
+under the C locale Chinese text makes no trigrams (see docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bot.store.backend import Connection, fetchall, fetchone
+
+log = logging.getLogger(__name__)
+
+TABLE = "ticket_search"
+#: Appended to every indexed value (see the module's docstring); never part of a query.
+_PAD_SQL = "char(31, 31)"
+_COLUMNS = ("number", "description", "location")
+#: The terms (trigrams) of the index, per connection (a temporary table).
+_TERMS = "temp.ticket_search_terms"
+
+
+def trigram_available() -> bool:
+    """Whether this Python's SQLite has FTS5 with the trigram tokenizer."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE VIRTUAL TABLE t USING fts5(a, tokenize='trigram')")
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+    return True
+
+
+def _values(row: str) -> str:
+    return ", ".join(
+        f"{row}.{c} || {_PAD_SQL}" if c != "location" else f"COALESCE({row}.{c}, '') || {_PAD_SQL}"
+        for c in _COLUMNS
+    )
+
+
+def _insert(row: str) -> str:
+    return (
+        f"INSERT INTO {TABLE} (rowid, t_number, t_description, t_location) "
+        f"VALUES ({row}.id, {_values(row)});"
+    )
+
+
+def _delete(row: str) -> str:
+    return (
+        f"INSERT INTO {TABLE} ({TABLE}, rowid, t_number, t_description, t_location) "
+        f"VALUES ('delete', {row}.id, {_values(row)});"
+    )
+
+
+def sqlite_statements() -> list[str]:
+    """The SQLite index, its triggers and its backfill (nothing without trigram)."""
+    if not trigram_available():
+        log.warning(
+            "SQLite %s has no FTS5 trigram tokenizer: the console's text search reads "
+            "every ticket (LIKE)",
+            sqlite3.sqlite_version,
+        )
+        return []
+    return [
+        f"CREATE VIRTUAL TABLE {TABLE} USING fts5(t_number, t_description, t_location, "
+        "content='', tokenize='trigram')",
+        f"CREATE TRIGGER tickets_search_insert AFTER INSERT ON tickets BEGIN {_insert('new')} END",
+        "CREATE TRIGGER tickets_search_update AFTER UPDATE OF number, description, location "
+        f"ON tickets BEGIN {_delete('old')} {_insert('new')} END",
+        f"CREATE TRIGGER tickets_search_delete AFTER DELETE ON tickets BEGIN {_delete('old')} END",
+        f"INSERT INTO {TABLE} (rowid, t_number, t_description, t_location) "
+        f"SELECT t.id, {_values('t')} FROM tickets t",
+    ]
+
+
+#: PostgreSQL: the extension if it can be had, the indexes if it is there; one statement.
+POSTGRES_STATEMENTS = [
+    """DO $$
+    BEGIN
+        BEGIN
+            CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'pg_trgm is not available: the console text search reads every ticket';
+        END;
+        IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+            CREATE INDEX tickets_number_trgm ON tickets USING gin (number gin_trgm_ops);
+            CREATE INDEX tickets_description_trgm ON tickets USING gin (description gin_trgm_ops);
+            CREATE INDEX tickets_location_trgm ON tickets USING gin (location gin_trgm_ops);
+        END IF;
+    END $$"""
+]
+
+
+async def has_index(conn: Connection) -> bool:
+    """Whether this SQLite database has the FTS5 index (PostgreSQL: False, it needs none
+    in the SQL: its trigram indexes serve `LIKE`)."""
+    if not isinstance(conn, aiosqlite.Connection):
+        return False
+    row = await fetchone(
+        conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)
+    )
+    return row is not None
+
+
+@dataclass(frozen=True)
+class Search:
+    """A text search as SQL over `tickets`: a condition, its arguments, and the FTS5 query
+    when the index serves it."""
+
+    where: str
+    args: tuple[Any, ...]
+    match: str | None = None
+
+    def count_sql(self, where: str) -> tuple[str, tuple[Any, ...]]:
+        """Counting the matches that also meet `where` (its arguments follow)."""
+        if self.match is not None and where == "TRUE":
+            return f"SELECT COUNT(*) FROM {TABLE} WHERE {TABLE} MATCH ?", (self.match,)
+        return f"SELECT COUNT(*) FROM tickets WHERE {self.where} AND {where}", self.args
+
+    def ids_sql(self, where: str, order: str) -> tuple[str, tuple[Any, ...]]:
+        """The ids of the page's tickets (a `LIMIT ?` ends it; `where`'s arguments follow)."""
+        if self.match is not None and order == "id DESC":
+            # Newest first: the index in id order, each match's ticket looked up by id,
+            # until the page is full.
+            return (
+                f"SELECT tickets.id FROM {TABLE} CROSS JOIN tickets ON tickets.id = "
+                f"{TABLE}.rowid WHERE {TABLE} MATCH ? AND {where} "
+                f"ORDER BY {TABLE}.rowid DESC LIMIT ?",
+                (self.match,),
+            )
+        return (
+            f"SELECT id FROM tickets WHERE {self.where} AND {where} ORDER BY {order} LIMIT ?",
+            self.args,
+        )
+
+
+#: No text to search for.
+EVERYTHING = Search("TRUE", ())
+
+
+def like_search(q: str) -> Search:
+    """`LIKE` over the three columns (PostgreSQL's trigram indexes serve it)."""
+    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return Search(
+        "(number LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\'"
+        " OR location LIKE ? ESCAPE '\\')",
+        (like, like, like),
+    )
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+async def short_terms(conn: Connection, q: str) -> list[str]:
+    """The index's terms that begin with `q` (one or two characters), case-folded."""
+    await conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {_TERMS} USING fts5vocab(main, {TABLE}, 'row')"
+    )
+    folded = q.lower()
+    rows = await fetchall(
+        conn,
+        f"SELECT term FROM {_TERMS} WHERE term >= ? AND term < ?",
+        (folded, folded + "\U0010ffff"),
+    )
+    return [str(r[0]) for r in rows]
+
+
+async def text_search(conn: Connection, q: str) -> Search:
+    """The tickets whose number, description or location contains `q` (case-blind)."""
+    q = q.replace("\x1f", "")
+    if not q:
+        return EVERYTHING
+    if not await has_index(conn):
+        return like_search(q)
+    if len(q) >= 3:
+        match = _phrase(q)
+    else:
+        terms = await short_terms(conn, q)
+        if not terms:
+            return Search("FALSE", ())
+        match = " OR ".join(_phrase(t) for t in terms)
+    # The unary + keeps SQLite from looking each match up by id: the filters' index is
+    # read instead, each entry checked against the matches' ids (read once).
+    return Search(
+        f"+tickets.id IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH ?)", (match,), match
+    )
+
+
+async def purge_erased(conn: Connection) -> None:
+    """Merge the index into one segment, so that erased text leaves it (FTS5 only marks a
+    deleted row until its segments are merged). PostgreSQL: VACUUM does this for the
+    table and its indexes alike."""
+    if await has_index(conn):
+        await conn.execute(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('optimize')")
