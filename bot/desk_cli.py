@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from bot.actions import identifier
 from bot.config import Settings, load_settings
 from bot.errors import KnowledgeError, UsageError
 from bot.kbdir import choose_kb_dir
@@ -213,11 +214,12 @@ async def _staff(args: argparse.Namespace) -> int:
             text = args.user_id if looks_like_phone(args.user_id) else args.name
             raise UsageError(t("desk_phone_not_id", "en", text=text))
         elif args.staff_command == "add" and args.user_id.lstrip("-").isdigit():
-            if int(args.user_id) <= 0:
+            user_id = identifier(args.user_id)  # refuses ², ①, -5, 0 and 20 digits
+            if user_id is None:
                 raise UsageError(t("desk_bad_user_id", "en", text=args.user_id))
             if args.role == "admin":
                 raise UsageError("admin is a console role: give a login name, not a Telegram id")
-            member = StaffMember(int(args.user_id), Role(args.role), args.dept, args.name)
+            member = StaffMember(user_id, Role(args.role), args.dept, args.name)
             await tickets.add_staff(member)
             print(f"added {member.user_id} as {member.role.value}")
         elif args.staff_command == "add":

@@ -634,8 +634,8 @@ class Dialogue:
             return await self._privacy(incoming.user, rest, lang)
         elif kind == "dq" and self.disclosure is not None:
             return await self.disclosure.on_action(incoming.user, rest, lang)
-        elif kind == "dc" and self.disclosure is not None and rest.isdigit():
-            return await self.disclosure.start_correction(incoming.user, int(rest), lang)
+        elif kind == "dc" and self.disclosure is not None and (ticket := identifier(rest)):
+            return await self.disclosure.start_correction(incoming.user, ticket, lang)
         elif kind == "fm" and self.intake is not None:
             return await self.intake.on_action(incoming.user, rest, lang)
         elif kind == "r" and self.desk is not None:

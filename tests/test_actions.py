@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from bot.actions import ID_MAX, identifier, number
 from bot.dialogue import Dialogue, Incoming
+from bot.errors import UsageError
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
 from bot.messages import t
@@ -27,6 +28,7 @@ from bot.replies import Reply
 from bot.store import Store, TicketStore
 from bot.tickets.model import Role, StaffMember, Ticket
 from bot.tickets.service import TicketDesk
+from bot.web.serve import parse_listen
 from bot.workdays import WorkCalendar
 from tests.emulator import BotApiEmulator
 from tests.telegram_harness import running_bot
@@ -136,6 +138,9 @@ def forged_actions(ticket: int) -> list[tuple[str, str]]:
             (SUPERVISOR.key, f"t:claim:{bad}"),
             (SUPERVISOR.key, f"t:assign:{bad}"),
             (SUPERVISOR.key, f"t:dept:{bad}:enforcement"),
+            (CITIZEN, f"dc:{bad}"),
+            (CITIZEN, f"dq:{bad}"),
+            (CITIZEN, f"dq:confirm:{bad}"),
         ]
     return forged
 
@@ -193,12 +198,12 @@ ACTION_TEXT = st.one_of(
     st.sampled_from(TOO_BIG),
 )
 FORGED = st.one_of(
-    st.tuples(st.sampled_from(["r", "b", "f", "t", "e", "fm", "m", "pd", "n"]), ACTION_TEXT).map(
-        ":".join
-    ),
+    st.tuples(
+        st.sampled_from(["r", "b", "f", "t", "e", "fm", "m", "pd", "n", "dq", "dc"]), ACTION_TEXT
+    ).map(":".join),
     st.builds(
         "{}:{}:{}".format,
-        st.sampled_from(["r", "b", "t"]),
+        st.sampled_from(["r", "b", "t", "dq"]),
         st.one_of(ACTION_TEXT, st.sampled_from(["claim", "assign", "dept", "family", "-"])),
         ACTION_TEXT,
     ),
@@ -250,3 +255,10 @@ async def test_forged_presses_on_a_real_menu_get_the_expired_answer_and_no_faile
         feedback = conn.execute("SELECT COUNT(*) FROM feedback").fetchone()
     assert states == {"done": 1 + len(forged)}
     assert feedback == (0,)
+
+
+@pytest.mark.parametrize("port", ["²", "①", "0", "65536", "9" * 5000, "８０"])
+def test_a_listen_port_that_is_not_one_is_a_usage_error(port: str) -> None:
+    with pytest.raises(UsageError, match="HOST:PORT"):
+        parse_listen(f"127.0.0.1:{port}")
+    assert parse_listen("127.0.0.1:8080") == ("127.0.0.1", 8080)

@@ -89,12 +89,16 @@ def test_staff_list_takes_db_after_the_subcommand(tmp_path: Path) -> None:
     assert listed.returncode == 0 and listed.stdout.startswith("7\tstaff"), listed.stderr
 
 
-@pytest.mark.parametrize("args", [[PHONE], ["+86 138-1234-5678"], ["7", "--name", PHONE], ["-5"]])
+@pytest.mark.parametrize(
+    "args",
+    [[PHONE], ["+86 138-1234-5678"], ["7", "--name", PHONE], ["-5"], ["²"], ["0"], ["9" * 20]],
+)
 def test_staff_add_refuses_what_is_not_a_telegram_id(tmp_path: Path, args: list[str]) -> None:
     db = tmp_path / "staff.sqlite3"
     run = cli(db, "staff", "add", *args)
     assert run.returncode != 0
     assert "phone number" in run.stderr or "not a Telegram user id" in run.stderr
+    assert "Traceback" not in run.stderr
     assert cli(db, "staff", "list").stdout == ""
 
 

@@ -296,3 +296,15 @@ def test_no_staff_chat_warning_in_the_middle_of_a_complaint(terminal: Terminal) 
     terminal.type("低保怎么申请")
     assert "CITIZEN_DESK_STAFF_CHAT" not in terminal.screen
     assert USER  # the terminal citizen's key, used by the staff-side tests
+
+
+@pytest.mark.parametrize("typed", ["²", "①"])
+def test_a_typed_superscript_or_circled_digit_is_answered_politely(
+    terminal: Terminal, typed: str
+) -> None:
+    terminal.type("/start")  # a numbered menu is on screen: the typed "digit" is not a choice
+    answer = terminal.type(typed)
+    assert "Traceback" not in terminal.screen and "Error" not in terminal.screen
+    assert terminal.proc.poll() is None, terminal.screen  # still running
+    assert answer.strip() and t("internal_error", "zh") not in answer, answer
+    assert "低保" in terminal.type("低保怎么申请")  # and the chat goes on

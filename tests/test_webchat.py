@@ -72,6 +72,21 @@ async def test_the_stream_resumes_after_last_event_id(chat: Chat) -> None:
         assert [e for e, _ in first + resumed] == sorted({e for e, _ in first + resumed})
 
 
+async def test_a_last_event_id_that_is_not_a_number_is_as_if_absent(chat: Chat) -> None:
+    async with chat.client() as client:
+        await join(client)
+        await say(client, "lastid-001", text="低保怎么申请")
+        await chat.processor.process_pending()
+        everything = events(await client.get("/chat/events"))
+        assert everything
+        # Header bytes are read as Latin-1 by Starlette: b"\xb2" arrives as "²".
+        for forged in ("²", "¹³", "99999999999999999999", "9" * 5000):
+            sent = {"last-event-id": forged.encode("latin-1")}
+            got = await client.get("/chat/events", headers=sent)
+            assert got.status_code == 200, forged
+            assert events(got) == everything, forged
+
+
 async def test_another_visitor_gets_nothing_of_mine(chat: Chat) -> None:
     async with chat.client() as me, chat.client("10.0.0.2") as other:
         await join(me)

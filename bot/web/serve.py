@@ -11,6 +11,7 @@ from pathlib import Path
 
 import uvicorn
 
+from bot.actions import number
 from bot.config import Settings, load_settings
 from bot.dialogue import Dialogue
 from bot.errors import UsageError
@@ -32,9 +33,10 @@ DEFAULT_LISTEN = "127.0.0.1:8080"
 def parse_listen(text: str) -> tuple[str, int]:
     """`HOST:PORT` → (host, port)."""
     host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    port_number = number(port, 65535, low=1)  # ASCII digits only: "²" is refused, not a crash
+    if not host or port_number is None:
         raise UsageError(f"--listen/--web wants HOST:PORT, not {text!r}")
-    return host.strip("[]"), int(port)
+    return host.strip("[]"), port_number
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
 
+from bot.actions import ID_MAX, number
 from bot.channels.telegram_format import keyboard_rows
 from bot.dialogue import MAX_MESSAGE_CHARS
 from bot.messages import LANGUAGES, t
@@ -220,7 +221,7 @@ def _csrf_ok(request: Request, key: str) -> bool:
 def _after(request: Request) -> int:
     """The last event the browser has: the Last-Event-ID header, or ?after= on a new page."""
     given = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
-    return int(given) if given.isdigit() and len(given) < 19 else 0
+    return number(given, ID_MAX) or 0  # ² or 20 digits: as if absent
 
 
 class _TooBig(Exception):
