@@ -69,7 +69,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="the person's numeric Telegram user id (not a phone number), "
         "or a console login name (asks for its password)",
     )
-    add.add_argument("--role", choices=("staff", "supervisor", "admin"), default="staff")
+    add.add_argument(
+        "--role",
+        choices=("staff", "supervisor", "admin"),
+        default="staff",
+        help=(
+            "staff answers tickets; supervisor may also extend and reveal; "
+            "admin is a console login (default: staff)"
+        ),
+    )
     add.add_argument(
         "--telegram", type=int, default=None, help="console login: the same person's Telegram id"
     )

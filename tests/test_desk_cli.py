@@ -109,3 +109,15 @@ def test_the_desk_reveals_only_when_asked_and_the_audit_names_who(db: Path) -> N
     assert revealed.returncode == 0 and PHONE in revealed.stdout
     audit = next(x for x in revealed.stdout.splitlines() if "查看" in x)
     assert f"(desk:{getpass.getuser()})" in audit
+
+
+def test_staff_add_role_is_described(tmp_path: Path) -> None:
+    shown = cli(tmp_path / "x.sqlite3", "staff", "add", "--help").stdout
+    assert "supervisor may also extend" in shown and "default: staff" in shown
+
+
+def test_the_desk_cannot_extend_unless_told_it_is_a_supervisor(db: Path) -> None:
+    refused = cli(db, "tickets", "extend", "1", "5", "理由")
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    allowed = cli(db, "tickets", "extend", "1", "5", "理由", "--supervisor")
+    assert allowed.returncode == 0, allowed.stderr
