@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from collections.abc import Iterator
@@ -35,6 +36,11 @@ def require_system(what: str, present: bool) -> None:
 def need_chromium() -> None:
     """Skip a browser test without Debian's chromium (a failure under CI)."""
     require_system("chromium", CHROMIUM.exists())
+
+
+def need_playwright() -> None:
+    """Skip a browser test without the playwright package (a failure under CI)."""
+    require_system("the playwright package", importlib.util.find_spec("playwright") is not None)
 
 
 @pytest.fixture(scope="session")

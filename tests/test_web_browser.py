@@ -28,7 +28,7 @@ from bot.tickets.model import Role
 from bot.tickets.service import TicketDesk
 from bot.web.accounts import Account, AccountStore
 from bot.workdays import WorkCalendar
-from tests.conftest import CHROMIUM, REPO, REQUIRE_SYSTEM, need_chromium
+from tests.conftest import CHROMIUM, REPO, need_chromium, need_playwright
 
 PASSWORD = "correct horse battery"
 WIDTH, HEIGHT = 1366, 768
@@ -122,13 +122,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def browser(server: Server) -> Iterator[Any]:
     """One headless chromium for the module."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "playwright is not installed (pip install -e '.[test]')"
-        if REQUIRE_SYSTEM:
-            pytest.fail(f"CITIZEN_DESK_REQUIRE_SYSTEM=1 but {reason}")
-        pytest.skip(reason)
+    need_playwright()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield chromium

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM, REPO, need_chromium
+from tests.conftest import CHROMIUM, REPO, need_chromium, need_playwright
 
 
 def _free_port() -> int:
@@ -48,7 +48,7 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 async def test_a_citizen_asks_and_picks_a_choice_on_a_phone(server: str) -> None:
     need_chromium()
-    pytest.importorskip("playwright", reason="the playwright package is not installed")
+    need_playwright()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
