@@ -15,7 +15,7 @@ from bot.actions import number
 from bot.config import Settings, load_settings
 from bot.dialogue import Dialogue
 from bot.errors import UsageError
-from bot.kbdir import choose_kb_dir
+from bot.kbdir import choose_kb_dir, log_choice
 from bot.knowledge.loader import load_or_raise
 from bot.matching.matcher import Matcher
 from bot.store import Store
@@ -104,7 +104,9 @@ def cmd_web(args: argparse.Namespace) -> int:
 
     settings = load_settings(overrides={"db_path": args.db, "kb_dir": args.kb})
     setup_logging(settings.log_format, settings.log_level, [settings.token or ""])
-    kb_dir = choose_kb_dir(args.kb, settings.kb_dir).path
+    choice = choose_kb_dir(args.kb, settings.kb_dir)
+    log_choice(choice)
+    kb_dir = choice.path
     stop = asyncio.Event()
 
     async def main() -> None:
