@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(parser, args)
     except CitizenDeskError as exc:
-        print(f"citizen-desk: {exc}", file=sys.stderr)
+        print(f"citizen-desk: {exc.text(_lang(args))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -616,6 +616,18 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "正在重新加载知识库，完成后会把结果发给管理员。",
         "en": "Reloading the knowledge base; the admins get the result when it is done.",
     },
+    "review_none": {
+        "zh": "知识复核：没有超过复核日期（review_by）的条目。",
+        "en": "Knowledge review: no entry is past its review_by date.",
+    },
+    "review_due": {
+        "zh": "知识复核：{entries}已超过复核日期（review_by），请核对后更新：",
+        "en": "Knowledge review: {entries} past their review_by date; please check and update:",
+    },
+    "review_entry": {
+        "zh": "• {id}（复核日期 {date}）{source}",
+        "en": "• {id} (review by {date}) {source}",
+    },
     "private_only": {
         "zh": "这项操作涉及个人信息，请在和我的私聊中使用。",
         "en": "This involves personal data: please use it in a private chat with me.",
@@ -783,6 +795,18 @@ ADMIN_MESSAGES: dict[str, dict[str, str]] = {
     "kb_dir_sample": {
         "zh": "随程序安装的示例知识库；编辑自己的知识库请用 --kb 或 CITIZEN_DESK_KB",
         "en": "the sample installed with the program; for your own use --kb or CITIZEN_DESK_KB",
+    },
+    "kb_dir_missing": {
+        "zh": "知识库目录 {path} 不存在",
+        "en": "knowledge directory {path} does not exist",
+    },
+    "kb_dir_not_dir": {
+        "zh": "{path} 不是目录（知识库是一个目录）",
+        "en": "{path} is not a directory (a knowledge base is a directory)",
+    },
+    "kb_has_errors": {
+        "zh": "{path} 中的知识库有错误：",
+        "en": "the knowledge base in {path} has errors:",
     },
     "kb_level_error": {"zh": "{where}:{entry} 错误：{text}", "en": "{where}:{entry} error: {text}"},
     "kb_level_warning": {
