@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot.store.backend import is_postgres, sqlite_path
 
 #: Largest accepted upload.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 #: Bytes needed to recognise every accepted type.
 SNIFF_BYTES = 12
+#: Longest client file name kept (as metadata only: never a name on disk).
+MAX_NAME_CHARS = 120
+#: The directory beside the database file when none is configured.
+DEFAULT_DIRECTORY = "webchat-files"
 
 
 class UploadRefused(Exception):
@@ -65,7 +73,7 @@ async def store_stream(
                 out.write(chunk)
             content_type = content_type or _known(head)
             out.flush()
-            os.fsync(out.fileno())
+            await asyncio.to_thread(os.fsync, out.fileno())
         os.replace(partial, directory / name)
     finally:
         partial.unlink(missing_ok=True)
@@ -78,3 +86,28 @@ def _known(head: bytes) -> str:
     if content_type is None:
         raise UploadRefused("webchat_file_wrong_type")
     return content_type
+
+
+def kind_of(content_type: str) -> str:
+    """The attachment kind the core knows: a photo, or a document (PDF)."""
+    return "photo" if content_type.startswith("image/") else "document"
+
+
+def clean_name(given: str | None) -> str | None:
+    """The client's file name as shown to staff: no directories, no control characters,
+    at most MAX_NAME_CHARS; None when nothing is left."""
+    if not given:
+        return None
+    base = given.replace("\\", "/").rsplit("/", 1)[-1]
+    kept = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
+    return kept[:MAX_NAME_CHARS] or None
+
+
+def files_directory(configured: Path | None, db_path: Path | str) -> Path:
+    """Where uploads are kept: the configured directory, else `webchat-files` beside an
+    SQLite database file (in the working directory for a PostgreSQL URL)."""
+    if configured is not None:
+        return configured
+    if is_postgres(db_path):
+        return Path(DEFAULT_DIRECTORY)
+    return sqlite_path(db_path).parent / DEFAULT_DIRECTORY
