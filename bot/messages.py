@@ -549,8 +549,8 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "en": "When did it happen? (e.g. yesterday morning, 20 November) You can skip this.",
     },
     "form_attachments": {
-        "zh": "可以发送照片或文件作为证据（最多5个，每个不超过20MB）。发完后点“完成”，没有就点“跳过”。",
-        "en": "You can send photos or files as evidence (up to 5, 20 MB each). Press Done when finished, or Skip.",
+        "zh": "可以发送照片或文件作为证据（最多5个，每个不超过{mb}MB）。发完后点“完成”，没有就点“跳过”。",
+        "en": "You can send photos or files as evidence (up to 5, {mb} MB each). Press Done when finished, or Skip.",
     },
     "form_attachment_added": {
         "zh": "已收到第{count}个附件。可继续发送，或点“完成”。",
@@ -561,8 +561,8 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "en": "That is the maximum of 5 attachments. Press Done.",
     },
     "form_attachment_too_big": {
-        "zh": "这个文件太大了（超过20MB），没有收下。",
-        "en": "That file is over 20 MB and was not accepted.",
+        "zh": "这个文件太大了（超过{mb}MB），没有收下。",
+        "en": "That file is over {mb} MB and was not accepted.",
     },
     "form_phone": {
         "zh": "留个手机号方便工作人员联系您吗？（11位手机号）不想留可点“跳过”。",
@@ -1436,6 +1436,16 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
     "webchat_code_enter": {"zh": "在本设备输入恢复码", "en": "Enter a recovery code here"},
     "webchat_code_use": {"zh": "继续之前的对话", "en": "Continue that conversation"},
     "webchat_open": {"zh": "在线咨询", "en": "Chat with us"},
+    "webchat_file_too_big": {
+        "zh": "这个文件太大了（超过{mb}MB），没有收下。请换一张小一点的照片。",
+        "en": "That file is over {mb} MB and was not accepted. Please send a smaller photo.",
+    },
+    "webchat_file_wrong_type": {
+        "zh": "只能发送照片（JPG、PNG、WebP）或PDF文件，这个文件没有收下。",
+        "en": "Only photos (JPG, PNG, WebP) or PDF files can be sent; this file was not accepted.",
+    },
+    "webchat_attach": {"zh": "发送照片或文件", "en": "Send a photo or file"},
+    "webchat_file_sent": {"zh": "已发送文件：{name}", "en": "File sent: {name}"},
     "webchat_too_long": {
         "zh": "消息太长了（最多 {limit} 个字），请分几条发送。",
         "en": "The message is too long (at most {limit} characters); please send it in parts.",

@@ -23,6 +23,7 @@ from bot.store.backend import DB_HELP, location
 from bot.tickets.service import TicketDesk
 from bot.web.app import create_app
 from bot.web.context import WebContext
+from bot.webchat.files import MAX_UPLOAD_BYTES
 from bot.webchat.processor import ChatProcessor
 from bot.webchat.routes import ChatContext, ChatRoutes
 
@@ -71,11 +72,15 @@ async def serve(
     async with Store.opened(settings.db_path) as store, Store.opened(settings.db_path) as chat:
         desk = TicketDesk.from_settings(store, result.kb, settings)
         dialogue = Dialogue(Matcher(result.kb, settings.matching), chat)
-        dialogue.attach_desk(TicketDesk.from_settings(chat, result.kb, settings))
+        dialogue.attach_desk(TicketDesk.from_settings(chat, result.kb, settings), MAX_UPLOAD_BYTES)
         processor = ChatProcessor(chat, dialogue)
-        routes = ChatRoutes(
-            ChatContext(processor, secure_cookies=secure, origins=settings.web_origins)
+        chat_context = ChatContext(
+            processor,
+            secure_cookies=secure,
+            origins=settings.web_origins,
+            files=settings.webchat_files,
         )
+        routes = ChatRoutes(chat_context)
         ctx = WebContext(store, desk, settings, secure_cookies=secure)
         app = create_app(ctx, extra=routes.routes())
         processing = asyncio.create_task(processor.run())

@@ -1,4 +1,5 @@
-"""The chat's HTTP side: the page, POST /chat/send (stored before 200), GET /chat/events (SSE)."""
+"""The chat's HTTP side: the page, POST /chat/send (stored before 200), GET /chat/events (SSE);
+files in bot/webchat/upload.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -21,11 +23,13 @@ from bot.store.webchat import ChatEvent, WebChatSQL
 from bot.web.security import CSP
 from bot.webchat.edge import csrf_ok, lang_of, refuse, slow_down
 from bot.webchat.embed import embed_script
+from bot.webchat.files import files_directory
 from bot.webchat.identity import KEY as IDENTITY_KEY
 from bot.webchat.identity import citizen, csrf_token, new_key, set_key, visitor_key
 from bot.webchat.limits import EdgeLimits
 from bot.webchat.page import page
 from bot.webchat.processor import ChatProcessor
+from bot.webchat.upload import FileRoutes
 
 #: A client-made message id: what a retried POST repeats.
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -48,12 +52,20 @@ class ChatContext:
     origins: tuple[str, ...] = ()
     limits: EdgeLimits = field(default_factory=EdgeLimits)
     now: Callable[[], float] = time.monotonic
+    #: Where visitors' files are kept (CITIZEN_DESK_WEBCHAT_FILES); None: beside the
+    #: database file.
+    files: Path | None = None
 
     @property
     def csp(self) -> str:
         """The chat page's CSP: the console's, but framable by the configured sites."""
         ancestors = " ".join(("'self'", *self.origins))
         return CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+
+    @property
+    def files_dir(self) -> Path:
+        """Where visitors' files are kept, outside any web root."""
+        return files_directory(self.files, self.processor.store.path)
 
     @property
     def sql(self) -> WebChatSQL:
@@ -79,6 +91,7 @@ class ChatRoutes:
                     Route("/embed.js", self.embed, methods=["GET"]),
                     Route("/code", self.code, methods=["POST"]),
                     Route("/restore", self.restore, methods=["POST"]),
+                    *FileRoutes(self.chat).routes(),
                 ],
             ),
         ]
