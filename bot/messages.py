@@ -1444,8 +1444,6 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "只能发送照片（JPG、PNG、WebP）或PDF文件，这个文件没有收下。",
         "en": "Only photos (JPG, PNG, WebP) or PDF files can be sent; this file was not accepted.",
     },
-    "webchat_attach": {"zh": "发送照片或文件", "en": "Send a photo or file"},
-    "webchat_file_sent": {"zh": "已发送文件：{name}", "en": "File sent: {name}"},
     "webchat_too_long": {
         "zh": "消息太长了（最多 {limit} 个字），请分几条发送。",
         "en": "The message is too long (at most {limit} characters); please send it in parts.",

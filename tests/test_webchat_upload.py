@@ -178,10 +178,14 @@ async def test_a_file_of_another_type_is_refused_and_nothing_stored(
         )
     assert refused.status_code == 415
     assert refused.json()["message"] == t("webchat_file_wrong_type", "zh")
-    assert en.status_code == 415 and "PDF" in en.json()["message"] and "photo" in en.json()["message"]
+    assert (
+        en.status_code == 415 and "PDF" in en.json()["message"] and "photo" in en.json()["message"]
+    )
     assert site.stored() == []
     assert await site.scalar("SELECT count(*) FROM webchat_files") == 0
-    assert await site.scalar("SELECT count(*) FROM webchat_inbox WHERE client_id LIKE 'file:%'") == 0
+    assert (
+        await site.scalar("SELECT count(*) FROM webchat_inbox WHERE client_id LIKE 'file:%'") == 0
+    )
 
 
 async def test_ten_megabytes_and_one_byte_is_refused_and_the_partial_file_removed(site: Site):
@@ -248,7 +252,9 @@ async def test_a_file_is_shown_to_its_visitor_and_staff_only(site: Site):
         assert (await other.get("/chat/files/999999")).status_code == 404
         assert (await other.get("/chat/files/²")).status_code == 404
     async with site.chat.store.transaction():
-        await AccountStore(site.chat.store).save(Account("clerk", Role.STAFF, None, "王五"), PASSWORD)
+        await AccountStore(site.chat.store).save(
+            Account("clerk", Role.STAFF, None, "王五"), PASSWORD
+        )
     async with site.client() as staff:
         assert (await login(staff, "clerk")).status_code == 303
         seen = await staff.get(photo_url)
@@ -292,3 +298,19 @@ async def test_a_retried_upload_is_stored_once_and_uploads_share_the_rate_limit(
         assert slow.status_code == 429 and int(slow.headers["retry-after"]) >= 1
     assert await site.scalar("SELECT count(*) FROM webchat_files") == PER_VISITOR - 1
     assert len(site.stored()) == PER_VISITOR - 1
+
+
+async def test_the_console_ticket_page_links_the_photo(site: Site):
+    async with site.visitor() as client:
+        file_id, ticket = await file_complaint_with(site, client, JPEG, "门口.jpg")
+    async with site.chat.store.transaction():
+        await AccountStore(site.chat.store).save(
+            Account("clerk", Role.STAFF, None, "王五"), PASSWORD
+        )
+    async with site.client() as staff:
+        await login(staff, "clerk")
+        page = await staff.get(f"/t/{ticket.number}")
+        assert page.status_code == 200
+        assert f'href="/chat/files/{file_id}"' in page.text and "门口.jpg" in page.text
+        photo = await staff.get(f"/chat/files/{file_id}")
+        assert photo.status_code == 200 and photo.content == JPEG
