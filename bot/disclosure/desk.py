@@ -332,8 +332,7 @@ class DisclosureDesk:
             clock = request.clock
             if ticket.status is Status.CORRECTION and clock.correction_by is not None:
                 if today > clock.correction_by:
-                    await self._abandon(ticket)
-                    counts["disclosure_abandoned"] += 1
+                    counts["disclosure_abandoned"] += await self.abandon(ticket)
                 continue
             notice = clock.correction_notice_due(self.cal)
             if (
@@ -342,35 +341,38 @@ class DisclosureDesk:
                 and ticket.is_open
                 and self.cal.previous_working_day(notice) <= today <= notice
             ):
-                await self.requests.update(ticket_id, notice_reminded=1)
-                text = t(
-                    "disclosure_notice_reminder",
-                    "zh",
-                    number=ticket.number,
-                    date=notice.isoformat(),
-                )
-                await self.desk._event(
-                    ticket_id,
-                    SYSTEM,
-                    Action.REMIND,
-                    ticket.status,
-                    ticket.status,
-                    notice.isoformat(),
-                    False,
-                )
-                await self.desk.notifier.notify(
-                    ticket.assignee or STAFF_CHAT, _text(text), ticket_id
-                )
-                counts["disclosure_notice_reminded"] += 1
+                counts["disclosure_notice_reminded"] += await self.remind_notice(ticket, notice)
         return counts
 
-    async def _abandon(self, ticket: Ticket) -> None:
+    async def remind_notice(self, ticket: Ticket, notice: dt.date) -> bool:
+        """Remind the handler of the 补正 notice day once; False when already reminded."""
+        if not await self.desk.deadlines.notice_reminded_once(ticket.id):
+            return False
+        text = t("disclosure_notice_reminder", "zh", number=ticket.number, date=notice.isoformat())
+        await self.desk._event(
+            ticket.id,
+            SYSTEM,
+            Action.REMIND,
+            ticket.status,
+            ticket.status,
+            notice.isoformat(),
+            False,
+        )
+        await self.desk.notifier.notify(ticket.assignee or STAFF_CHAT, _text(text), ticket.id)
+        return True
+
+    async def abandon(self, ticket: Ticket) -> bool:
+        """Close a request whose correction did not come (视为放弃) once; False when another
+        scan, or the citizen's correction, moved it first."""
+        if not await self.desk._move_once(ticket, Action.ABANDON):
+            return False
         now = self.desk.clock().isoformat()
         ticket = await self.desk._move(ticket, SYSTEM, Action.ABANDON, None, True, closed_at=now)
         await self.requests.update(
             ticket.id, result_row=ABANDONED_ROW, concluded=self.desk.today().isoformat()
         )
         await self.desk._to_citizen(ticket, "disclosure_abandoned")
+        return True
 
     # -- helpers --------------------------------------------------------------------------
 

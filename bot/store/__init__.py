@@ -7,7 +7,8 @@ update processor and the outbox sender each open their own.
 
 Modules: `backend` (the seam: connecting, running a query), `migrations` (the schema),
 `core` (a connection's life), `questions`, `updates` (updates, outbox, menus),
-`tickets`, `staff`, `privacy`, `gaps`, `reports`.
+`tickets`, `deadlines` (the scan's actions taken once), `staff`, `privacy`, `gaps`,
+`reports`.
 """
 
 from __future__ import annotations

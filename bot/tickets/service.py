@@ -15,6 +15,7 @@ from bot.knowledge.model import ComplaintCategory, KnowledgeBase
 from bot.messages import t
 from bot.replies import Button, Paragraph, Reply
 from bot.store import Store, TicketStore
+from bot.store.deadlines import DeadlineStore
 from bot.tickets.model import (
     Action,
     Attachment,
@@ -70,6 +71,7 @@ class TicketDesk:
     ):
         self.store = store
         self.tickets = TicketStore(store)
+        self.deadlines = DeadlineStore(store)
         self.kb = kb
         self.calendar = calendar
         self.notifier = notifier
@@ -439,39 +441,58 @@ class TicketDesk:
         )
         for ticket in due:
             if ticket.deadline < today and not ticket.overdue:
-                if await self.tickets.flag_once(ticket.id, "overdue"):
-                    await self._escalate(ticket)
-                    counts["overdue"] += 1
+                counts["overdue"] += await self.escalate(ticket)
             elif (
                 not ticket.reminded
                 and not ticket.overdue
                 and today >= self.calendar.previous_working_day(ticket.deadline)
-            ) and await self.tickets.flag_once(ticket.id, "reminded"):
-                await self._remind(ticket)
-                counts["reminded"] += 1
+            ):
+                counts["reminded"] += await self.remind(ticket)
         for ticket in await self.tickets.answered():
             answered = ticket.answered_at
             if answered is None:
                 continue
             answered_day = (answered + dt.timedelta(hours=8)).date()
             if self.calendar.working_days_between(answered_day, today) > RATING_DAYS:
-                await self._move(
-                    ticket,
-                    SYSTEM,
-                    Action.CLOSE,
-                    "unrated",
-                    True,
-                    closed_at=self.clock().isoformat(),
-                )
-                counts["closed_unrated"] += 1
+                counts["closed_unrated"] += await self.close_unrated(ticket)
         return counts
 
-    async def _remind(self, ticket: Ticket) -> None:
+    # Each deadline action below is taken by one conditional UPDATE: a scan that finds it
+    # already taken (by another replica, or the desk CLI, at the same moment) does nothing.
+
+    async def remind(self, ticket: Ticket) -> bool:
+        """Remind the handler of a deadline once; False when it was already reminded."""
+        if not await self.tickets.flag_once(ticket.id, "reminded"):
+            return False
         await self._move(
             ticket, SYSTEM, Action.REMIND, ticket.deadline.isoformat(), False, reminded=1
         )
         text = t("staff_reminder", "zh", number=ticket.number, deadline=ticket.deadline.isoformat())
         await self.notifier.notify(ticket.assignee or STAFF_CHAT, _text(text), ticket.id)
+        return True
+
+    async def escalate(self, ticket: Ticket) -> bool:
+        """Report an overdue ticket (督办) once; False when it was already reported."""
+        if not await self.tickets.flag_once(ticket.id, "overdue"):
+            return False
+        await self._escalate(ticket)
+        return True
+
+    async def close_unrated(self, ticket: Ticket) -> bool:
+        """Close an answer left unrated; False when it is no longer waiting for a rating."""
+        if not await self._move_once(ticket, Action.CLOSE):
+            return False
+        await self._move(
+            ticket, SYSTEM, Action.CLOSE, "unrated", True, closed_at=self.clock().isoformat()
+        )
+        return True
+
+    async def _move_once(self, ticket: Ticket, action: Action) -> bool:
+        """Take `action`'s status change if the ticket is still in the status it was read
+        in; False when another scan changed it first (the caller then does nothing)."""
+        to = next_status(ticket.status, action)
+        assert to is not None, (ticket.status, action)
+        return await self.deadlines.move_once(ticket.id, ticket.status, to)
 
     async def _escalate(self, ticket: Ticket) -> None:
         await self._move(
