@@ -92,8 +92,8 @@ class Console:
 
 
 @asynccontextmanager
-async def console(path: Path, kb: KnowledgeBase) -> AsyncIterator[Console]:
-    """A console on the database file `path`."""
+async def console(path: Path | str, kb: KnowledgeBase) -> AsyncIterator[Console]:
+    """A console on the database `path` (an SQLite file or a PostgreSQL URL)."""
     clock = Clock()
     settings = load_settings(environ={}, overrides={"db_path": path})
     async with Store.opened(path) as store:

@@ -33,7 +33,6 @@ from bot.knowledge.yamlsafe import (
     load_yaml_text,
     read_yaml_bytes,
 )
-from bot.messages import t
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -140,9 +139,9 @@ def load_knowledge(
     """
     problems: list[Problem] = []
     if not directory.exists():
-        raise KnowledgeError(localized=lambda lang: t("kb_dir_missing", lang, path=directory))
+        raise KnowledgeError(f"knowledge directory {directory} does not exist")
     if not directory.is_dir():
-        raise KnowledgeError(localized=lambda lang: t("kb_dir_not_dir", lang, path=directory))
+        raise KnowledgeError(f"{directory} is not a directory (a knowledge base is a directory)")
     files = kb_files(directory, problems)
     with paused_gc():
         dropped: dict[str, str] = {}
@@ -268,11 +267,7 @@ def load_or_raise(directory: Path, today: dt.date | None = None) -> LoadResult:
     """Load the KB or raise KnowledgeError carrying the full report."""
     result = load_knowledge(directory, today)
     if result.kb is None:
-        raise KnowledgeError(
-            localized=lambda lang: (
-                t("kb_has_errors", lang, path=directory) + "\n" + result.report(lang)
-            )
-        )
+        raise KnowledgeError(f"the knowledge base in {directory} has errors:\n{result.report()}")
     return result
 
 

@@ -152,6 +152,23 @@ class Search:
             self.args,
         )
 
+    def newest_ids_sql(self, where: str) -> tuple[str, tuple[Any, ...]]:
+        """The ids of the newest matches below an id, newest first: after `where`'s
+        arguments come that id and a limit (a keyset page, for reading every match)."""
+        if self.match is not None:
+            # The bound is on the index's rowid, so each page starts where the last ended.
+            return (
+                f"SELECT tickets.id FROM {TABLE} CROSS JOIN tickets ON tickets.id = "
+                f"{TABLE}.rowid WHERE {TABLE} MATCH ? AND {where} AND {TABLE}.rowid < ? "
+                f"ORDER BY {TABLE}.rowid DESC LIMIT ?",
+                (self.match,),
+            )
+        return (
+            f"SELECT id FROM tickets WHERE {self.where} AND {where} AND id < ? "
+            "ORDER BY id DESC LIMIT ?",
+            self.args,
+        )
+
 
 #: No text to search for.
 EVERYTHING = Search("TRUE", ())

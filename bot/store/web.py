@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.store.backend import Connection, fetchall, fetchone
 from bot.store.clock import now_iso
-from bot.store.search import EVERYTHING, text_search
+from bot.store.search import EVERYTHING, Search, text_search
 from bot.store.tickets import OPEN_STATUSES, TICKET_COLUMNS, _ticket
 from bot.tickets.model import Role, StaffMember, Status, Ticket
 from bot.workdays import WorkCalendar
@@ -266,6 +266,15 @@ def _filter_where(filters: Filters) -> tuple[str, tuple[Any, ...]]:
     return " AND ".join(parts) or "TRUE", tuple(args)
 
 
+@dataclass(frozen=True)
+class Matching:
+    """A queue under filters as SQL: a condition on `tickets`, its arguments, the text search."""
+
+    where: str
+    args: tuple[Any, ...]
+    text: Search
+
+
 class QueueStore:
     """Reads the queues; the page shows `PAGE` rows, most urgent deadline first."""
 
@@ -284,10 +293,8 @@ class QueueStore:
             counts[queue] = await self._count(*_queue_where(queue, me, today, self.calendar))
         return counts
 
-    async def rows(
-        self, queue: str, me: str, today: dt.date, filters: Filters, limit: int = PAGE
-    ) -> tuple[int, list[Ticket]]:
-        """(matching count, the first `limit` tickets) of a queue under `filters`."""
+    async def matching(self, queue: str, me: str, today: dt.date, filters: Filters) -> Matching:
+        """The tickets of a queue under `filters`, as SQL (the page and the export share it)."""
         q_where, q_args = _queue_where(queue, me, today, self.calendar)
         f_where, f_args = _filter_where(filters)
         where, args = f"{q_where} AND {f_where}", (*q_args, *f_args)
@@ -296,6 +303,14 @@ class QueueStore:
         text = EVERYTHING
         if filters.q and not filters.number:
             text = await text_search(self.conn, filters.q)
+        return Matching(where, args, text)
+
+    async def rows(
+        self, queue: str, me: str, today: dt.date, filters: Filters, limit: int = PAGE
+    ) -> tuple[int, list[Ticket]]:
+        """(matching count, the first `limit` tickets) of a queue under `filters`."""
+        match = await self.matching(queue, me, today, filters)
+        where, args, text = match.where, match.args, match.text
         count_sql, count_args = text.count_sql(where)
         row = await fetchone(self.conn, count_sql, (*count_args, *args))
         total = int(row[0]) if row else 0

@@ -20,6 +20,8 @@ SESSION_TTL = 8 * 3600.0
 FAILS_PER_ACCOUNT = 5
 FAILS_PER_ADDRESS = 20
 FAIL_WINDOW = 15 * 60.0
+#: Tickets an export reads per query (the memory an export holds; the lock is held for one).
+EXPORT_PAGE = 500
 
 
 @dataclass
@@ -31,6 +33,7 @@ class WebContext:
     settings: Settings
     secure_cookies: bool = False
     session_ttl: float = SESSION_TTL
+    export_page: int = EXPORT_PAGE
     now: Callable[[], float] = time.time
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

@@ -20,18 +20,25 @@ from bot.web.rows import row
 from bot.web.views import not_found, render
 
 
-def _queue(request: Request) -> str:
+def queue_of(request: Request) -> str:
+    """The queue named in the path; "" when there is no such queue."""
     queue = request.path_params.get("queue", "unassigned")
     return queue if queue in QUEUES else ""
+
+
+def filters_of(request: Request) -> Filters:
+    """The filters and search of the query string (a search that is a number looks it up)."""
+    filters = Filters.from_query(request.query_params)
+    if NUMBER_RE.match(filters.q):
+        filters = replace(filters, number=normalize_number(filters.q))
+    return filters
 
 
 async def _values(request: Request, session: Session) -> dict[str, Any]:
     ctx = context(request)
     desk = ctx.desk
-    queue = _queue(request)
-    filters = Filters.from_query(request.query_params)
-    if NUMBER_RE.match(filters.q):
-        filters = replace(filters, number=normalize_number(filters.q))
+    queue = queue_of(request)
+    filters = filters_of(request)
     me = session.account.member.key
     store = QueueStore(ctx.store.conn, desk.calendar)
     total, tickets = await store.rows(queue, me, desk.today(), filters)
@@ -57,14 +64,14 @@ async def _home(request: Request, session: Session, form: FormData) -> Response:
 
 
 async def _page(request: Request, session: Session, form: FormData) -> Response:
-    if not _queue(request):
+    if not queue_of(request):
         return not_found(request, session)
     return render(request, "queue.html", session.lang, **await _values(request, session))
 
 
 async def _rows(request: Request, session: Session, form: FormData) -> Response:
     """The table body alone (polled); 204 when nothing changed since `since`."""
-    if not _queue(request):
+    if not queue_of(request):
         return Response(status_code=404)
     ctx = context(request)
     since = request.query_params.get("since", "")
