@@ -108,7 +108,8 @@ def question_of(message: SentMessage) -> str:
 async def test_three_replicas_survive_kills_and_answer_each_message_once_in_order(
     emulator: BotApiEmulator, postgres_url: str, tmp_path: Path
 ) -> None:
-    rng = random.Random(SEED)
+    # One generator per task, so that a seed replays the same choices whatever the timing.
+    rng, pace, victims = (random.Random(f"{SEED}:{use}") for use in ("chats", "pace", "kills"))
     print(f"replica test seed {SEED}")
     chats = [30_000 + n for n in range(CHATS)]
     # Each citizen asks the ten questions in an order of their own, interleaved with others.
@@ -127,7 +128,7 @@ async def test_three_replicas_survive_kills_and_answer_each_message_once_in_orde
         for chat in arrivals:
             emulator.add_message(chat, asked[chat][sent[chat]], user_id=chat)
             sent[chat] += 1
-            await asyncio.sleep(rng.uniform(0.01, 0.05))
+            await asyncio.sleep(pace.uniform(0.01, 0.05))
 
     async def kill(victim: Replica) -> None:
         polling, sending = victim.leads("polling"), victim.leads("sending")
@@ -150,10 +151,10 @@ async def test_three_replicas_survive_kills_and_answer_each_message_once_in_orde
     try:
         await emulator.wait_for_call("getUpdates", 1, timeout=60)
         for n in range(KILLS):
-            await asyncio.sleep(rng.uniform(0.8, 2.0))
+            await asyncio.sleep(victims.uniform(0.8, 2.0))
             leaders = [r for r in replicas if r.proc.poll() is None and r.leads("polling")]
             # Every other kill is the polling leader's; the rest fall on any replica.
-            victim = leaders[0] if n % 2 == 0 and leaders else rng.choice(replicas)
+            victim = leaders[0] if n % 2 == 0 and leaders else victims.choice(replicas)
             await kill(victim)
         await feeder
         total = len(arrivals)
