@@ -27,3 +27,17 @@ def number(text: str, high: int, low: int = 0) -> int | None:
 def identifier(text: str) -> int | None:
     """A database id (ticket, question) from button data: 1 … ID_MAX, else None."""
     return number(text, ID_MAX, low=1)
+
+
+#: Telegram's user and chat ids fit in 52 bits (groups and channels are negative).
+TELEGRAM_ID_MAX = 2**52
+
+
+def telegram_id(key: str) -> int | None:
+    """The chat id in a user key `tg:<id>` (a group's is negative), else None."""
+    if not key.startswith("tg:"):
+        return None
+    digits = key[3:]
+    sign = -1 if digits.startswith("-") else 1
+    value = number(digits[1:] if sign < 0 else digits, TELEGRAM_ID_MAX, low=1)
+    return None if value is None else sign * value

@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.messages import t
+from bot.messages import plural, t
 from bot.reload import KnowledgeReloader, past_review
 from bot.replies import Reply, text_reply
 
@@ -54,7 +54,7 @@ class AdminCommands:
             task = asyncio.get_running_loop().create_task(self.reloader.reload())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            return [text_reply(t("reload_started", "zh"))]
+            return [text_reply(t("reload_started", self.reloader.lang))]
         if command == "gaps" and self.gaps is not None:
             return [text_reply(await self.gaps())]
         return [text_reply(self.review_text(dt.date.today()))]
@@ -62,10 +62,13 @@ class AdminCommands:
     def review_text(self, today: dt.date) -> str:
         """Entries past their review date (sent weekly, and on /review)."""
         due = past_review(self.reloader.dialogue.kb, today)
+        lang = self.reloader.lang
         if not due:
-            return "knowledge review: no entry is past its review_by date"
-        lines = [f"knowledge review: {len(due)} entries past review_by"]
-        lines.extend(f"• {e.id} ({e.review_by}) {e.source}" for e in due)
+            return t("review_none", lang)
+        lines = [t("review_due", lang, entries=plural("kb_entries", lang, len(due)))]
+        lines.extend(
+            t("review_entry", lang, id=e.id, date=e.review_by, source=e.source) for e in due
+        )
         return "\n".join(lines)
 
     def _refused(self, user: str, command: str) -> None:

@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(parser, args)
     except CitizenDeskError as exc:
-        print(f"citizen-desk: {exc}", file=sys.stderr)
+        print(f"citizen-desk: {exc.text(_lang(args))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -187,7 +187,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 def _kb_dir(args: argparse.Namespace, setting: Path | None = None, *, log: bool = False) -> Path:
     """The knowledge directory by the one rule (bot/kbdir.py), announced on stderr (or, for
     `run`, whose standard error is its log, logged)."""
-    from bot.kbdir import announce, choose_kb_dir
+    from bot.kbdir import announce, choose_kb_dir, log_choice
 
     if setting is None:
         from bot.config import load_settings
@@ -195,9 +195,7 @@ def _kb_dir(args: argparse.Namespace, setting: Path | None = None, *, log: bool 
         setting = load_settings().kb_dir
     choice = choose_kb_dir(args.kb, setting)
     if log:
-        import logging
-
-        logging.getLogger("bot.cli").info("%s", choice.describe("en"))
+        log_choice(choice)
     else:
         announce(choice, _lang(args))
     return choice.path

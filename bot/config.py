@@ -40,6 +40,7 @@ ENVIRONMENT: dict[str, str] = {
     "CITIZEN_DESK_CHAT_INTERVAL": "chat_interval",
     "CITIZEN_DESK_SEND_WORKER": "send_worker",
     "CITIZEN_DESK_WEB_ORIGINS": "web_origins",
+    "CITIZEN_DESK_WEBCHAT_FILES": "webchat_files",
 }
 
 
@@ -90,6 +91,9 @@ class Settings:
     extra_workdays: tuple[dt.date, ...] = ()
     #: Sites (scheme://host[:port], comma-separated) that may embed the citizens' chat.
     web_origins: tuple[str, ...] = ()
+    #: Where the web chat keeps visitors' files (outside any web root); None: the
+    #: directory `webchat-files` beside the SQLite database file.
+    webchat_files: Path | None = None
     #: Matching thresholds (the `[matching]` table of the TOML file).
     matching: MatchSettings = field(default_factory=MatchSettings)
 
@@ -199,7 +203,7 @@ def _convert(name: str, raw: Any) -> Any:
         return replace(defaults, **values)
     if name == "db_path":
         return raw if isinstance(raw, Path) else location(str(raw))
-    if name == "kb_dir":
+    if name in ("kb_dir", "webchat_files"):
         return Path(str(raw)).expanduser()
     if name in ("flood_messages", "poll_timeout", "staff_chat", "retention_years"):
         return int(raw)

@@ -19,7 +19,7 @@ from bot.messages import LANGUAGES, supported, t
 from bot.render import entry_blocks
 from bot.replies import Button, Heading, Paragraph, Reply, text_reply
 from bot.text import MAX_MATCH_CHARS, detect_language, has_content, normalize, strip_controls
-from bot.tickets.intake import Intake
+from bot.tickets.intake import MAX_ATTACHMENT_BYTES, Intake
 from bot.tickets.model import Attachment, Draft, Status
 from bot.tickets.render import citizen_detail, citizen_list
 from bot.tickets.service import RATINGS, TicketDesk, TicketError
@@ -219,10 +219,11 @@ class Dialogue:
         if self.desk is not None:
             self.desk.kb = matcher.kb
 
-    def attach_desk(self, desk: TicketDesk) -> None:
-        """Turn on complaints, status and hand-over to staff with this ticket desk."""
+    def attach_desk(self, desk: TicketDesk, max_attachment_bytes: int | None = None) -> None:
+        """Turn on complaints, status and hand-over to staff with this ticket desk; a
+        channel that takes smaller files than Telegram gives its limit."""
         self.desk = desk
-        self.intake = Intake(desk)
+        self.intake = Intake(desk, max_attachment_bytes or MAX_ATTACHMENT_BYTES)
         self.staff = StaffDesk(desk)
         self.disclosure_staff = DisclosureStaff(desk)
         self.disclosure = DisclosureIntake(DisclosureDesk(desk))

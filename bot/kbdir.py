@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
@@ -71,3 +72,8 @@ def kb_dir_from_settings(option: Path | str | None = None) -> KbChoice:
 def announce(choice: KbChoice, lang: str = "zh", stream: TextIO | None = None) -> None:
     """Print which directory is used (on stderr unless told otherwise)."""
     print(f"citizen-desk: {choice.describe(lang)}", file=stream or sys.stderr)
+
+
+def log_choice(choice: KbChoice) -> None:
+    """Log which directory is used, for the servers (`run`, `web`) whose stderr is their log."""
+    logging.getLogger("bot.kbdir").info("%s", choice.describe("en"))

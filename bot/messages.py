@@ -549,8 +549,8 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "en": "When did it happen? (e.g. yesterday morning, 20 November) You can skip this.",
     },
     "form_attachments": {
-        "zh": "可以发送照片或文件作为证据（最多5个，每个不超过20MB）。发完后点“完成”，没有就点“跳过”。",
-        "en": "You can send photos or files as evidence (up to 5, 20 MB each). Press Done when finished, or Skip.",
+        "zh": "可以发送照片或文件作为证据（最多5个，每个不超过{mb}MB）。发完后点“完成”，没有就点“跳过”。",
+        "en": "You can send photos or files as evidence (up to 5, {mb} MB each). Press Done when finished, or Skip.",
     },
     "form_attachment_added": {
         "zh": "已收到第{count}个附件。可继续发送，或点“完成”。",
@@ -561,8 +561,8 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
         "en": "That is the maximum of 5 attachments. Press Done.",
     },
     "form_attachment_too_big": {
-        "zh": "这个文件太大了（超过20MB），没有收下。",
-        "en": "That file is over 20 MB and was not accepted.",
+        "zh": "这个文件太大了（超过{mb}MB），没有收下。",
+        "en": "That file is over {mb} MB and was not accepted.",
     },
     "form_phone": {
         "zh": "留个手机号方便工作人员联系您吗？（11位手机号）不想留可点“跳过”。",
@@ -615,6 +615,18 @@ TICKET_MESSAGES: dict[str, dict[str, str]] = {
     "reload_started": {
         "zh": "正在重新加载知识库，完成后会把结果发给管理员。",
         "en": "Reloading the knowledge base; the admins get the result when it is done.",
+    },
+    "review_none": {
+        "zh": "知识复核：没有超过复核日期（review_by）的条目。",
+        "en": "Knowledge review: no entry is past its review_by date.",
+    },
+    "review_due": {
+        "zh": "知识复核：{entries}已超过复核日期（review_by），请核对后更新：",
+        "en": "Knowledge review: {entries} past their review_by date; please check and update:",
+    },
+    "review_entry": {
+        "zh": "• {id}（复核日期 {date}）{source}",
+        "en": "• {id} (review by {date}) {source}",
     },
     "private_only": {
         "zh": "这项操作涉及个人信息，请在和我的私聊中使用。",
@@ -783,6 +795,18 @@ ADMIN_MESSAGES: dict[str, dict[str, str]] = {
     "kb_dir_sample": {
         "zh": "随程序安装的示例知识库；编辑自己的知识库请用 --kb 或 CITIZEN_DESK_KB",
         "en": "the sample installed with the program; for your own use --kb or CITIZEN_DESK_KB",
+    },
+    "kb_dir_missing": {
+        "zh": "知识库目录 {path} 不存在",
+        "en": "knowledge directory {path} does not exist",
+    },
+    "kb_dir_not_dir": {
+        "zh": "{path} 不是目录（知识库是一个目录）",
+        "en": "{path} is not a directory (a knowledge base is a directory)",
+    },
+    "kb_has_errors": {
+        "zh": "{path} 中的知识库有错误：",
+        "en": "the knowledge base in {path} has errors:",
     },
     "kb_level_error": {"zh": "{where}:{entry} 错误：{text}", "en": "{where}:{entry} error: {text}"},
     "kb_level_warning": {
@@ -1412,6 +1436,14 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
     "webchat_code_enter": {"zh": "在本设备输入恢复码", "en": "Enter a recovery code here"},
     "webchat_code_use": {"zh": "继续之前的对话", "en": "Continue that conversation"},
     "webchat_open": {"zh": "在线咨询", "en": "Chat with us"},
+    "webchat_file_too_big": {
+        "zh": "这个文件太大了（超过{mb}MB），没有收下。请换一张小一点的照片。",
+        "en": "That file is over {mb} MB and was not accepted. Please send a smaller photo.",
+    },
+    "webchat_file_wrong_type": {
+        "zh": "只能发送照片（JPG、PNG、WebP）或PDF文件，这个文件没有收下。",
+        "en": "Only photos (JPG, PNG, WebP) or PDF files can be sent; this file was not accepted.",
+    },
     "webchat_too_long": {
         "zh": "消息太长了（最多 {limit} 个字），请分几条发送。",
         "en": "The message is too long (at most {limit} characters); please send it in parts.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.actions import telegram_id
 from bot.channels.telegram_format import keyboard_rows, reply_payloads
 from bot.render import render_html, render_plain
 from bot.replies import Reply
@@ -57,8 +58,8 @@ class OutboxNotifier:
                     self._warned = True
                 return
             chat_id, owner = self.staff_chat, STAFF_OWNER
-        elif recipient.startswith("tg:") and recipient[3:].lstrip("-").isdigit():
-            chat_id, owner = int(recipient[3:]), recipient
+        elif (tg_chat := telegram_id(recipient)) is not None:
+            chat_id, owner = tg_chat, recipient
         else:
             log.error("no channel for recipient %s: message dropped", recipient)
             return

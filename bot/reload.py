@@ -93,6 +93,8 @@ class KnowledgeReloader:
         self.notice = notice
         self.settings = settings or MatchSettings()
         self._lock = asyncio.Lock()
+        #: Set once the file watcher is watching: an edit made after it is never missed.
+        self.watching = asyncio.Event()
 
     async def reload(self) -> str:
         """Load, check and swap in the KB; return the report sent to admins."""
@@ -117,6 +119,17 @@ class KnowledgeReloader:
         """Reload whenever a YAML file under the KB directory changes (until `stop`)."""
         from watchfiles import awatch
 
-        async for changes in awatch(self.kb_dir, stop_event=stop, debounce=500, step=100):
+        # The watcher registers the directory before its first wait; a wait that ends
+        # empty every half second is the first moment we can tell it is watching.
+        batches = awatch(
+            self.kb_dir,
+            stop_event=stop,
+            debounce=500,
+            step=100,
+            rust_timeout=500,
+            yield_on_timeout=True,
+        )
+        async for changes in batches:
+            self.watching.set()
             if any(Path(path).suffix.lower() in YAML_SUFFIXES for _, path in changes):
                 await self.reload()

@@ -17,14 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.actions import ID_MAX, identifier, number
+from bot.actions import ID_MAX, identifier, number, telegram_id
 from bot.dialogue import Dialogue, Incoming
 from bot.errors import UsageError
 from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
 from bot.messages import t
 from bot.notify import OutboxNotifier
-from bot.replies import Reply
+from bot.replies import Reply, text_reply
 from bot.store import Store, TicketStore
 from bot.tickets.model import Role, StaffMember, Ticket
 from bot.tickets.service import TicketDesk
@@ -74,6 +74,40 @@ def test_number_never_raises_and_returns_only_what_the_text_says(text: str, high
 def test_every_number_in_range_is_read_back(value: int) -> None:
     assert number(str(value), ID_MAX) == value
     assert identifier(str(value)) == (value or None)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("tg:42", 42), ("tg:-1001234567890", -1001234567890), ("tg:4503599627370496", 2**52)],
+)
+def test_a_telegram_key_gives_its_chat_id(key: str, value: int) -> None:
+    assert telegram_id(key) == value
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "tg:",
+        "tg:-",
+        "tg:--1",
+        "tg:0",
+        "tg:+1",
+        "tg:²",
+        "tg:①",
+        "tg:1" + "0" * 20,
+        "tg:" + "9" * 5000,
+        "web:5",
+        "42",
+    ],
+)
+def test_a_key_that_is_not_a_telegram_one_gives_none(key: str) -> None:
+    assert telegram_id(key) is None
+
+
+@given(st.text())
+def test_telegram_id_never_raises(text: str) -> None:
+    value = telegram_id("tg:" + text)
+    assert value is None or str(value) == text
 
 
 # -- the dialogue core on a real database ---------------------------------------------------
@@ -262,3 +296,16 @@ def test_a_listen_port_that_is_not_one_is_a_usage_error(port: str) -> None:
     with pytest.raises(UsageError, match="HOST:PORT"):
         parse_listen(f"127.0.0.1:{port}")
     assert parse_listen("127.0.0.1:8080") == ("127.0.0.1", 8080)
+
+
+async def test_forged_user_keys_reach_neither_the_staff_table_nor_the_outbox(
+    desk: Desk, tmp_path: Path
+) -> None:
+    """`tg:²` once raised in the staff lookup and in the notifier (isdigit, then int)."""
+    tickets = TicketStore(desk.store)
+    for key in ("tg:²", "tg:①", "tg:" + "9" * 5000, "tg:99999999999999999999"):
+        assert await tickets.staff_member(key) is None
+        async with desk.store.transaction():
+            await OutboxNotifier(desk.store, -100).notify(key, text_reply("x"))
+    with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone() == (0,)

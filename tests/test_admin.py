@@ -45,8 +45,9 @@ async def test_hot_reload_good_broken_and_deleted(
 ) -> None:
     kb_dir = copy_sample(tmp_path)
     settings = {"kb_dir": kb_dir, "admins": (ADMIN,)}
-    async with running_bot(emulator, sample_kb, tmp_path / "db.sqlite3", **settings):
-        await asyncio.sleep(1.0)  # the file watcher starts watching in the background
+    async with running_bot(emulator, sample_kb, tmp_path / "db.sqlite3", **settings) as service:
+        # The file watcher starts in the background: write only once it is watching.
+        await asyncio.wait_for(service.reloader.watching.wait(), 20)
         # A good edit: a new file with a new entry is picked up within seconds.
         (kb_dir / "dogs.yaml").write_text(NEW_ENTRY, encoding="utf-8")
         report = await admin_notice(emulator, 1)

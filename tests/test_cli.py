@@ -105,7 +105,7 @@ def test_unusable_kb_gives_a_clear_error(
 ) -> None:
     kb = write_kb(tmp_path / "kb", files)
     for command in (["chat"], ["ask", "低保"]):
-        result = run(*command, "--kb", str(kb))
+        result = run(*command, "--kb", str(kb), "--lang", "en")
         assert result.returncode == 4
         assert message in result.stderr
         assert "Traceback" not in result.stderr
@@ -114,6 +114,8 @@ def test_unusable_kb_gives_a_clear_error(
 def test_missing_kb_directory(tmp_path: Path) -> None:
     result = run("ask", "--kb", str(tmp_path / "nope"), "低保")
     assert result.returncode == 4
+    assert "不存在" in result.stderr  # the admins' language unless told
+    result = run("ask", "--kb", str(tmp_path / "nope"), "--lang", "en", "低保")
     assert "does not exist" in result.stderr
 
 

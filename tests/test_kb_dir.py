@@ -136,3 +136,63 @@ def test_tickets_use_the_rule_too(tmp_path: Path) -> None:
     run = cli("tickets", "list", cwd=tmp_path)
     assert run.returncode == 4, run.stderr
     assert "dogs.yaml" in run.stderr
+
+
+def _first_lines_until(
+    args: list[str], cwd: Path, env: dict[str, str], marker: str, timeout: float = 60
+) -> str:
+    """Start a server command, read its log (stderr) until `marker` shows, then stop it."""
+    import selectors
+    import time
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CITIZEN_DESK_")}
+    base.update(PYTHONPATH=str(REPO), PYTHONUTF8="1", CITIZEN_DESK_DB=str(cwd / "db.sqlite3"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env={**base, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    assert proc.stderr is not None
+    seen = ""
+    try:
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stderr, selectors.EVENT_READ)
+            deadline = time.monotonic() + timeout
+            while marker not in seen and time.monotonic() < deadline:
+                if sel.select(timeout=0.5):
+                    line = proc.stderr.readline()
+                    if not line:
+                        break
+                    seen += line
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return seen
+
+
+def test_run_names_the_directory_it_uses_on_a_good_start(tmp_path: Path) -> None:
+    write_kb(tmp_path / "knowledge", {"dogs.yaml": GOOD})
+    env = {
+        "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35,
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",  # nothing listens: it retries
+    }
+    log = _first_lines_until(["run"], tmp_path, env, "knowledge base:")
+    line = next(x for x in log.splitlines() if "knowledge base:" in x)
+    assert str(tmp_path / "knowledge") in line and "working directory" in line, log
+
+
+def test_web_names_the_directory_it_uses(tmp_path: Path) -> None:
+    import socket
+
+    mine = write_kb(tmp_path / "mine", {"dogs.yaml": GOOD})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = ["web", "--listen", f"127.0.0.1:{port}", "--kb", str(mine)]
+    log = _first_lines_until(args, tmp_path, {}, "knowledge base:")
+    line = next(x for x in log.splitlines() if "knowledge base:" in x)
+    assert str(mine) in line and "--kb" in line, log

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -95,3 +96,48 @@ async def test_a_broken_reload_is_one_warning_line(
     told = [r for r in caplog.records if "reload failed" in r.getMessage()]
     assert [r.levelno for r in told] == [logging.WARNING]
     assert "kb.yaml" in told[0].getMessage()
+
+
+def errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name.startswith("bot.") and r.levelno >= logging.ERROR]
+
+
+async def test_a_message_the_bot_api_refuses_is_still_an_error(
+    emulator: BotApiEmulator, matcher: Matcher, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 400 is no passing condition: the message is lost unless a person looks, so it
+    stays at ERROR (a blanket downgrade of the Bot API's errors would fail here)."""
+    caplog.set_level(logging.INFO)
+    settings = {"rate_limit": 30, "send_worker": False}
+    async with running_bot(emulator, matcher, tmp_path / "db.sqlite3", **settings):
+        emulator.fail_next(
+            "sendMessage", error_code=400, description="Bad Request: can't parse entities"
+        )
+        emulator.add_message(CHAT, "低保怎么申请")
+        await emulator.wait_for_call("sendMessage", 1, timeout=15)
+        for _ in range(50):
+            if errors(caplog):
+                break
+            await asyncio.sleep(0.1)
+    told = errors(caplog)
+    assert len(told) == 1, [r.getMessage() for r in told]
+    assert "refused by the Bot API" in told[0].getMessage()
+    assert "can't parse entities" in told[0].getMessage().lower()
+    assert emulator.sent(CHAT) == []
+
+
+async def test_an_update_that_cannot_be_read_is_an_error_with_its_traceback(
+    emulator: BotApiEmulator, matcher: Matcher, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A poison update is a bug somewhere (ours or upstream): ERROR, with the traceback."""
+    caplog.set_level(logging.INFO)
+    async with running_bot(emulator, matcher, tmp_path / "db.sqlite3"):
+        emulator.add_raw_update({"message": {"message_id": 1, "chat": {"id": CHAT + 1}}})
+        emulator.add_message(CHAT, "低保怎么申请")
+        await emulator.wait_for_sent(CHAT, 1, timeout=15)
+        for _ in range(50):
+            if errors(caplog):
+                break
+            await asyncio.sleep(0.1)
+    told = [r for r in errors(caplog) if "cannot be read" in r.getMessage()]
+    assert len(told) == 1 and told[0].exc_info is not None

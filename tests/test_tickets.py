@@ -772,7 +772,7 @@ async def test_photo_attachment_ends_up_on_the_ticket(env: Env) -> None:
 async def test_attachment_over_20_mb_is_refused(env: Env) -> None:
     await to_step(env, "attachments")
     reply = text_of(await env.send(photo(size=MAX_ATTACHMENT_BYTES + 1)))
-    assert t("form_attachment_too_big", "zh") in reply
+    assert t("form_attachment_too_big", "zh", mb=20) in reply and "20MB" in reply
     draft = await env.desk.tickets.get_draft(CITIZEN)
     assert draft is not None and draft.data.get("attachments") == []
 

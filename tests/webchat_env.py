@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 
 from bot.config import load_settings
 from bot.dialogue import Dialogue
@@ -21,6 +25,7 @@ from bot.store import Store
 from bot.tickets.service import TicketDesk
 from bot.web.app import create_app
 from bot.web.context import WebContext
+from bot.webchat.files import MAX_UPLOAD_BYTES
 from bot.webchat.processor import ChatProcessor
 from bot.webchat.routes import ChatContext, ChatRoutes
 from bot.workdays import WorkCalendar
@@ -52,10 +57,14 @@ async def webchat(
         desk = TicketDesk(store, kb, WorkCalendar(), OutboxNotifier(store, -100))
         dialogue = Dialogue(Matcher(kb, settings.matching), chat_store)
         dialogue.attach_desk(
-            TicketDesk(chat_store, kb, WorkCalendar(), OutboxNotifier(chat_store, -100))
+            TicketDesk(chat_store, kb, WorkCalendar(), OutboxNotifier(chat_store, -100)),
+            MAX_UPLOAD_BYTES,
         )
         processor = ChatProcessor(chat_store, dialogue)
-        routes = ChatRoutes(ChatContext(processor, stream_seconds=0, origins=origins))
+        context = ChatContext(
+            processor, stream_seconds=0, origins=origins, files=settings.webchat_files
+        )
+        routes = ChatRoutes(context)
         app = create_app(WebContext(store, desk, settings), extra=routes.routes())
         yield Chat(app, processor, desk, store)
 
@@ -88,3 +97,33 @@ def events(response: httpx.Response) -> list[tuple[int, dict[str, Any]]]:
         if "id" in fields and "data" in fields:
             found.append((int(fields["id"]), json.loads(fields["data"])))
     return found
+
+
+class _Server(uvicorn.Server):
+    """uvicorn in the test's loop, without taking its signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@asynccontextmanager
+async def served(app: Any) -> AsyncIterator[str]:
+    """The app over real HTTP on a loopback port (uvicorn, in this loop); its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+    server = _Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        for _ in range(500):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.01)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

@@ -33,6 +33,7 @@ from bot.knowledge.yamlsafe import (
     load_yaml_text,
     read_yaml_bytes,
 )
+from bot.messages import t
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -139,9 +140,9 @@ def load_knowledge(
     """
     problems: list[Problem] = []
     if not directory.exists():
-        raise KnowledgeError(f"knowledge directory {directory} does not exist")
+        raise KnowledgeError(localized=lambda lang: t("kb_dir_missing", lang, path=directory))
     if not directory.is_dir():
-        raise KnowledgeError(f"{directory} is not a directory (a knowledge base is a directory)")
+        raise KnowledgeError(localized=lambda lang: t("kb_dir_not_dir", lang, path=directory))
     files = kb_files(directory, problems)
     with paused_gc():
         dropped: dict[str, str] = {}
@@ -267,7 +268,11 @@ def load_or_raise(directory: Path, today: dt.date | None = None) -> LoadResult:
     """Load the KB or raise KnowledgeError carrying the full report."""
     result = load_knowledge(directory, today)
     if result.kb is None:
-        raise KnowledgeError(f"the knowledge base in {directory} has errors:\n{result.report()}")
+        raise KnowledgeError(
+            localized=lambda lang: (
+                t("kb_has_errors", lang, path=directory) + "\n" + result.report(lang)
+            )
+        )
     return result
 
 

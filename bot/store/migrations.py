@@ -282,6 +282,22 @@ MIGRATIONS: tuple[str | PerEngine, ...] = (
     # tickets (bot/store/search.py): FTS5 trigram kept by triggers on SQLite, pg_trgm GIN
     # indexes on PostgreSQL; existing tickets are indexed here.
     PerEngine(search.sqlite_statements, lambda: list(search.POSTGRES_STATEMENTS)),
+    # 14: files a web chat visitor sent (bot/webchat/upload.py, bot/store/webchat_files.py):
+    # the random name on disk, the sniffed type and the client's name, one row per visitor
+    # and client-made upload id (a retried upload is stored once).
+    """
+    CREATE TABLE webchat_files (
+        id INTEGER PRIMARY KEY,
+        visitor TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        stored_name TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        name TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (visitor, client_id)
+    );
+    """,
 )
 
 

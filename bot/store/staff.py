@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.actions import telegram_id
 from bot.store.backend import Connection, fetchall, fetchone
 from bot.store.clock import now_iso
 from bot.tickets.model import Role, StaffMember
@@ -35,11 +36,10 @@ class StaffMixin:
 
     async def staff_member(self, user_key: str) -> StaffMember | None:
         """The staff member behind a user key (`tg:<id>`), if any."""
-        if not user_key.startswith("tg:") or not user_key[3:].lstrip("-").isdigit():
+        user_id = telegram_id(user_key)
+        if user_id is None:
             return None
         r = await fetchone(
-            self.conn,
-            "SELECT user_id, role, dept, name FROM staff WHERE user_id = ?",
-            (int(user_key[3:]),),
+            self.conn, "SELECT user_id, role, dept, name FROM staff WHERE user_id = ?", (user_id,)
         )
         return StaffMember(int(r[0]), Role(r[1]), r[2], r[3]) if r else None

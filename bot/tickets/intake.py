@@ -16,7 +16,9 @@ from bot.tickets.service import TicketDesk, TicketError
 
 MIN_DESCRIPTION = 10
 MAX_ATTACHMENTS = 5
+#: Telegram's limit (what a bot may download); a channel may take less (the web chat).
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+MEGABYTE = 1024 * 1024
 #: A mainland mobile number in ASCII digits (full-width ones are normalised first).
 PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 #: The form's steps in order; a category's `fields` decide which optional ones it asks.
@@ -32,9 +34,16 @@ def _typed_labels(key: str) -> frozenset[str]:
 class Intake:
     """Runs the forms; every step is written to the `drafts` table before replying."""
 
-    def __init__(self, desk: TicketDesk):
+    def __init__(self, desk: TicketDesk, max_attachment_bytes: int = MAX_ATTACHMENT_BYTES):
         self.desk = desk
         self.tickets: TicketStore = desk.tickets
+        #: The channel's largest file, refused above and said in the prompt.
+        self.max_attachment_bytes = max_attachment_bytes
+
+    @property
+    def attachment_mb(self) -> int:
+        """The channel's file limit in whole megabytes, as the texts say it."""
+        return self.max_attachment_bytes // MEGABYTE
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -154,8 +163,10 @@ class Intake:
         stored = list(draft.data.get("attachments", []))  # type: ignore[call-overload]
         replies: list[Reply] = []
         for attachment in attachments:
-            if attachment.size > MAX_ATTACHMENT_BYTES:
-                replies.append(text_reply(t("form_attachment_too_big", lang)))
+            if attachment.size > self.max_attachment_bytes:
+                replies.append(
+                    text_reply(t("form_attachment_too_big", lang, mb=self.attachment_mb))
+                )
                 continue
             if len(stored) >= MAX_ATTACHMENTS:
                 replies.append(text_reply(t("form_attachment_limit", lang)))
@@ -245,7 +256,7 @@ class Intake:
             return self._with_skip(t(f"form_{step}", lang), draft)
         if step == "attachments":
             return Reply(
-                (Paragraph(t("form_attachments", lang)),),
+                (Paragraph(t("form_attachments", lang, mb=self.attachment_mb)),),
                 (
                     (
                         Button(t("button_done", lang), "fm:done"),

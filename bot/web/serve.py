@@ -15,7 +15,7 @@ from bot.actions import number
 from bot.config import Settings, load_settings
 from bot.dialogue import Dialogue
 from bot.errors import UsageError
-from bot.kbdir import choose_kb_dir
+from bot.kbdir import choose_kb_dir, log_choice
 from bot.knowledge.loader import load_or_raise
 from bot.matching.matcher import Matcher
 from bot.store import Store
@@ -23,6 +23,7 @@ from bot.store.backend import DB_HELP, location
 from bot.tickets.service import TicketDesk
 from bot.web.app import create_app
 from bot.web.context import WebContext
+from bot.webchat.files import MAX_UPLOAD_BYTES
 from bot.webchat.processor import ChatProcessor
 from bot.webchat.routes import ChatContext, ChatRoutes
 
@@ -71,11 +72,15 @@ async def serve(
     async with Store.opened(settings.db_path) as store, Store.opened(settings.db_path) as chat:
         desk = TicketDesk.from_settings(store, result.kb, settings)
         dialogue = Dialogue(Matcher(result.kb, settings.matching), chat)
-        dialogue.attach_desk(TicketDesk.from_settings(chat, result.kb, settings))
+        dialogue.attach_desk(TicketDesk.from_settings(chat, result.kb, settings), MAX_UPLOAD_BYTES)
         processor = ChatProcessor(chat, dialogue)
-        routes = ChatRoutes(
-            ChatContext(processor, secure_cookies=secure, origins=settings.web_origins)
+        chat_context = ChatContext(
+            processor,
+            secure_cookies=secure,
+            origins=settings.web_origins,
+            files=settings.webchat_files,
         )
+        routes = ChatRoutes(chat_context)
         ctx = WebContext(store, desk, settings, secure_cookies=secure)
         app = create_app(ctx, extra=routes.routes())
         processing = asyncio.create_task(processor.run())
@@ -104,7 +109,9 @@ def cmd_web(args: argparse.Namespace) -> int:
 
     settings = load_settings(overrides={"db_path": args.db, "kb_dir": args.kb})
     setup_logging(settings.log_format, settings.log_level, [settings.token or ""])
-    kb_dir = choose_kb_dir(args.kb, settings.kb_dir).path
+    choice = choose_kb_dir(args.kb, settings.kb_dir)
+    log_choice(choice)
+    kb_dir = choice.path
     stop = asyncio.Event()
 
     async def main() -> None:

@@ -12,6 +12,7 @@ from bot.notify import OutboxNotifier
 from bot.replies import Paragraph, Reply
 from bot.store import Store
 from bot.store.webchat import ChatMessage, WebChatSQL
+from bot.tickets.model import Attachment
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,17 @@ class ChatProcessor:
 
 
 def _incoming(message: ChatMessage) -> Incoming:
-    """The neutral message the core takes."""
+    """The neutral message the core takes: text, a button, or a file as an attachment
+    (as a Telegram photo without a caption)."""
     text = message.payload.get("text")
     action = message.payload.get("action")
+    attachment = message.payload.get("attachment")
+    attachments = (Attachment(**attachment),) if isinstance(attachment, dict) else ()
     return Incoming(
         message.visitor,
         text=text if isinstance(text, str) else None,
         action=action if isinstance(action, str) else None,
         lang_hint=str(message.payload.get("lang") or "") or None,
+        is_text=not attachments,
+        attachments=attachments,
     )

@@ -1,15 +1,15 @@
-"""The chat's HTTP side: the page, POST /chat/send (stored before 200), GET /chat/events (SSE)."""
+"""The chat's HTTP side: the page, POST /chat/send (stored before 200), GET /chat/events (SSE);
+files in bot/webchat/upload.py."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
-import math
 import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -18,17 +18,18 @@ from starlette.routing import BaseRoute, Mount, Route
 from bot.actions import ID_MAX, number
 from bot.channels.telegram_format import keyboard_rows
 from bot.dialogue import MAX_MESSAGE_CHARS
-from bot.messages import LANGUAGES, t
 from bot.render import render_plain
 from bot.store.webchat import ChatEvent, WebChatSQL
-from bot.web.csrf import HEADER, same_origin
 from bot.web.security import CSP
+from bot.webchat.edge import csrf_ok, lang_of, refuse, slow_down
 from bot.webchat.embed import embed_script
+from bot.webchat.files import files_directory
 from bot.webchat.identity import KEY as IDENTITY_KEY
 from bot.webchat.identity import citizen, csrf_token, new_key, set_key, visitor_key
 from bot.webchat.limits import EdgeLimits
 from bot.webchat.page import page
 from bot.webchat.processor import ChatProcessor
+from bot.webchat.upload import FileRoutes
 
 #: A client-made message id: what a retried POST repeats.
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -51,6 +52,9 @@ class ChatContext:
     origins: tuple[str, ...] = ()
     limits: EdgeLimits = field(default_factory=EdgeLimits)
     now: Callable[[], float] = time.monotonic
+    #: Where visitors' files are kept (CITIZEN_DESK_WEBCHAT_FILES); None: beside the
+    #: database file.
+    files: Path | None = None
 
     @property
     def csp(self) -> str:
@@ -59,18 +63,14 @@ class ChatContext:
         return CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
 
     @property
+    def files_dir(self) -> Path:
+        """Where visitors' files are kept, outside any web root."""
+        return files_directory(self.files, self.processor.store.path)
+
+    @property
     def sql(self) -> WebChatSQL:
         """The chat's SQL."""
         return self.processor.sql
-
-
-def _lang(request: Request) -> str:
-    lang = request.query_params.get("lang") or request.cookies.get("cd_lang") or "zh"
-    return lang if lang in LANGUAGES else "zh"
-
-
-def _refuse(key: str, lang: str, status: int, **args: object) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": key, "message": t(key, lang, **args)}, status)
 
 
 class ChatRoutes:
@@ -91,13 +91,14 @@ class ChatRoutes:
                     Route("/embed.js", self.embed, methods=["GET"]),
                     Route("/code", self.code, methods=["POST"]),
                     Route("/restore", self.restore, methods=["POST"]),
+                    *FileRoutes(self.chat).routes(),
                 ],
             ),
         ]
 
     async def page(self, request: Request) -> Response:
         """The chat page; a new visitor gets their key (a returning one keeps theirs)."""
-        lang = _lang(request)
+        lang = lang_of(request)
         key = visitor_key(request) or new_key()
         welcome = self.chat.processor.dialogue.welcome(lang)
         shown = {"text": render_plain(welcome.blocks), "buttons": keyboard_rows(welcome)}
@@ -111,27 +112,27 @@ class ChatRoutes:
     async def embed(self, request: Request) -> Response:
         """The snippet a portal pastes: a floating 在线咨询 button that opens the chat."""
         base = str(request.base_url).rstrip("/")
-        script = embed_script(base, _lang(request))
+        script = embed_script(base, lang_of(request))
         headers = {"cache-control": "public, max-age=3600"}
         return Response(script, media_type="text/javascript", headers=headers)
 
     async def code(self, request: Request) -> Response:
         """The visitor's recovery code (their key), to continue on another device."""
         key = visitor_key(request)
-        if key is None or not _csrf_ok(request, key):
-            return _refuse("webchat_bad_message", _lang(request), 403)
+        if key is None or not csrf_ok(request, key):
+            return refuse("webchat_bad_message", lang_of(request), 403)
         return JSONResponse({"ok": True, "code": key})
 
     async def restore(self, request: Request) -> Response:
         """Continue as the visitor whose recovery code this is."""
-        lang = _lang(request)
+        lang = lang_of(request)
         key = visitor_key(request)
-        if key is None or not _csrf_ok(request, key):
-            return _refuse("webchat_bad_message", lang, 403)
+        if key is None or not csrf_ok(request, key):
+            return refuse("webchat_bad_message", lang, 403)
         address = request.client.host if request.client else "-"
         wait = self.chat.limits.wait("restore:" + key, address, self.chat.now())
         if wait:
-            return _slow_down(lang, wait)
+            return slow_down(lang, wait)
         try:
             body = await _body(request)
         except _TooBig:
@@ -139,34 +140,34 @@ class ChatRoutes:
         code = body.get("code") if body else None
         given = code.strip() if isinstance(code, str) else ""
         if not IDENTITY_KEY.match(given):
-            return _refuse("webchat_bad_code", lang, 400)
+            return refuse("webchat_bad_code", lang, 400)
         response = JSONResponse({"ok": True, "csrf": csrf_token(given)})
         set_key(response, given, self.chat.secure_cookies)
         return response
 
     async def send(self, request: Request) -> Response:
         """Store a message durably, then answer 200; the same client id again is a no-op."""
-        lang = _lang(request)
+        lang = lang_of(request)
         key = visitor_key(request)
-        if key is None or not _csrf_ok(request, key):
-            return _refuse("webchat_bad_message", lang, 403)
+        if key is None or not csrf_ok(request, key):
+            return refuse("webchat_bad_message", lang, 403)
         try:
             body = await _body(request)
         except _TooBig:
-            return _refuse("webchat_too_long", lang, 413, limit=MAX_MESSAGE_CHARS)
+            return refuse("webchat_too_long", lang, 413, limit=MAX_MESSAGE_CHARS)
         if body is None:
-            return _refuse("webchat_bad_message", lang, 400)
+            return refuse("webchat_bad_message", lang, 400)
         client_id, text, action = body.get("id"), body.get("text"), body.get("action")
         if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-            return _refuse("webchat_bad_message", lang, 400)
+            return refuse("webchat_bad_message", lang, 400)
         if not isinstance(text, str) and not isinstance(action, str):
-            return _refuse("webchat_bad_message", lang, 400)
+            return refuse("webchat_bad_message", lang, 400)
         if isinstance(text, str) and len(text) > MAX_MESSAGE_CHARS:
-            return _refuse("webchat_too_long", lang, 413, limit=MAX_MESSAGE_CHARS)
+            return refuse("webchat_too_long", lang, 413, limit=MAX_MESSAGE_CHARS)
         address = request.client.host if request.client else "-"
         wait = self.chat.limits.wait(citizen(key), address, self.chat.now())
         if wait:
-            return _slow_down(lang, wait)
+            return slow_down(lang, wait)
         payload = {"text": text, "lang": lang} if isinstance(text, str) else {"action": action}
         processor = self.chat.processor
         async with processor.lock, processor.store.transaction():
@@ -178,7 +179,7 @@ class ChatRoutes:
         """The visitor's messages as server-sent events, after Last-Event-ID."""
         key = visitor_key(request)
         if key is None:
-            return _refuse("webchat_bad_message", _lang(request), 403)
+            return refuse("webchat_bad_message", lang_of(request), 403)
         after = _after(request)
         stream = self._stream(citizen(key), after)
         headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
@@ -204,18 +205,6 @@ class ChatRoutes:
                 await asyncio.wait_for(replied.wait(), timeout=min(left, KEEPALIVE_SECONDS))
             except TimeoutError:
                 yield ": keepalive\n\n"
-
-
-def _slow_down(lang: str, wait: float) -> JSONResponse:
-    response = _refuse("webchat_slow_down", lang, 429)
-    response.headers["retry-after"] = str(max(1, math.ceil(wait)))
-    return response
-
-
-def _csrf_ok(request: Request, key: str) -> bool:
-    """The POST carries the page's token for this visitor, from our origin."""
-    given = request.headers.get(HEADER, "")
-    return hmac.compare_digest(given, csrf_token(key)) and same_origin(request)
 
 
 def _after(request: Request) -> int:
