@@ -1436,6 +1436,11 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
     "webchat_code_enter": {"zh": "在本设备输入恢复码", "en": "Enter a recovery code here"},
     "webchat_code_use": {"zh": "继续之前的对话", "en": "Continue that conversation"},
     "webchat_open": {"zh": "在线咨询", "en": "Chat with us"},
+    "webchat_attach": {
+        "zh": "添加照片或PDF文件（每个不超过{mb}MB）",
+        "en": "Add a photo or PDF ({mb} MB at most)",
+    },
+    "webchat_file_sent": {"zh": "已发送文件：{name}", "en": "File sent: {name}"},
     "webchat_file_too_big": {
         "zh": "这个文件太大了（超过{mb}MB），没有收下。请换一张小一点的照片。",
         "en": "That file is over {mb} MB and was not accepted. Please send a smaller photo.",

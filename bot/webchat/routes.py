@@ -23,7 +23,7 @@ from bot.store.webchat import ChatEvent, WebChatSQL
 from bot.web.security import CSP
 from bot.webchat.edge import csrf_ok, lang_of, refuse, slow_down
 from bot.webchat.embed import embed_script
-from bot.webchat.files import files_directory
+from bot.webchat.files import MAX_UPLOAD_BYTES, files_directory
 from bot.webchat.identity import KEY as IDENTITY_KEY
 from bot.webchat.identity import citizen, csrf_token, new_key, set_key, visitor_key
 from bot.webchat.limits import EdgeLimits
@@ -103,7 +103,12 @@ class ChatRoutes:
         welcome = self.chat.processor.dialogue.welcome(lang)
         shown = {"text": render_plain(welcome.blocks), "buttons": keyboard_rows(welcome)}
         response = page(
-            "chat.html", lang, csrf=csrf_token(key), welcome=shown, max_chars=MAX_MESSAGE_CHARS
+            "chat.html",
+            lang,
+            csrf=csrf_token(key),
+            welcome=shown,
+            max_chars=MAX_MESSAGE_CHARS,
+            max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
         )
         set_key(response, key, self.chat.secure_cookies)
         response.headers["content-security-policy"] = self.chat.csp

@@ -82,6 +82,36 @@
     send({ action: button.dataset.action });
   });
 
+  // A photo or PDF: the body is the file; one upload id for every retry, so it is stored once.
+  const file = document.getElementById("file");
+  file.addEventListener("change", async () => {
+    const chosen = file.files[0];
+    if (!chosen) return;
+    file.value = "";
+    bubble("me", meta("chat-file-sent").replace("{name}", chosen.name));
+    const id = newId();
+    for (let wait = 1000; ; wait = Math.min(wait * 2, 30000)) {
+      try {
+        const response = await fetch(`/chat/upload?lang=${lang}`, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: {
+            "x-csrf-token": csrf,
+            "x-upload-id": id,
+            "x-file-name": encodeURIComponent(chosen.name),
+          },
+          body: chosen,
+        });
+        const answer = await response.json();
+        status.textContent = answer.ok ? "" : answer.message;
+        return;
+      } catch (error) {
+        status.textContent = meta("chat-reconnecting");
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  });
+
   async function post(path, body) {
     const response = await fetch(`${path}?lang=${lang}`, {
       method: "POST",
