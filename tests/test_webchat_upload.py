@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import struct
 import zlib
 from collections.abc import AsyncIterator
@@ -20,10 +21,16 @@ import pytest
 
 from bot.knowledge.model import KnowledgeBase
 from bot.messages import t
+from bot.notify import OutboxNotifier
+from bot.privacy import apply_retention, forget
+from bot.store import Store
+from bot.store.webchat_files import WebChatFilesSQL
 from bot.tickets.model import Attachment, Role
+from bot.tickets.service import TicketDesk
 from bot.web.accounts import Account, AccountStore
 from bot.webchat.files import MAX_UPLOAD_BYTES
 from bot.webchat.limits import PER_VISITOR
+from bot.workdays import WorkCalendar
 from tests.web_env import PASSWORD, login
 from tests.webchat_env import Chat, events, join, served, webchat
 
@@ -314,3 +321,65 @@ async def test_the_console_ticket_page_links_the_photo(site: Site):
         assert f'href="/chat/files/{file_id}"' in page.text and "门口.jpg" in page.text
         photo = await staff.get(f"/chat/files/{file_id}")
         assert photo.status_code == 200 and photo.content == JPEG
+
+
+async def test_a_visitor_who_erases_their_data_erases_their_photos(site: Site):
+    async with site.visitor() as client:
+        file_id, ticket = await file_complaint_with(site, client, JPEG, "门口.jpg")
+        url = f"/chat/files/{file_id}"
+        (on_disk,) = site.stored()
+        loose = await upload(client, png(), "other.png", "upload-loose")  # on no ticket
+        assert loose.status_code == 200
+        stray = site.files / "notes.txt"  # not a name of ours: never swept
+        stray.write_text("an admin's note")
+        assert await site.chat.files.sweep(grace=0) == 0  # a named file stays
+        assert on_disk.exists() and (await client.get(url)).status_code == 200
+        await say(site, client, 20, text="/forget")
+        done = await say(site, client, 21, action="pd:forget")
+        assert done and "1" in done[-1]["text"]
+        assert (await client.get(url)).status_code == 404
+    assert await site.scalar("SELECT count(*) FROM webchat_files") == 0
+    erased = await site.chat.desk.tickets.by_number(ticket.number)
+    assert erased is not None and erased.attachments == ()
+    assert await site.chat.files.sweep(grace=3600) == 0  # too recent: it may be in flight
+    assert await site.chat.files.sweep(grace=0) == 2
+    assert site.stored() == [stray]
+
+
+async def test_retention_erases_the_photos_of_old_tickets(site: Site):
+    async with site.visitor() as client:
+        file_id, ticket = await file_complaint_with(site, client, JPEG, "门口.jpg")
+        kept = await upload(client, png(), "other.png", "upload-kept")  # on no old ticket
+    async with site.chat.store.transaction():
+        await site.chat.store.conn.execute(
+            "UPDATE tickets SET closed_at = '2020-01-02T00:00:00+00:00' WHERE id = ?", (ticket.id,)
+        )
+        assert await apply_retention(site.chat.store, dt.datetime(2026, 1, 1, tzinfo=dt.UTC)) == 1
+    ids = await site.scalar("SELECT group_concat(id) FROM webchat_files")
+    assert ids == str(kept.json()["id"]) and str(file_id) != ids
+    assert await site.chat.files.sweep(grace=0) == 1
+    assert len(site.stored()) == 1
+
+
+async def test_erasure_sql_on_both_engines(db_target: Path | str, sample_kb: KnowledgeBase):
+    """Retention drops the rows of files on old tickets only; a forget drops the visitor's."""
+    async with Store.opened(db_target) as store:
+        desk = TicketDesk(store, sample_kb, WorkCalendar(), OutboxNotifier(store, -100))
+        sql = WebChatFilesSQL(store.conn)
+        async with store.transaction():
+            on_ticket = await sql.add("chat:a", "upload-0001", "n" * 32, "image/jpeg", 9, "a.jpg")
+            loose = await sql.add("chat:a", "upload-0002", "m" * 32, "image/png", 9, None)
+            other = await sql.add("chat:b", "upload-0003", "o" * 32, "image/png", 9, None)
+            photo = Attachment("photo", f"web:{on_ticket}", 9, "a.jpg")
+            ticket = await desk.file("chat:a", "environment", DESCRIPTION, attachments=(photo,))
+            await store.conn.execute(
+                "UPDATE tickets SET closed_at = '2020-01-02T00:00:00+00:00' WHERE id = ?",
+                (ticket.id,),
+            )
+            await apply_retention(store, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        assert await sql.by_id(on_ticket or 0) is None
+        assert await sql.by_id(loose or 0) is not None and await sql.by_id(other or 0) is not None
+        async with store.transaction():
+            await forget(store, "chat:a")
+        assert await sql.by_id(loose or 0) is None and await sql.by_id(other or 0) is not None
+        assert await sql.stored_names() == {"o" * 32}

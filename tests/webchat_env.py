@@ -28,6 +28,7 @@ from bot.web.context import WebContext
 from bot.webchat.files import MAX_UPLOAD_BYTES
 from bot.webchat.processor import ChatProcessor
 from bot.webchat.routes import ChatContext, ChatRoutes
+from bot.webchat.upload import FileRoutes
 from bot.workdays import WorkCalendar
 
 BASE = "http://desk.test"
@@ -41,6 +42,7 @@ class Chat:
     processor: ChatProcessor
     desk: TicketDesk
     store: Store
+    files: FileRoutes
 
     def client(self, address: str = "10.0.0.1") -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app, client=(address, 50000))
@@ -66,7 +68,7 @@ async def webchat(
         )
         routes = ChatRoutes(context)
         app = create_app(WebContext(store, desk, settings), extra=routes.routes())
-        yield Chat(app, processor, desk, store)
+        yield Chat(app, processor, desk, store, routes.files)
 
 
 CSRF_RE = re.compile(r'name="chat-csrf" content="([0-9a-f]+)"')

@@ -70,6 +70,13 @@ class PrivacyStore:
         await self.conn.execute(
             f"UPDATE ratings SET comment = NULL WHERE ticket_id IN ({selected})", args
         )
+        # The web chat's files attached to them ('web:<id>'); the disk copies go with the
+        # next sweep (bot/webchat/upload.py), which keeps only files a row names.
+        await self.conn.execute(
+            "DELETE FROM webchat_files WHERE EXISTS (SELECT 1 FROM tickets t WHERE t.id IN "
+            f"({selected}) AND t.attachments LIKE '%\"web:' || webchat_files.id || '\"%')",
+            args,
+        )
         cur = await self.conn.execute(
             "UPDATE tickets SET citizen = 'anonymised:' || id, phone = NULL, location = NULL, "
             "occurred = NULL, attachments = '[]', description = ?, anonymised = 1 "
@@ -94,6 +101,7 @@ class PrivacyStore:
         for table in ("users", "drafts"):
             await self.conn.execute(f"DELETE FROM {table} WHERE user_key = ?", (user,))
         await self.conn.execute("DELETE FROM menus WHERE owner = ?", (user,))
+        await self.conn.execute("DELETE FROM webchat_files WHERE visitor = ?", (user,))
         await self.conn.execute(
             "UPDATE outbox SET payload = '{}', owner = NULL WHERE owner = ? AND state != 'pending'",
             (user,),

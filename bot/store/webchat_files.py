@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.store.backend import Connection, fetchone
+from bot.store.backend import Connection, fetchall, fetchone
 from bot.store.clock import now_iso
 
 _COLUMNS = "id, visitor, client_id, stored_name, content_type, size, name"
@@ -69,6 +69,11 @@ class WebChatFilesSQL:
             self.conn, f"SELECT {_COLUMNS} FROM webchat_files WHERE id = ?", (file_id,)
         )
         return None if row is None else _file(tuple(row))
+
+    async def stored_names(self) -> set[str]:
+        """The names on disk that a row still names (every other file may go)."""
+        rows = await fetchall(self.conn, "SELECT stored_name FROM webchat_files")
+        return {str(r[0]) for r in rows}
 
     async def by_client_id(self, visitor: str, client_id: str) -> ChatFile | None:
         """The visitor's file of this upload id (a retried upload), if any."""

@@ -84,6 +84,7 @@ async def serve(
         ctx = WebContext(store, desk, settings, secure_cookies=secure)
         app = create_app(ctx, extra=routes.routes())
         processing = asyncio.create_task(processor.run())
+        sweeping = asyncio.create_task(routes.files.sweep_forever())
         config = uvicorn.Config(
             app, host=host, port=port, log_config=None, proxy_headers=True, access_log=False
         )
@@ -98,9 +99,10 @@ async def serve(
             server.should_exit = True
             await task
         finally:
-            processing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await processing
+            for worker in (processing, sweeping):
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
 
 
 def cmd_web(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import unicodedata
 from collections.abc import AsyncIterator
@@ -86,6 +87,26 @@ def _known(head: bytes) -> str:
     if content_type is None:
         raise UploadRefused("webchat_file_wrong_type")
     return content_type
+
+
+#: The names `store_stream` gives (and their partial files): all a sweep may remove, so a
+#: directory shared with other files by mistake loses nothing else.
+OUR_NAME = re.compile(r"^\.?[A-Za-z0-9_-]{32}(\.part)?$")
+
+
+def remove_unnamed(directory: Path, kept: set[str], before: float) -> int:
+    """Remove our files that no row names (erased, or left by a crash) and that were last
+    written before `before` (an upload still being recorded is newer); return how many."""
+    if not directory.is_dir():
+        return 0
+    removed = 0
+    for path in directory.iterdir():
+        if path.name in kept or not OUR_NAME.match(path.name) or not path.is_file():
+            continue
+        if path.stat().st_mtime < before:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def kind_of(content_type: str) -> str:

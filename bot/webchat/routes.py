@@ -78,6 +78,7 @@ class ChatRoutes:
 
     def __init__(self, chat: ChatContext):
         self.chat = chat
+        self.files = FileRoutes(chat)
 
     def routes(self) -> list[BaseRoute]:
         """The page at /chat and everything under it."""
@@ -91,7 +92,7 @@ class ChatRoutes:
                     Route("/embed.js", self.embed, methods=["GET"]),
                     Route("/code", self.code, methods=["POST"]),
                     Route("/restore", self.restore, methods=["POST"]),
-                    *FileRoutes(self.chat).routes(),
+                    *self.files.routes(),
                 ],
             ),
         ]

@@ -3,7 +3,10 @@ GET /chat/files/<id> (its visitor and console staff only)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -25,6 +28,7 @@ from bot.webchat.files import (
     UploadRefused,
     clean_name,
     kind_of,
+    remove_unnamed,
     store_stream,
 )
 from bot.webchat.identity import citizen, visitor_key
@@ -32,6 +36,11 @@ from bot.webchat.identity import citizen, visitor_key
 if TYPE_CHECKING:
     from bot.webchat.routes import ChatContext
 
+log = logging.getLogger(__name__)
+
+#: A file younger than this is never swept (its row may not be committed yet).
+SWEEP_GRACE = 3600.0
+SWEEP_EVERY = 3600.0
 #: The client-made upload id (what a retried upload repeats), as for messages.
 UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 #: Headers of an upload: the body is the file itself.
@@ -57,6 +66,20 @@ class FileRoutes:
     def directory(self) -> Path:
         """Where the files are."""
         return self.chat.files_dir
+
+    async def sweep(self, grace: float = SWEEP_GRACE) -> int:
+        """Remove files no row names any more (erased with their visitor or ticket)."""
+        async with self.chat.processor.lock:
+            kept = await self.sql.stored_names()
+        return await asyncio.to_thread(remove_unnamed, self.directory, kept, time.time() - grace)
+
+    async def sweep_forever(self, every: float = SWEEP_EVERY) -> None:
+        """Sweep now and then, while the chat is served."""
+        while True:
+            removed = await self.sweep()
+            if removed:
+                log.info("web chat files: %d erased or orphaned files removed", removed)
+            await asyncio.sleep(every)
 
     def routes(self) -> list[BaseRoute]:
         """The routes under /chat."""
