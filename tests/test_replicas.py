@@ -4,6 +4,8 @@ poller and one sender by advisory lock, taken over when its holder dies; NOTIFY 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import json
 import os
 import random
@@ -14,7 +16,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bot.knowledge.model import KnowledgeBase
 from bot.store import MIGRATIONS, Store, TicketStore, backend, replicas
+from tests.emulator import BotApiEmulator
+from tests.telegram_harness import running_bot
 
 CHATS = 50
 PER_CHAT = 20  # 1,000 updates
@@ -190,3 +195,25 @@ async def test_replicas_starting_at_once_migrate_once(postgres_url: str) -> None
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_the_weekly_review_reaches_the_admins_once_from_two_replicas(
+    emulator: BotApiEmulator, sample_kb: KnowledgeBase, postgres_url: str
+) -> None:
+    first, *rest = sample_kb.entries
+    kb = dataclasses.replace(
+        sample_kb, entries=(dataclasses.replace(first, review_by=dt.date(2020, 1, 1)), *rest)
+    )
+    admin = 5150
+    async with (
+        running_bot(emulator, kb, postgres_url, admins=(admin,)) as one,  # type: ignore[arg-type]
+        running_bot(emulator, kb, postgres_url, admins=(admin,)) as two,  # type: ignore[arg-type]
+    ):
+        await emulator.wait_for_call("setMyCommands", 6, timeout=20)  # both have started
+        assert [await one.duties_lead.held(), await two.duties_lead.held()].count(True) == 1
+        for replica in (one, two):
+            await replica._review_job(None)  # type: ignore[arg-type]
+        (notice,) = await emulator.wait_for_sent(admin, 1, timeout=20)
+        assert notice.plain_text is not None and first.id in notice.plain_text
+        await asyncio.sleep(2)  # a second copy would be sent by now
+        assert len(emulator.sent(admin)) == 1

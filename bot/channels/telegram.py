@@ -562,7 +562,10 @@ class TelegramService:
             self.runtime.wake_sender.set()
 
     async def _review_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Weekly: entries past their review date, to the admins."""
+        """Weekly: entries past their review date, to the admins, from the replica that
+        sends (every replica runs the job: the others would send the admins a copy each)."""
+        if not await self.duties_lead.held():
+            return
         if past_review(self.dialogue.kb, dt.date.today()):
             await self.notices.put(self.admin.review_text(dt.date.today()))
 
