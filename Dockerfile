@@ -6,6 +6,10 @@
 # without Docker (tests/test_container.py reads them from this file).
 FROM python:3.11-slim
 
+# Optional extras of the package: "[postgres]" adds psycopg for a PostgreSQL database
+# (deploy/compose.yaml sets it); empty, the image runs on SQLite only.
+ARG EXTRAS=""
+
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -17,7 +21,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY knowledge ./knowledge
-RUN pip install /app && cp -r /app/knowledge /knowledge
+RUN pip install "/app/${EXTRAS}" && cp -r /app/knowledge /knowledge
 
 RUN useradd --create-home --uid 10001 desk \
     && mkdir -p /data \
