@@ -1512,6 +1512,34 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "该工单在您填写期间已被他人修改，请查看最新内容后再提交；您填写的内容已保留。",
         "en": "Someone changed this ticket meanwhile; check it and submit again. Your text is kept.",
     },
+    "web_bulk_title": {"zh": "批量操作结果", "en": "Bulk action result"},
+    "web_bulk_selected": {"zh": "对勾选的工单：", "en": "With the ticked tickets:"},
+    "web_bulk_apply": {"zh": "执行", "en": "Apply"},
+    "web_bulk_assign": {"zh": "派给工作人员", "en": "Assign to a staff member"},
+    "web_bulk_transfer": {"zh": "转交部门", "en": "Transfer to a department"},
+    "web_bulk_done": {
+        "zh": "已完成 {done} 件，未办理 {refused} 件。",
+        "en": "{done} done, {refused} refused.",
+    },
+    "web_bulk_refused": {"zh": "未办理的工单及原因", "en": "Refused tickets and why"},
+    "web_bulk_none": {"zh": "请先勾选至少一件工单。", "en": "Tick at least one ticket first."},
+    "web_bulk_too_many": {
+        "zh": "一次最多处理 {max} 件工单（本次勾选了 {n} 件），请分批操作；未做任何修改。",
+        "en": "At most {max} tickets at a time ({n} were ticked); do it in parts. Nothing changed.",
+    },
+    "web_bulk_bad_action": {"zh": "未知的批量操作。", "en": "Unknown bulk action."},
+    "web_bulk_bad_target": {
+        "zh": "所选的工作人员或部门不存在；未做任何修改。",
+        "en": "No such staff member or department; nothing changed.",
+    },
+    "web_bulk_bad_id": {
+        "zh": "无法识别的工单编号，已忽略。",
+        "en": "Not a ticket id this console gave; ignored.",
+    },
+    "web_held_by_colleague": {
+        "zh": "工单 {number} 已由 {assignee} 办理；改派同事的工单需由主管操作。",
+        "en": "Ticket {number} is held by {assignee}; only a supervisor may move a colleague's ticket.",
+    },
     "web_csv_export": {
         "zh": "导出CSV（当前筛选的全部工单）",
         "en": "Export CSV (every ticket under these filters)",

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.web import routes_auth, routes_export, routes_queue, routes_ticket
+from bot.web import routes_auth, routes_bulk, routes_export, routes_queue, routes_ticket
 from bot.web.context import WebContext
 from bot.web.security import SecurityHeaders
 from bot.web.views import render
@@ -27,7 +27,13 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 def console_routes() -> list[BaseRoute]:
     """The staff console's pages."""
-    return [*routes_auth.ROUTES, *routes_queue.ROUTES, *routes_export.ROUTES, *routes_ticket.ROUTES]
+    return [
+        *routes_auth.ROUTES,
+        *routes_queue.ROUTES,
+        *routes_export.ROUTES,
+        *routes_bulk.ROUTES,
+        *routes_ticket.ROUTES,
+    ]
 
 
 def create_app(ctx: WebContext, extra: Sequence[BaseRoute] = ()) -> Starlette:

@@ -66,7 +66,11 @@ async def _home(request: Request, session: Session, form: FormData) -> Response:
 async def _page(request: Request, session: Session, form: FormData) -> Response:
     if not queue_of(request):
         return not_found(request, session)
-    return render(request, "queue.html", session.lang, **await _values(request, session))
+    accounts = await context(request).accounts.all()
+    staff = [(a.login, a.name or a.login) for a in accounts if not a.disabled]
+    return render(
+        request, "queue.html", session.lang, staff=staff, **await _values(request, session)
+    )
 
 
 async def _rows(request: Request, session: Session, form: FormData) -> Response:

@@ -15,6 +15,7 @@ from bot.store.web import QueueStore
 from bot.tickets.model import Role, StaffMember, Ticket
 from bot.tickets.service import TicketDesk, TicketError
 from bot.tickets.staff import NUMBER_RE, normalize_number
+from bot.web import rights
 from bot.web.accounts import Session
 from bot.web.auth import allows, context, guarded
 from bot.web.rows import contact, days_left, row
@@ -122,6 +123,10 @@ async def _act(request: Request, session: Session, form: FormData) -> Response:
     operation, role = OPERATIONS[name]
     if not allows(session, role):
         message = t("ticket_supervisor_only", session.lang)
+        return await _show(request, session, ticket, 403, (name, message), form)
+    refused = rights.refusal(session, name, ticket)
+    if refused is not None:
+        message = t(refused[0], session.lang, **refused[1])
         return await _show(request, session, ticket, 403, (name, message), form)
     current = await QueueStore(ctx.store.conn, ctx.desk.calendar).version(ticket.id)
     if str(form.get("version", "")) != str(current):

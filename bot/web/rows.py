@@ -26,6 +26,8 @@ class Row:
     deadline: str
     days_left: int | None
     overdue: bool
+    #: The ticket's id, for a bulk action's checkbox.
+    id: int = 0
 
 
 def days_left(desk: TicketDesk, ticket: Ticket) -> int | None:
@@ -51,6 +53,7 @@ def row(desk: TicketDesk, ticket: Ticket, lang: str) -> Row:
         ticket.deadline.isoformat(),
         left,
         (left is not None and left < 0) or (ticket.overdue and ticket.is_open),
+        ticket.id,
     )
 
 
