@@ -214,7 +214,7 @@ MIGRATIONS: tuple[str | PerEngine, ...] = (
         at TEXT NOT NULL
     );
     """,
-    # 10: the web console (bot/web/): accounts, server-side sessions, failed logins, and
+    # 9: the web console (bot/web/): accounts, server-side sessions, failed logins, and
     # the indexes its queues need.
     """
     CREATE TABLE web_accounts (
@@ -248,7 +248,7 @@ MIGRATIONS: tuple[str | PerEngine, ...] = (
     CREATE INDEX tickets_dept_status ON tickets(department, status);
     CREATE INDEX tickets_category_status ON tickets(category, status);
     """,
-    # 11: the web chat (bot/webchat/): messages from visitors, stored before the POST
+    # 10: the web chat (bot/webchat/): messages from visitors, stored before the POST
     # returns, unique per visitor and client-made id (a retried POST is stored once).
     """
     CREATE TABLE webchat_inbox (
@@ -264,7 +264,7 @@ MIGRATIONS: tuple[str | PerEngine, ...] = (
     CREATE INDEX webchat_inbox_pending ON webchat_inbox(state, id);
     CREATE INDEX outbox_owner_kind ON outbox(owner, kind, id);
     """,
-    # 12: the console's filtered lists at 100,000 tickets (benchmarks/console_queue.py):
+    # 11: the console's filtered lists at 100,000 tickets (benchmarks/console_queue.py):
     # newest first within a status, a kind, or a category and department, read in index
     # order instead of sorting every match.
     """
@@ -272,13 +272,12 @@ MIGRATIONS: tuple[str | PerEngine, ...] = (
     CREATE INDEX tickets_kind_id ON tickets(kind, id);
     CREATE INDEX tickets_category_dept_id ON tickets(category, department, id);
     """,
-    # 13: the chat of a stored update, so that replicas take one update per chat at a time.
+    # 12: the chat of a stored update, so that replicas take one update per chat at a time.
     """
     ALTER TABLE updates ADD COLUMN chat_id INTEGER;
     CREATE INDEX updates_pending_chat ON updates(chat_id, update_id) WHERE state = 'pending';
     """,
-    # 13 (counted from 1; the comments above from 10 on are one ahead): the console's
-    # text search over number, description and location at 100,000
+    # 13: the console's text search over number, description and location at 100,000
     # tickets (bot/store/search.py): FTS5 trigram kept by triggers on SQLite, pg_trgm GIN
     # indexes on PostgreSQL; existing tickets are indexed here.
     PerEngine(search.sqlite_statements, lambda: list(search.POSTGRES_STATEMENTS)),
