@@ -89,6 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only the 政府信息公开 annual tables (sections 三 and 四, 国办公开办函〔2021〕30号)",
     )
+    report.add_argument(
+        "--carried-in",
+        default=None,
+        metavar="N,C,R,W,L,O[,TOTAL]",
+        help=(
+            "二 上年结转 as published in last year's report (its row 四), per column: "
+            "自然人,商业企业,科研机构,社会公益组织,法律服务机构,其他[,总计]; "
+            "checked against the requests still open on 1 January"
+        ),
+    )
     _kb_arg(report)
 
     kb = sub.add_parser("kb", help="knowledge-base tools")
@@ -416,10 +426,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bot.config import load_settings
     from bot.disclosure import annual as disclosure
     from bot.disclosure.table import ReconciliationError
+    from bot.messages import t
     from bot.report import compute, render_csv, render_html, render_markdown
     from bot.store import Store
     from bot.workdays import WorkCalendar
 
+    carried_in = None
+    if args.carried_in is not None:
+        if args.month and not args.disclosure:
+            raise UsageError(localized=lambda lang: t("disclosure_carried_in_month", lang))
+        carried_in = disclosure.parse_carried_in(args.carried_in)
     settings = load_settings(overrides={"db_path": args.db, "kb_dir": args.kb})
     if not backend.exists(settings.db_path):
         raise UsageError(f"{settings.db_path}: no such database (set --db or CITIZEN_DESK_DB)")
@@ -431,7 +447,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     async def run() -> str:
         async with Store.opened(settings.db_path) as store:
             figures = await compute(store, kb, calendar, args.year, args.month, settings.matching)
-            application, review = await disclosure.tables(store, args.year)
+            application, review = await disclosure.tables(store, args.year, carried_in)
         try:
             sections = disclosure.render(application, review, args.format, args.lang)
         except ReconciliationError as exc:

@@ -1373,6 +1373,35 @@ DISCLOSURE_MESSAGES: dict[str, dict[str, str]] = {
     },
     "disclosure_bad_delivery": {"zh": "获取方式无效。", "en": "Invalid delivery."},
     "disclosure_bad_review": {"zh": "复议/诉讼记录无效。", "en": "Invalid review entry."},
+    "disclosure_bad_carried_in": {
+        "zh": (
+            "抱歉，--carried-in 的值“{given}”看不懂。请按表格列的顺序填写上年报告"
+            "“四、结转下年度继续办理”一行的6个整数（自然人、商业企业、科研机构、"
+            "社会公益组织、法律服务机构、其他），可在最后加上总计，用逗号分隔，"
+            "例如 --carried-in 1,1,0,0,1,0 或 --carried-in 1,1,0,0,1,0,3。"
+        ),
+        "en": (
+            'Sorry, the --carried-in value "{given}" could not be read. Please give the six '
+            'whole numbers of last year\'s published row "IV. Carried over to next year", in '
+            "the table's column order (natural persons, businesses, research bodies, "
+            "public-interest bodies, legal services, other), optionally followed by the total, "
+            "separated by commas, e.g. --carried-in 1,1,0,0,1,0 or --carried-in 1,1,0,0,1,0,3."
+        ),
+    },
+    "disclosure_carried_in_total": {
+        "zh": "抱歉，--carried-in 的总计 {total} 与前6列之和 {added} 不一致，请核对上年报告。",
+        "en": (
+            "Sorry, the --carried-in total {total} is not the sum of the six columns "
+            "({added}); please check last year's report."
+        ),
+    },
+    "disclosure_carried_in_month": {
+        "zh": "--carried-in 只用于全年的政府信息公开表格，请去掉 --month 或加上 --disclosure。",
+        "en": (
+            "--carried-in is for the yearly disclosure table: leave out --month, "
+            "or add --disclosure."
+        ),
+    },
     "disclosure_not_reconciled": {
         "zh": "数据不平衡，未生成表格（一+二 应等于 三+四）：{reasons}",
         "en": "The figures do not reconcile, so no table was made (I + II must equal III + IV): {reasons}",

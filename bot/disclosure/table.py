@@ -137,11 +137,12 @@ def compute(
             problems.append(f"request concluded {rec.concluded} without a result row ({rec.row})")
     if carried_in is not None:
         given = {c: int(carried_in.get(c, 0)) for c in COLUMNS}
-        if given != prior:
-            problems.append(
-                f"上年结转 from last year's report {sum(given.values())} ≠ "
-                f"requests still open on {year}-01-01 {sum(prior.values())}"
-            )
+        problems.extend(
+            f"上年结转 {name}: last year's report {given[c]} ≠ "
+            f"requests still open on {year}-01-01 {prior[c]}"
+            for c, name in zip(COLUMNS, COLUMN_ZH, strict=False)
+            if given[c] != prior[c]
+        )
         prior = given
     return ApplicationTable(year, new, prior, results, carried_out, tuple(problems))
 
