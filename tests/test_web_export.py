@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.knowledge.model import KnowledgeBase
+from bot.store.audit import ConsoleAudit
 from bot.store.exports import TOP, newest
 from bot.store.web import Filters, QueueStore
 from bot.tickets.model import Role
@@ -208,10 +209,27 @@ async def test_filters_and_searches_apply_as_on_the_page(web: Console) -> None:
             assert f'data-total="{len(expected)}"' in page.text, query
 
 
-FORMULA = ("=", "+", "-", "@", "\t")
+FORMULA = ("=", "+", "-", "@", "\t", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t=", "\r=", "\n=", " =", "\u3000="])
+@pytest.mark.parametrize(
+    "start",
+    [
+        "=",
+        "+",
+        "-",
+        "@",
+        "\t=",
+        "\r=",
+        "\n=",
+        " =",
+        "\u3000=",
+        "\uff1d",
+        "\uff0b",
+        "\uff0d",
+        "\uff20",
+    ],
+)
 async def test_a_cell_that_would_be_a_formula_is_neutralised(web: Console, start: str) -> None:
     formula = f'{start}HYPERLINK("http://evil.test","点我")'
     ticket = await web.file(description=formula, location=f"{start}1+1")
@@ -225,6 +243,23 @@ async def test_a_cell_that_would_be_a_formula_is_neutralised(web: Console, start
     assert cells[HEADER_ZH.index("地点")].startswith("'")
     assert not [c for row in rows for c in row if c.lstrip(" \u3000\r\n").startswith(FORMULA)]
     assert by_number[plain.number][DESCRIPTION] == "路灯-坏了 =不是公式"  # only a first char
+
+
+async def test_each_export_leaves_an_audit_line(web: Console) -> None:
+    await web.file(phone=PHONE)
+    async with web.client() as client:
+        await login(client, "clerk")
+        await export(client, "/q/all/export.csv?q=%E6%9D%91&status=received")
+        await login(client, "boss")
+        await export(client, "/q/mine/export.csv")
+        refused = await client.get("/q/nope/export.csv")
+    assert refused.status_code == 404
+    lines = await ConsoleAudit(web.store.conn).recent()
+    assert [(a.actor, a.action, a.subject) for a in lines] == [
+        ("boss", "export", "mine"),
+        ("clerk", "export", "all"),
+    ]  # newest first; a refused export is no export
+    assert lines[1].detail == "q=%E6%9D%91&status=received"  # what the file held
 
 
 async def test_no_session_no_export(web: Console) -> None:

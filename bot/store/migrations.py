@@ -297,6 +297,19 @@ MIGRATIONS: tuple[str | PerEngine, ...] = (
         UNIQUE (visitor, client_id)
     );
     """,
+    # 15: the audit log of acts that change no ticket (bot/store/audit.py): console
+    # exports, knowledge reloads, staff accounts.
+    """
+    CREATE TABLE console_audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX console_audit_action ON console_audit(action, id);
+    """,
 )
 
 

@@ -19,7 +19,8 @@ from bot.web.views import china_time
 #: Excel reads a UTF-8 file as the local code page (GBK in China) unless it starts so.
 BOM = "\ufeff"
 #: A cell starting with one of these is a formula to a spreadsheet: citizens write the text.
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+#: The full-width forms are included: a Chinese spreadsheet may fold them to ASCII.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 HEADER = (
     "web_number",

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from bot.store.audit import ConsoleAudit
 from bot.store.exports import TOP, newest
 from bot.store.web import Matching, QueueStore
 from bot.tickets.model import Role
@@ -54,6 +55,10 @@ async def _export(request: Request, session: Session, form: FormData) -> Respons
     # never in the file (revealing one is a single, audited act on the ticket's page).
     phones = allows(session, Role.SUPERVISOR)
     log.info("console export of queue %s by %s", queue, session.account.login)
+    async with ctx.write():
+        await ConsoleAudit(ctx.store.conn).record(
+            session.account.login, "export", queue, request.url.query
+        )
     name = filename(queue, desk.today())
     return StreamingResponse(
         _lines(ctx, matching, phones, session.lang),
