@@ -1611,6 +1611,24 @@ DESK_CLI_MESSAGES: dict[str, dict[str, str]] = {
 }
 CATALOGUE.update(DESK_CLI_MESSAGES)
 
+#: The console's admin pages (bot/web/routes_figures.py, routes_accounts.py).
+WEB_ADMIN_MESSAGES: dict[str, dict[str, str]] = {
+    "web_figures_title": {"zh": "统计报表", "en": "Figures"},
+    "web_figures_year": {"zh": "年份", "en": "Year"},
+    "web_figures_month": {"zh": "月份", "en": "Month"},
+    "web_figures_whole_year": {"zh": "全年", "en": "Whole year"},
+    "web_figures_show": {"zh": "查看", "en": "Show"},
+    "web_figures_bad_period": {
+        "zh": "请填写 {low}–{high} 之间的年份，月份为 1–12 或全年。",
+        "en": "Give a year from {low} to {high}, and a month from 1 to 12 or the whole year.",
+    },
+    "web_figures_same_as": {
+        "zh": "与命令行报表相同：{command}",
+        "en": "The same report on the command line: {command}",
+    },
+}
+CATALOGUE.update(WEB_ADMIN_MESSAGES)
+
 
 def t(key: str, lang: str, **values: Any) -> str:
     """Return the catalogue string `key` in `lang` (falling back to zh), formatted."""

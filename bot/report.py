@@ -45,6 +45,7 @@ Definitions (also printed at the end of each report):
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import html
@@ -827,14 +828,26 @@ def _html_cell(index: int, value: str) -> str:
 
 def render_html(figures: Figures, lang: str = "zh") -> str:
     """A self-contained HTML page: inline CSS and SVG charts, no scripts, nothing fetched."""
-    charts = chart_svgs(figures, lang)
     heading = title(figures, lang)
-    two = (text("metric", lang), text("value", lang))
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">',
         f"<title>{_esc(heading)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{_esc(heading)}</h1>",
+        html_body(figures, lang, chart_svgs(figures, lang)),
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def html_body(figures: Figures, lang: str, charts: tuple[str, str, str]) -> str:
+    """The report's content, for a page's body: headings, tables, the three `charts`.
+
+    `charts` are the markup of `chart_svgs` (inline SVG), or the same charts as images
+    (the web console, whose CSP refuses the SVG's inline styles).
+    """
+    two = (text("metric", lang), text("value", lang))
+    parts = [
+        f"<h1>{_esc(title(figures, lang))}</h1>",
         f"<h2>{_esc(text('summary', lang))}</h2>",
         _html_table(two, summary_rows(figures, lang), "summary"),
         '<div class="charts">',
@@ -848,8 +861,7 @@ def render_html(figures: Figures, lang: str = "zh") -> str:
         f"<li>{_esc(d)}</li>" for d in REPORT_DEFINITIONS["en" if lang == "en" else "zh"]
     )
     parts.append(f'<h2>{_esc(text("definitions", lang))}</h2><ul class="notes">{notes}</ul>')
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return "\n".join(parts)
 
 
 def _html_section(heading: str, subs: list[Table], lang: str) -> str:
@@ -903,6 +915,22 @@ def chart_svgs(figures: Figures, lang: str) -> tuple[str, str, str]:
             _svg(_rates_chart(figures, lang), "c2"),
             _svg(_levels_chart(figures, lang), "c3"),
         )
+
+
+def chart_images(figures: Figures, lang: str) -> tuple[str, str, str]:
+    """The three charts as `<img>` elements holding the SVG as a data URL.
+
+    For a page whose CSP refuses inline styles (the web console): an image is a document
+    of its own, so the SVG's styles apply inside it.
+    """
+    namespaces = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    captions = ("chart_volume", "chart_rates", "chart_levels")
+    images = []
+    for svg, caption in zip(chart_svgs(figures, lang), captions, strict=True):
+        data = base64.b64encode(svg.replace("<svg ", "<svg " + namespaces, 1).encode()).decode()
+        alt = _esc(text(caption, lang))
+        images.append(f'<img class="chart" alt="{alt}" src="data:image/svg+xml;base64,{data}">')
+    return images[0], images[1], images[2]
 
 
 def _new_figure(width: float, height: float) -> _Figure:
@@ -1052,8 +1080,10 @@ __all__ = [
     "QuestionFigures",
     "SatisfactionFigures",
     "TicketFigures",
+    "chart_images",
     "compute",
     "gap_groups",
+    "html_body",
     "month_summary",
     "render_csv",
     "render_html",
