@@ -80,21 +80,40 @@ from benchmarks.tickets import (
 from bot.knowledge.loader import load_knowledge, sample_kb_path
 from bot.knowledge.model import KnowledgeBase
 from bot.store import Store, TicketStore, search
-from bot.store.backend import Connection, fetchall, fetchone
-from bot.store.migrations import after_copy
+from bot.store.backend import Connection, after_copy, fetchall, fetchone
 from bot.store.web import Filters, QueueStore
 from bot.tickets.model import Attachment, Status
 from bot.tickets.service import TicketDesk
 
 BATCH = 20_000
 TARGET_MS = 50.0
-TICKET_COLUMNS = (
-    "id number kind category department assignee status citizen anonymous description "
-    "location phone attachments lang created_at deadline reminded overdue answered_at "
-    "closed_at outcome rating source_key"
-).split()
-EVENT_COLUMNS = "ticket_id at actor action from_status to_status note public".split()
-RATING_COLUMNS = "ticket_id round rating comment at".split()
+TICKET_COLUMNS = [
+    "id",
+    "number",
+    "kind",
+    "category",
+    "department",
+    "assignee",
+    "status",
+    "citizen",
+    "anonymous",
+    "description",
+    "location",
+    "phone",
+    "attachments",
+    "lang",
+    "created_at",
+    "deadline",
+    "reminded",
+    "overdue",
+    "answered_at",
+    "closed_at",
+    "outcome",
+    "rating",
+    "source_key",
+]
+EVENT_COLUMNS = ["ticket_id", "at", "actor", "action", "from_status", "to_status", "note", "public"]
+RATING_COLUMNS = ["ticket_id", "round", "rating", "comment", "at"]
 OUTCOME = "经核实，已安排人员处理完毕。"
 SEARCH_TRIGGERS = ("tickets_search_insert", "tickets_search_update", "tickets_search_delete")
 
@@ -161,9 +180,8 @@ def batches(
         seq[local.year] += 1
         deadline = desk.calendar.add_working_days(local.date(), cat.deadline_days)
         frequent = rng.random() < 0.3
-        citizen = "tg:%d" % (
-            600_000_001 + (rng.randrange(2_000) if frequent else 2_000 + rng.randrange(occasional))
-        )
+        offset = rng.randrange(2_000) if frequent else 2_000 + rng.randrange(occasional)
+        citizen = f"tg:{600_000_001 + offset}"
         assignee = answered = closed = outcome = rating = None
         overdue = reminded = 0
         events = [(ticket_id, created.isoformat(), citizen, "file", None, "received", None, 1)]
@@ -245,10 +263,10 @@ async def write_rows(conn: Connection, table: str, columns: Sequence[str], rows:
         await conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
         return
     raw = conn.raw  # type: ignore[union-attr]
-    async with raw.cursor() as cur:
-        async with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                await copy.write_row(row)
+    copying = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    async with raw.cursor() as cur, cur.copy(copying) as copy:
+        for row in rows:
+            await copy.write_row(row)
 
 
 async def seed(store: Store, desk: TicketDesk, total: int, rng: random.Random) -> dict[str, Any]:
@@ -310,7 +328,7 @@ class Query:
 
     name: str
     queue: str = ""
-    filters: Filters = Filters()
+    filters: Filters = field(default_factory=Filters)
     #: "rows" (count + a page), "counts" (the seven tabs) or "latest" (the live poll).
     kind: str = "rows"
 
@@ -337,12 +355,17 @@ def queries(me: str, cat: str, dept: str, number: str) -> list[Query]:
         Query("search 路 (one character)", "all", Filters(q="路")),
         Query("search a ticket number", "all", Filters(q=number, number=number)),
         Query("unassigned, search 垃圾", "unassigned", Filters(q="垃圾")),
-        Query("search 垃圾 + closed + category", "all", Filters(q="垃圾", status="closed",
-                                                               category=cat)),  # fmt: skip
+        Query(
+            "search 垃圾 + closed + category",
+            "all",
+            Filters(status="closed", category=cat, q="垃圾"),
+        ),
     ]
 
 
-def runner(store: QueueStore, query: Query, me: str, today: dt.date) -> Callable[[], Awaitable[int]]:
+def runner(
+    store: QueueStore, query: Query, me: str, today: dt.date
+) -> Callable[[], Awaitable[int]]:
     """A call running `query` once; it returns how many tickets match."""
 
     async def rows() -> int:
@@ -390,7 +413,9 @@ async def time_queries(store: Store, desk: TicketDesk, runs: int) -> list[dict[s
 # -- filing -------------------------------------------------------------------------------
 
 
-async def time_filing(store: Store, desk: TicketDesk, n: int, rng: random.Random, tag: str) -> dict[str, Any]:
+async def time_filing(
+    store: Store, desk: TicketDesk, n: int, rng: random.Random, tag: str
+) -> dict[str, Any]:
     """File `n` tickets through `TicketDesk.file`, one transaction each."""
     latencies: list[float] = []
     start = time.perf_counter()
@@ -431,7 +456,9 @@ async def sizes(store: Store) -> dict[str, int]:
             str(r[0]): str(r[1])
             for r in await fetchall(conn, "SELECT name, tbl_name FROM sqlite_master")
         }
-        for name, size in await fetchall(conn, "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
+        for name, size in await fetchall(
+            conn, "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"
+        ):
             owner = owners.get(str(name), str(name))
             if owner.startswith(search.TABLE):
                 owner = search.TABLE
@@ -462,9 +489,11 @@ async def run(
         out["queries"] = await time_queries(store, desk, runs)
         rng = random.Random(seed_ + 1)
         out["filing"] = await time_filing(store, desk, filings, rng, "a")
+        out["filings_total"] = filings
         if not is_sqlite(store.conn):
             await store.conn.execute("SET synchronous_commit = off")
             out["filing_async"] = await time_filing(store, desk, filings, rng, "b")
+            out["filings_total"] += filings
         if is_sqlite(store.conn):
             await store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         out["size_after"] = await sizes(store)
@@ -606,7 +635,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--json", help="append the figures to this JSON-lines file")
     args = p.parse_args(argv)
     shown = sys.argv if argv is None else ["benchmarks/store_scale.py", *argv]
-    print(f"- Machine: {machine()}\n- Date: {shell_date()}\n- Command: `{shlex.join(['python', *shown])}`\n")
+    command = shlex.join(["python", *shown])
+    print(f"- Machine: {machine()}\n- Date: {shell_date()}\n- Command: `{command}`\n")
     asyncio.run(main_async(args))
     return 0
 
