@@ -598,6 +598,36 @@ def render(out: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def combined(results: list[dict[str, Any]]) -> str:
+    """Every run side by side: the queries' p50 / p99, filing and size (Markdown)."""
+    heads = [f"{r['backend']} {r['seed']['tickets']:,}" for r in results]
+    lines = [
+        "| query | " + " | ".join(f"{h} p50 / p99 ms" for h in heads) + " |",
+        "|---|" + "---:|" * len(results),
+    ]
+    for i, q in enumerate(results[0]["queries"]):
+        cells = [f"{r['queries'][i]['p50']:.1f} / {r['queries'][i]['p99']:.1f}" for r in results]
+        lines.append(f"| {q['name']} | " + " | ".join(cells) + " |")
+    rows = {
+        "filings/s (p50 / p99 ms)": lambda r: (
+            f"{r['filing']['per_s']:,.0f} ({r['filing']['p50']:.1f} / {r['filing']['p99']:.1f})"
+        ),
+        "filings/s, synchronous_commit = off": lambda r: (
+            f"{r['filing_async']['per_s']:,.0f} ({r['filing_async']['p50']:.1f} / "
+            f"{r['filing_async']['p99']:.1f})"
+            if "filing_async" in r
+            else "—"
+        ),
+        "size on disk, MiB": lambda r: mib(r["size_seeded"]["total"]),
+        "bulk seeding: rows + indexes, s": lambda r: (
+            f"{r['seed']['load_s']:.0f} + {r['seed']['index_s']:.0f}"
+        ),
+    }
+    for name, cell in rows.items():
+        lines.append(f"| **{name}** | " + " | ".join(cell(r) for r in results) + " |")
+    return "\n".join(lines) + "\n"
+
+
 @asynccontextmanager
 async def database(backend: str, volume: int, keep: str | None) -> AsyncIterator[Path | str]:
     """Where one run's database is: a new SQLite file or a database of a new throwaway
@@ -658,7 +688,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=12345)
     p.add_argument("--json", help="append the figures to this JSON-lines file")
     p.add_argument("--keep", help="keep the databases (SQLite files in this directory)")
+    p.add_argument("--combine", nargs="+", help="print one table of these JSON-lines files")
     args = p.parse_args(argv)
+    if args.combine:
+        results = [
+            json.loads(line) for f in args.combine for line in Path(f).read_text().splitlines()
+        ]
+        print(combined(results))
+        return 0
     shown = sys.argv if argv is None else ["benchmarks/store_scale.py", *argv]
     command = shlex.join(["python", *shown])
     print(f"- Machine: {machine()}\n- Date: {shell_date()}\n- Command: `{command}`\n")
