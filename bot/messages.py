@@ -1409,6 +1409,134 @@ DISCLOSURE_MESSAGES: dict[str, dict[str, str]] = {
 }
 CATALOGUE.update(DISCLOSURE_MESSAGES)
 
+#: A disclosure request's page in the web console (bot/web/disclosure.py).
+WEB_DISCLOSURE_MESSAGES: dict[str, dict[str, str]] = {
+    "web_disclosure_title": {"zh": "依申请公开办理", "en": "Information request handling"},
+    "web_disclosure_received": {"zh": "收到申请日（第三十一条）", "en": "Received (Art. 31)"},
+    "web_disclosure_notice_due": {
+        "zh": "补正告知最后一日（第三十条）",
+        "en": "Last day for a correction notice (Art. 30)",
+    },
+    "web_disclosure_correction_asked": {"zh": "补正告知日", "en": "Correction asked on"},
+    "web_disclosure_correction_by": {"zh": "补正期限", "en": "Correction due by"},
+    "web_disclosure_corrected_on": {
+        "zh": "收到补正日（重新起算）",
+        "en": "Correction received (the count restarts)",
+    },
+    "web_disclosure_consultation": {
+        "zh": "征求第三方意见（第三十二条）",
+        "en": "Third-party consultation (Art. 32)",
+    },
+    "web_disclosure_open": {"zh": "进行中", "en": "ongoing"},
+    "web_disclosure_consultation_due": {
+        "zh": "第三方答复期限",
+        "en": "Third party's last day",
+    },
+    "web_disclosure_extension": {
+        "zh": "已延长工作日数（第三十三条）",
+        "en": "Extended by working days (Art. 33)",
+    },
+    "web_disclosure_answer_due": {"zh": "答复期限（第三十三条）", "en": "Answer due (Art. 33)"},
+    "web_disclosure_stopped": {
+        "zh": "暂停计算（补正或征求意见期间）",
+        "en": "clock stopped (correction or consultation)",
+    },
+    "web_disclosure_concluded": {"zh": "办结日", "en": "Concluded on"},
+    "web_disclosure_result": {"zh": "答复及统计栏目", "en": "Answer and table row"},
+    "web_disclosure_action_d-correct": {"zh": "发出补正告知", "en": "Ask for a correction"},
+    "web_disclosure_action_d-corrected": {"zh": "登记收到的补正", "en": "Record the correction"},
+    "web_disclosure_action_d-consult": {"zh": "征求第三方意见", "en": "Consult a third party"},
+    "web_disclosure_action_d-consult-end": {"zh": "结束征求意见", "en": "End the consultation"},
+    "web_disclosure_action_d-extend": {"zh": "延长答复期限", "en": "Extend the answer date"},
+    "web_disclosure_action_d-answer": {"zh": "作出答复", "en": "Answer"},
+    "web_disclosure_field_d-correct": {
+        "zh": "需要补正的内容（一次性告知）",
+        "en": "What to correct (one notice only)",
+    },
+    "web_disclosure_field_correct_days": {
+        "zh": "补正期限（工作日，不填为10）",
+        "en": "Working days to correct (10 if empty)",
+    },
+    "web_disclosure_field_d-corrected": {
+        "zh": "收到的补正内容（纸质、当面等）",
+        "en": "The correction received (on paper, at the counter …)",
+    },
+    "web_disclosure_field_d-consult": {
+        "zh": "第三方名称及征求事项",
+        "en": "The third party and what it is asked",
+    },
+    "web_disclosure_field_d-consult-end": {
+        "zh": "第三方意见（可不填）",
+        "en": "The third party's opinion (optional)",
+    },
+    "web_disclosure_field_extend_days": {
+        "zh": "延长工作日数（1–20）",
+        "en": "Working days (1–20)",
+    },
+    "web_disclosure_field_d-extend": {
+        "zh": "延期理由（将告知申请人）",
+        "en": "Reason (told to the applicant)",
+    },
+    "web_disclosure_field_answer": {"zh": "答复类型", "en": "Answer type"},
+    "web_disclosure_field_reason": {
+        "zh": "不予公开的理由（仅“不予公开”）",
+        "en": "Reason for withholding (only when not disclosed)",
+    },
+    "web_disclosure_field_d-answer": {
+        "zh": "说明（获取途径、负责机关或提供的信息）",
+        "en": "Detail (where it is public, the responsible office, or the information)",
+    },
+    "web_disclosure_delivery_note": {
+        "zh": "答复按申请人选择的方式送达：{delivery}",
+        "en": "The answer goes the way the applicant chose: {delivery}",
+    },
+    "web_disclosure_bad_correction_days": {
+        "zh": "补正期限请填1到60之间的整数（工作日）。",
+        "en": "Give the working days to correct as a whole number from 1 to 60.",
+    },
+    "web_disclosure_pick_answer": {"zh": "请选择答复类型。", "en": "Please choose an answer type."},
+    "web_disclosure_pick": {"zh": "请选择", "en": "Choose"},
+    "web_disclosure_answer_already_public": {
+        "zh": "已主动公开（告知获取途径）",
+        "en": "Already public (say where)",
+    },
+    "web_disclosure_answer_disclosed": {"zh": "予以公开", "en": "Disclosed"},
+    "web_disclosure_answer_partly": {"zh": "部分公开", "en": "Partly disclosed"},
+    "web_disclosure_answer_withheld": {"zh": "不予公开", "en": "Not disclosed"},
+    "web_disclosure_answer_not_exist": {"zh": "信息不存在", "en": "Does not exist"},
+    "web_disclosure_answer_not_ours": {
+        "zh": "不属于本机关（告知负责机关）",
+        "en": "Not this office's (name the office)",
+    },
+    "web_disclosure_answer_repeat": {"zh": "重复申请", "en": "Repeat request"},
+    "web_disclosure_answer_register": {
+        "zh": "工商、不动产登记资料等",
+        "en": "Special register (business, real estate …)",
+    },
+    "web_disclosure_answer_needs_creation": {
+        "zh": "需另行制作",
+        "en": "Would have to be created",
+    },
+    "web_disclosure_answer_still_unclear": {
+        "zh": "补正后仍不明确",
+        "en": "Still unclear after correction",
+    },
+    "web_disclosure_answer_petition": {
+        "zh": "信访、投诉、举报",
+        "en": "Petition, complaint or report",
+    },
+    "web_disclosure_answer_publication": {"zh": "公开出版物", "en": "A publication"},
+    "web_disclosure_answer_excessive": {
+        "zh": "无正当理由大量反复申请",
+        "en": "Excessive without good reason",
+    },
+    "web_disclosure_answer_confirm": {
+        "zh": "要求确认或重新出具",
+        "en": "Asks to confirm or reissue",
+    },
+}
+CATALOGUE.update(WEB_DISCLOSURE_MESSAGES)
+
 #: The web console's pages (bot/web/).
 WEB_MESSAGES: dict[str, dict[str, str]] = {
     "web_title": {"zh": "为民服务中心工单台", "en": "Service centre ticket desk"},

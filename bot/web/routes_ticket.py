@@ -15,7 +15,7 @@ from bot.store.web import QueueStore
 from bot.tickets.model import Role, StaffMember, Ticket
 from bot.tickets.service import TicketDesk, TicketError
 from bot.tickets.staff import NUMBER_RE, normalize_number
-from bot.web import rights
+from bot.web import disclosure, rights
 from bot.web.accounts import Session
 from bot.web.auth import allows, context, guarded
 from bot.web.rows import contact, days_left, row
@@ -63,6 +63,8 @@ OPERATIONS: dict[str, tuple[Operation, Role]] = {
     "merge": (_merge, Role.STAFF),
     "extend": (_extend, Role.SUPERVISOR),
     "reveal": (_reveal, Role.SUPERVISOR),
+    # 依申请公开: the disclosure desk's own actions (bot/web/disclosure.py).
+    **disclosure.OPERATIONS,
 }
 
 
@@ -87,6 +89,8 @@ async def _show(
     desk = ctx.desk
     events = await desk.timeline(ticket, public_only=False)
     lang = session.lang
+    supervisor = allows(session, Role.SUPERVISOR)
+    request_state = await disclosure.state(desk, ticket, lang, supervisor)
     return render(
         request,
         "ticket.html",
@@ -101,7 +105,9 @@ async def _show(
         version=await QueueStore(ctx.store.conn, desk.calendar).version(ticket.id),
         error=error,
         form=form or FormData(),
-        supervisor=allows(session, Role.SUPERVISOR),
+        supervisor=supervisor,
+        disclosure=request_state,
+        hidden=disclosure.NOT_FOR_DISCLOSURE if request_state else frozenset(),
         departments=[(d.id, d.name.get(lang)) for d in ctx.kb.departments],
     )
 
