@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge.model import KnowledgeBase
-from bot.tickets.model import Action, Role, Status
+from bot.tickets.model import Action, Role, StaffMember, Status
 from tests.web_env import CITIZEN, Console, console, form_values, login
 
 CHAT = int(CITIZEN.removeprefix("tg:"))
@@ -216,3 +216,31 @@ async def test_the_timeline_names_each_step_in_china_time(web: Console) -> None:
         assert "2026-03-02 10:00" in page.text  # filed at 02:00 UTC
         assert "<b>受理</b>" in page.text and "<b>认领</b>" in page.text
         assert "<b>file</b>" not in page.text
+
+
+async def test_people_are_shown_by_name_not_by_key(web: Console) -> None:
+    """A console account reads as its name, a Telegram staff member as the name they were
+    registered with; a key nobody named is shown as it is."""
+    boss = StaffMember(0, Role.SUPERVISOR, login="boss")
+    async with web.store.transaction():
+        await web.desk.tickets.add_staff(StaffMember(777, Role.STAFF, None, "李明"))
+    claimed = await web.file()
+    telegram = await web.file("roads", description="路灯坏了三天", location="南街")
+    stranger = await web.file("roads", description="井盖丢了", location="北街")
+    async with web.store.transaction():
+        await web.desk.assign(boss, telegram.number, None, "tg:777")
+        await web.desk.assign(boss, stranger.number, None, "tg:888")
+    async with web.client() as client:
+        await login(client, "clerk")
+        await client.post(
+            f"/t/{claimed.number}/claim", data=await form_values(client, claimed.number)
+        )
+        rows = (await client.get("/q/all/rows")).text
+        ticket = (await client.get(f"/t/{claimed.number}")).text
+        export = (await client.get("/q/all/export.csv")).content.decode("utf-8-sig")
+    cells = {line.split(",")[0]: line for line in export.splitlines()[1:]}
+    for shown in (rows, cells[claimed.number]):
+        assert "Clerk" in shown and "web:clerk" not in shown
+    assert "李明" in rows and "李明" in cells[telegram.number] and "tg:777" not in rows
+    assert "tg:888" in rows and "tg:888" in cells[stranger.number]
+    assert '<span class="actor">Clerk</span>' in ticket and "web:clerk" not in ticket

@@ -178,7 +178,7 @@ async def test_the_export_holds_every_match_not_one_page(web: Console) -> None:
         assert len(everything) == 1 + 57
         mine = await export(client, "/q/mine/export.csv?q=路灯")
         assert [r[0] for r in mine[1:]] == [claimed.number]
-        assert mine[1][5] == "web:clerk"
+        assert mine[1][5] == "Clerk"  # the account's name, not its key
 
 
 async def test_filters_and_searches_apply_as_on_the_page(web: Console) -> None:

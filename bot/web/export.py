@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from bot.logs import mask_phone
 from bot.messages import t
 from bot.tickets.model import Ticket
 from bot.tickets.render import category_name, department_name, status_label
 from bot.tickets.service import TicketDesk
+from bot.web.people import shown
 from bot.web.rows import days_left
 from bot.web.views import china_time
 
@@ -54,8 +55,11 @@ def contact(ticket: Ticket, phones: bool, lang: str) -> str:
     return f"{ticket.citizen} {phone if phones else mask_phone(phone)}"
 
 
-def line(desk: TicketDesk, ticket: Ticket, phones: bool, lang: str) -> list[str]:
-    """One ticket's cells; phone numbers in a report's text are masked for every role."""
+def line(
+    desk: TicketDesk, ticket: Ticket, phones: bool, lang: str, names: Mapping[str, str] = {}
+) -> list[str]:
+    """One ticket's cells, the assignee by name where `names` knows one; phone numbers in a
+    report's text are masked for every role."""
     clear = phones and not ticket.is_report
 
     def text(value: str | None) -> str:
@@ -69,7 +73,7 @@ def line(desk: TicketDesk, ticket: Ticket, phones: bool, lang: str) -> list[str]
         category_name(desk.kb, ticket, lang),
         status_label(ticket, lang),
         department_name(desk.kb, ticket.department, lang),
-        cell(ticket.assignee or ""),
+        cell(shown(ticket.assignee, names) if ticket.assignee else ""),
         china_time(ticket.created_at),
         ticket.deadline.isoformat(),
         "" if left is None else str(left),
@@ -91,9 +95,15 @@ def head(lang: str) -> bytes:
     return BOM.encode("utf-8") + _encoded([[t(key, lang) for key in HEADER]])
 
 
-def body(desk: TicketDesk, tickets: Iterable[Ticket], phones: bool, lang: str) -> bytes:
+def body(
+    desk: TicketDesk,
+    tickets: Iterable[Ticket],
+    phones: bool,
+    lang: str,
+    names: Mapping[str, str] = {},
+) -> bytes:
     """A line per ticket (the export streams a page of tickets at a time)."""
-    return _encoded(line(desk, ticket, phones, lang) for ticket in tickets)
+    return _encoded(line(desk, ticket, phones, lang, names) for ticket in tickets)
 
 
 def filename(queue: str, today: dt.date) -> str:

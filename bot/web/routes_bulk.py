@@ -17,6 +17,7 @@ from bot.tickets.service import TicketDesk, TicketError
 from bot.web import rights
 from bot.web.accounts import Session
 from bot.web.auth import context, guarded
+from bot.web.people import names
 from bot.web.routes_queue import queue_of
 from bot.web.views import render
 
@@ -56,7 +57,7 @@ async def _step(request: Request, action: str, target: str) -> Step | None:
 
 
 async def _one(
-    request: Request, session: Session, action: str, step: Step, raw: str
+    request: Request, session: Session, action: str, step: Step, raw: str, known: dict[str, str]
 ) -> Refused | None:
     """Apply `step` to the ticket id `raw` in one transaction; why not, when it is refused."""
     ctx = context(request)
@@ -65,7 +66,7 @@ async def _one(
     ticket = await ctx.desk.tickets.get(ticket_id) if ticket_id is not None else None
     if ticket is None:
         return Refused(raw[:SHOWN], t("web_bulk_bad_id", lang))
-    refused = rights.refusal(session, action, ticket)
+    refused = rights.refusal(session, action, ticket, known)
     if refused is not None:
         return Refused(ticket.number, t(refused[0], lang, **refused[1]))
     try:
@@ -98,7 +99,8 @@ async def _bulk(request: Request, session: Session, form: FormData) -> Response:
     step = await _step(request, action, str(form.get("target", "")))
     if step is None:
         return _page(request, session, 400, message=t("web_bulk_bad_target", lang))
-    refused = [r for raw in raws if (r := await _one(request, session, action, step, raw))]
+    known = await names(context(request))
+    refused = [r for raw in raws if (r := await _one(request, session, action, step, raw, known))]
     done = t("web_bulk_done", lang, done=len(raws) - len(refused), refused=len(refused))
     return _page(request, session, 200, message=done, refused=refused)
 

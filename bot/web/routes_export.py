@@ -19,6 +19,7 @@ from bot.web.accounts import Session
 from bot.web.auth import allows, context, guarded
 from bot.web.context import WebContext
 from bot.web.export import body, filename, head
+from bot.web.people import names
 from bot.web.routes_queue import filters_of, queue_of
 from bot.web.views import not_found
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 async def _lines(
-    ctx: WebContext, matching: Matching, phones: bool, lang: str
+    ctx: WebContext, matching: Matching, phones: bool, lang: str, known: dict[str, str]
 ) -> AsyncIterator[bytes]:
     """The file, a page of tickets at a time; the connection is taken for each page only."""
     yield head(lang)
@@ -36,7 +37,7 @@ async def _lines(
             tickets = await newest(ctx.store.conn, matching, below, ctx.export_page)
         if not tickets:
             return
-        yield body(ctx.desk, tickets, phones, lang)
+        yield body(ctx.desk, tickets, phones, lang, known)
         below = tickets[-1].id
 
 
@@ -61,7 +62,7 @@ async def _export(request: Request, session: Session, form: FormData) -> Respons
         )
     name = filename(queue, desk.today())
     return StreamingResponse(
-        _lines(ctx, matching, phones, session.lang),
+        _lines(ctx, matching, phones, session.lang, await names(ctx)),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{name}"'},
     )

@@ -16,6 +16,7 @@ from bot.tickets.model import Status
 from bot.tickets.staff import NUMBER_RE, normalize_number
 from bot.web.accounts import Session
 from bot.web.auth import context, guarded
+from bot.web.people import names
 from bot.web.rows import row
 from bot.web.views import not_found, render
 
@@ -42,6 +43,7 @@ async def _values(request: Request, session: Session) -> dict[str, Any]:
     me = session.account.member.key
     store = QueueStore(ctx.store.conn, desk.calendar)
     total, tickets = await store.rows(queue, me, desk.today(), filters)
+    known = await names(ctx)
     query = urlencode({k: v for k, v in filters.__dict__.items() if v})
     return {
         "session": session,
@@ -50,7 +52,7 @@ async def _values(request: Request, session: Session) -> dict[str, Any]:
         "filters": filters,
         "query": query,
         "total": total,
-        "rows": [row(desk, x, session.lang) for x in tickets],
+        "rows": [row(desk, x, session.lang, known) for x in tickets],
         "counts": await store.counts(me, desk.today()),
         "version": await store.latest_change(),
         "statuses": [s.value for s in Status],

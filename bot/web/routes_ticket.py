@@ -18,6 +18,7 @@ from bot.tickets.staff import NUMBER_RE, normalize_number
 from bot.web import disclosure, rights
 from bot.web.accounts import Session
 from bot.web.auth import allows, context, guarded
+from bot.web.people import names
 from bot.web.rows import contact, days_left, row
 from bot.web.views import not_found, render
 
@@ -88,6 +89,7 @@ async def _show(
     ctx = context(request)
     desk = ctx.desk
     events = await desk.timeline(ticket, public_only=False)
+    known = await names(ctx)
     lang = session.lang
     supervisor = allows(session, Role.SUPERVISOR)
     request_state = await disclosure.state(desk, ticket, lang, supervisor)
@@ -98,7 +100,8 @@ async def _show(
         status,
         session=session,
         ticket=ticket,
-        row=row(desk, ticket, lang),
+        row=row(desk, ticket, lang, known),
+        names=known,
         left=days_left(desk, ticket),
         contact=contact(ticket, revealed, lang),
         events=events,
@@ -130,7 +133,7 @@ async def _act(request: Request, session: Session, form: FormData) -> Response:
     if not allows(session, role):
         message = t("ticket_supervisor_only", session.lang)
         return await _show(request, session, ticket, 403, (name, message), form)
-    refused = rights.refusal(session, name, ticket)
+    refused = rights.refusal(session, name, ticket, await names(ctx))
     if refused is not None:
         message = t(refused[0], session.lang, **refused[1])
         return await _show(request, session, ticket, 403, (name, message), form)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.logs import mask_phone
@@ -9,6 +10,7 @@ from bot.messages import t
 from bot.tickets.model import FINAL, Status, Ticket
 from bot.tickets.render import category_name, department_name, status_label
 from bot.tickets.service import TicketDesk
+from bot.web.people import shown
 
 SUMMARY = 40
 
@@ -37,8 +39,8 @@ def days_left(desk: TicketDesk, ticket: Ticket) -> int | None:
     return desk.calendar.working_days_between(desk.today(), ticket.deadline)
 
 
-def row(desk: TicketDesk, ticket: Ticket, lang: str) -> Row:
-    """The queue line of `ticket`."""
+def row(desk: TicketDesk, ticket: Ticket, lang: str, names: Mapping[str, str] = {}) -> Row:
+    """The queue line of `ticket`, its assignee by name where `names` knows one."""
     left = days_left(desk, ticket)
     summary = ticket.description.replace("\n", " ")
     if len(summary) > SUMMARY:
@@ -48,7 +50,7 @@ def row(desk: TicketDesk, ticket: Ticket, lang: str) -> Row:
         category_name(desk.kb, ticket, lang),
         summary,
         status_label(ticket, lang),
-        ticket.assignee or "-",
+        shown(ticket.assignee, names),
         department_name(desk.kb, ticket.department, lang),
         ticket.deadline.isoformat(),
         left,
