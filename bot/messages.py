@@ -1066,6 +1066,58 @@ ADMIN_MESSAGES: dict[str, dict[str, str]] = {
 }
 CATALOGUE.update(ADMIN_MESSAGES)
 
+#: The console's knowledge page (bot/web/routes_kb.py), for admins.
+KB_PAGE_MESSAGES: dict[str, dict[str, str]] = {
+    "web_nav_kb": {"zh": "知识库", "en": "Knowledge base"},
+    "web_kb_title": {"zh": "知识库管理", "en": "Knowledge base"},
+    "web_kb_status": {"zh": "当前使用的知识库", "en": "In use"},
+    "web_kb_dir": {"zh": "目录", "en": "Directory"},
+    "web_kb_entries": {"zh": "条目数", "en": "Entries"},
+    "web_kb_files": {"zh": "文件数", "en": "Files"},
+    "web_kb_loaded_at": {"zh": "加载时间", "en": "Loaded at"},
+    "web_kb_last_reload": {"zh": "最近一次重新加载", "en": "Last reload"},
+    "web_kb_never_reloaded": {
+        "zh": "本进程启动以来尚未重新加载。",
+        "en": "Not reloaded since this process started.",
+    },
+    "web_kb_reload_good": {"zh": "成功", "en": "good"},
+    "web_kb_reload_broken": {
+        "zh": "失败，仍在使用原来的知识库",
+        "en": "broken; the previous knowledge base still serves",
+    },
+    "web_kb_reload": {"zh": "立即重新加载", "en": "Reload now"},
+    "web_kb_reload_hint": {
+        "zh": "先校验全部 YAML 文件再替换；有错误时继续使用原来的知识库。操作留痕。",
+        "en": "Every YAML file is checked first; on an error the previous knowledge base "
+        "keeps serving. The reload is audited.",
+    },
+    "web_kb_no_reloader": {
+        "zh": "此进程不能重新加载知识库。",
+        "en": "This process cannot reload the knowledge base.",
+    },
+    "web_kb_history": {"zh": "重新加载记录", "en": "Reload log"},
+    "web_kb_when": {"zh": "时间", "en": "When"},
+    "web_kb_who": {"zh": "操作人", "en": "By"},
+    "web_kb_outcome": {"zh": "结果", "en": "Outcome"},
+    "web_kb_gaps": {"zh": "知识库缺口", "en": "Knowledge gaps"},
+    "web_kb_gaps_hint": {
+        "zh": "与 citizen-desk kb gaps 相同的报告：未匹配、澄清后未选择或被点 👎 的问题，按话题分组。",
+        "en": "The report of citizen-desk kb gaps: questions with no match, with choices "
+        "nobody picked or with a 👎, grouped by topic.",
+    },
+    "web_kb_gaps_since": {"zh": "起始日期（UTC）", "en": "From (UTC)"},
+    "web_kb_gaps_min": {"zh": "每组至少问题数", "en": "Questions per group, at least"},
+    "web_kb_gaps_show": {"zh": "显示", "en": "Show"},
+    "web_kb_gaps_bad": {
+        "zh": "起始日期应为 YYYY-MM-DD，问题数应为不小于 1 的整数。",
+        "en": "The date must be YYYY-MM-DD and the count a whole number of at least 1.",
+    },
+    "web_kb_yaml": {"zh": "可复制的 YAML 片段", "en": "YAML to copy"},
+    "web_kb_group": {"zh": "第 {n} 组", "en": "Group {n}"},
+    "web_kb_draft": {"zh": "工单 {number}", "en": "Ticket {number}"},
+}
+CATALOGUE.update(KB_PAGE_MESSAGES)
+
 
 #: Disclosure requests (依申请公开, docs/disclosure.md).
 DISCLOSURE_MESSAGES: dict[str, dict[str, str]] = {

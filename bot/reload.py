@@ -76,6 +76,30 @@ def reloaded_report(result: LoadResult, changes: Changes, lang: str) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """One reload: when it ran, what loading found, and what it changed (None: refused)."""
+
+    at: dt.datetime
+    result: LoadResult
+    changes: Changes | None
+
+    @property
+    def ok(self) -> bool:
+        """The new KB was swapped in."""
+        return self.changes is not None
+
+    def report(self, lang: str) -> str:
+        """The report of this reload in `lang`, as sent to the admins."""
+        if self.changes is None:
+            return failed_report(self.result, lang)
+        return reloaded_report(self.result, self.changes, lang)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 class KnowledgeReloader:
     """Reloads the KB on file changes or on request; a broken edit never replaces a good KB."""
 
@@ -86,6 +110,7 @@ class KnowledgeReloader:
         notice: AdminNotice,
         settings: MatchSettings | None = None,
         lang: str = DEFAULT,
+        loaded: LoadResult | None = None,
     ):
         self.kb_dir = kb_dir
         self.lang = lang  # of the report sent to the admins; the log has it in English
@@ -95,6 +120,12 @@ class KnowledgeReloader:
         self._lock = asyncio.Lock()
         #: Set once the file watcher is watching: an edit made after it is never missed.
         self.watching = asyncio.Event()
+        #: The load that gave the KB in use (the start's, given by the caller, or the last
+        #: good reload's) and when it ran: the console's knowledge page shows them.
+        self.loaded = loaded
+        self.loaded_at = _utcnow()
+        #: The last reload, good or refused (None before the first).
+        self.last: ReloadOutcome | None = None
 
     async def reload(self) -> str:
         """Load, check and swap in the KB; return the report sent to admins."""
@@ -103,15 +134,18 @@ class KnowledgeReloader:
             result = await asyncio.to_thread(load_knowledge, self.kb_dir)
             if result.kb is None:
                 # Handled (the previous KB serves, the admins get the report): one line.
-                log.warning("%s", failed_report(result, "en").replace("\n", "; "))
-                report = failed_report(result, self.lang)
+                self.last = ReloadOutcome(_utcnow(), result, None)
+                log.warning("%s", self.last.report("en").replace("\n", "; "))
+                report = self.last.report(self.lang)
                 await self.notice(report)
                 return report
             matcher = await asyncio.to_thread(Matcher, result.kb, self.settings)
             changes = diff(self.dialogue.kb, result.kb)
             self.dialogue.use(matcher)
-            log.info("%s", reloaded_report(result, changes, "en").replace("\n", "; "))
-            report = reloaded_report(result, changes, self.lang)
+            self.last = ReloadOutcome(_utcnow(), result, changes)
+            self.loaded, self.loaded_at = result, self.last.at
+            log.info("%s", self.last.report("en").replace("\n", "; "))
+            report = self.last.report(self.lang)
             await self.notice(report)
             return report
 

@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from bot.web import routes_auth, routes_bulk, routes_export, routes_queue, routes_ticket
 from bot.web.context import WebContext
 from bot.web.routes_figures import ROUTES as FIGURES
+from bot.web.routes_kb import ROUTES as KNOWLEDGE
 from bot.web.security import SecurityHeaders
 from bot.web.views import render
 
@@ -35,6 +36,7 @@ def console_routes() -> list[BaseRoute]:
         *routes_bulk.ROUTES,
         *routes_ticket.ROUTES,
         *FIGURES,
+        *KNOWLEDGE,
     ]
 
 

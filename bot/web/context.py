@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.knowledge.model import KnowledgeBase
+from bot.reload import KnowledgeReloader
 from bot.store import Store
 from bot.tickets.service import TicketDesk
 from bot.web.accounts import AccountStore
@@ -35,6 +36,8 @@ class WebContext:
     session_ttl: float = SESSION_TTL
     export_page: int = EXPORT_PAGE
     now: Callable[[], float] = time.time
+    #: Reloads the KB this process serves (the admin's knowledge page); None: cannot.
+    reloader: KnowledgeReloader | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property

@@ -18,6 +18,7 @@ from bot.errors import UsageError
 from bot.kbdir import choose_kb_dir, log_choice
 from bot.knowledge.loader import load_or_raise
 from bot.matching.matcher import Matcher
+from bot.reload import KnowledgeReloader
 from bot.store import Store
 from bot.store.backend import DB_HELP, location
 from bot.tickets.service import TicketDesk
@@ -61,6 +62,10 @@ class _Server(uvicorn.Server):
         yield
 
 
+async def _shown_on_page(report: str) -> None:
+    """A reload's report goes to the admin's knowledge page (and the log), not to a chat."""
+
+
 async def serve(
     settings: Settings, kb_dir: Path, listen: str, secure: bool, stop: asyncio.Event | None = None
 ) -> None:
@@ -81,7 +86,10 @@ async def serve(
             files=settings.webchat_files,
         )
         routes = ChatRoutes(chat_context)
-        ctx = WebContext(store, desk, settings, secure_cookies=secure)
+        reloader = KnowledgeReloader(
+            kb_dir, dialogue, _shown_on_page, settings.matching, loaded=result
+        )
+        ctx = WebContext(store, desk, settings, secure_cookies=secure, reloader=reloader)
         app = create_app(ctx, extra=routes.routes())
         processing = asyncio.create_task(processor.run())
         sweeping = asyncio.create_task(routes.files.sweep_forever())
