@@ -174,7 +174,10 @@ class ChatRoutes:
         wait = self.chat.limits.wait(citizen(key), address, self.chat.now())
         if wait:
             return slow_down(lang, wait)
-        payload = {"text": text, "lang": lang} if isinstance(text, str) else {"action": action}
+        # The page's language goes with a button press too: the core has no other hint
+        # for a visitor who never typed /lang (a press has no text to guess from).
+        payload = {"text": text} if isinstance(text, str) else {"action": action}
+        payload["lang"] = lang
         processor = self.chat.processor
         async with processor.lock, processor.store.transaction():
             stored = await self.chat.sql.accept(citizen(key), client_id, payload)
