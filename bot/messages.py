@@ -1675,6 +1675,14 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
     "web_queue_reopened": {"zh": "重办", "en": "Reopened"},
     "web_queue_all": {"zh": "全部", "en": "All"},
     "web_queue_empty": {"zh": "没有工单。", "en": "No tickets."},
+    "web_bulk_changed": {
+        "zh": "您打开列表后，该工单已被他人修改，未作处理；请刷新列表后重新选择。",
+        "en": "Someone changed this ticket after the list was shown, so it was left alone; refresh the list and select again.",
+    },
+    "web_refresh": {
+        "zh": "刷新列表",
+        "en": "Refresh the list",
+    },
     "web_more": {
         "zh": "显示前 {shown} 件，共 {total} 件；请用筛选缩小范围。",
         "en": "Showing {shown} of {total}; narrow the list with the filters.",

@@ -31,9 +31,15 @@ async def bulk(
     page = await client.get("/q/unassigned")
     assert page.status_code == 200
     data: dict[str, str | list[str]] = {"action": action, "target": target, "ticket": ids}
+    data["version"] = version_of(page.text)  # as the browser sends it
     if csrf:
         data["csrf"] = csrf_of(page.text.split('id="bulk"', 1)[1])
     return await client.post("/q/unassigned/bulk", data=data)
+
+
+def version_of(page: str) -> str:
+    """The change the queue page had seen, which its bulk form sends."""
+    return page.split('name="version" value="', 1)[1].split('"', 1)[0]
 
 
 async def actions_of(web: Console, ticket: Ticket, action: Action) -> int:
@@ -203,3 +209,50 @@ async def test_a_bad_action_target_or_empty_selection_changes_nothing(
         result = await bulk(client, action, target, [str(ticket.id)] if ids else [])
     assert result.status_code == 400 and message in result.text
     assert await actions_of(web, await web.ticket(ticket.number), Action.ASSIGN) == 0
+
+
+async def test_a_ticket_changed_after_the_list_was_shown_is_left_alone(web: Console) -> None:
+    """The single action's "changed meanwhile", kept in bulk: a colleague claimed one of the
+    ticked tickets after the page was drawn, so the supervisor's bulk move skips it."""
+    changed, untouched = await web.file(), await web.file()
+    async with web.client() as client:
+        await login(client, "boss")
+        page = (await client.get("/q/unassigned")).text
+        async with web.client() as colleague:
+            await login(colleague, "clerk2")
+            claimed = await colleague.post(
+                f"/t/{changed.number}/claim", data=await form_values(colleague, changed.number)
+            )
+            assert claimed.status_code == 303
+        data = {
+            "csrf": csrf_of(page.split('id="bulk"', 1)[1]),
+            "version": version_of(page),
+            "action": "transfer",
+            "target": "agriculture",
+            "ticket": [str(changed.id), str(untouched.id)],
+        }
+        result = await client.post("/q/unassigned/bulk", data=data)
+        again = await bulk(client, "transfer", "agriculture", [str(changed.id)])
+    assert result.status_code == 200, result.text
+    assert "已完成 1 件，未办理 1 件。" in result.text
+    assert f"<b>{changed.number}</b>: 您打开列表后，该工单已被他人修改" in result.text
+    assert (await web.ticket(untouched.number)).department == "agriculture"
+    # A list drawn after the change moves it (a supervisor may move a colleague's ticket).
+    assert "已完成 1 件，未办理 0 件。" in again.text
+    assert (await web.ticket(changed.number)).department == "agriculture"
+
+
+async def test_a_refresh_of_the_rows_keeps_the_ticks(web: Console) -> None:
+    ticked, other = await web.file(), await web.file()
+    async with web.client() as client:
+        await login(client, "clerk")
+        page = (await client.get("/q/unassigned")).text
+        assert 'hx-include="[name=ticket]:checked"' in page  # the poll sends the ticks
+        assert '<noscript><a href="/q/unassigned" class="refresh">刷新列表</a></noscript>' in page
+        await web.file(description="新来的：桥面有坑")
+        rows = await client.get("/q/unassigned/rows", params={"since": "0", "ticket": ticked.id})
+    assert rows.status_code == 200
+    assert f'value="{ticked.id}" form="bulk" aria-label="{ticked.number}" checked>' in rows.text
+    assert f'value="{other.id}" form="bulk" aria-label="{other.number}">' in rows.text
+    assert f'name="version" value="{version_of(rows.text)}"' in rows.text
+    assert int(version_of(rows.text)) > int(version_of(page))  # the form's version moves too

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from bot import actions
 from bot.messages import t
+from bot.store.web import QueueStore
 from bot.tickets.model import StaffMember, Ticket
 from bot.tickets.service import TicketDesk, TicketError
 from bot.web import rights
@@ -56,22 +57,36 @@ async def _step(request: Request, action: str, target: str) -> Step | None:
     return lambda desk, actor, number: desk.assign(actor, number, member.dept, member.key)
 
 
-async def _one(
-    request: Request, session: Session, action: str, step: Step, raw: str, known: dict[str, str]
-) -> Refused | None:
-    """Apply `step` to the ticket id `raw` in one transaction; why not, when it is refused."""
+@dataclass(frozen=True)
+class Batch:
+    """One bulk request: the action and what it does, the names to show, and the change the
+    page had seen (its newest audit line; a ticket changed after it is left alone)."""
+
+    action: str
+    step: Step
+    known: dict[str, str]
+    seen: int | None
+
+
+async def _one(request: Request, session: Session, batch: Batch, raw: str) -> Refused | None:
+    """Apply the batch's step to the ticket id `raw` in one transaction; why not, when it is
+    refused."""
     ctx = context(request)
     lang = session.lang
     ticket_id = actions.identifier(raw)
     ticket = await ctx.desk.tickets.get(ticket_id) if ticket_id is not None else None
     if ticket is None:
         return Refused(raw[:SHOWN], t("web_bulk_bad_id", lang))
-    refused = rights.refusal(session, action, ticket, known)
+    refused = rights.refusal(session, batch.action, ticket, batch.known)
     if refused is not None:
         return Refused(ticket.number, t(refused[0], lang, **refused[1]))
+    if batch.seen is not None:
+        version = await QueueStore(ctx.store.conn, ctx.desk.calendar).version(ticket.id)
+        if version > batch.seen:
+            return Refused(ticket.number, t("web_bulk_changed", lang))
     try:
         async with ctx.write():
-            await step(ctx.desk, session.account.member, ticket.number)
+            await batch.step(ctx.desk, session.account.member, ticket.number)
     except TicketError as exc:
         return Refused(ticket.number, t(exc.key, lang, **exc.values))
     return None
@@ -99,8 +114,11 @@ async def _bulk(request: Request, session: Session, form: FormData) -> Response:
     step = await _step(request, action, str(form.get("target", "")))
     if step is None:
         return _page(request, session, 400, message=t("web_bulk_bad_target", lang))
-    known = await names(context(request))
-    refused = [r for raw in raws if (r := await _one(request, session, action, step, raw, known))]
+    seen = str(form.get("version", ""))
+    batch = Batch(
+        action, step, await names(context(request)), int(seen) if seen.isdigit() else None
+    )
+    refused = [r for raw in raws if (r := await _one(request, session, batch, raw))]
     done = t("web_bulk_done", lang, done=len(raws) - len(refused), refused=len(refused))
     return _page(request, session, 200, message=done, refused=refused)
 

@@ -53,6 +53,8 @@ async def _values(request: Request, session: Session) -> dict[str, Any]:
         "query": query,
         "total": total,
         "rows": [row(desk, x, session.lang, known) for x in tickets],
+        # The ticks a refresh of the rows keeps (the poll sends the ticked boxes).
+        "ticked": {int(v) for v in request.query_params.getlist("ticket") if v.isdigit()},
         "counts": await store.counts(me, desk.today()),
         "version": await store.latest_change(),
         "statuses": [s.value for s in Status],
