@@ -8,11 +8,7 @@ one browser serves the whole module. Screenshots go to a temporary directory, or
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +24,13 @@ from bot.tickets.model import Role
 from bot.tickets.service import TicketDesk
 from bot.web.accounts import Account, AccountStore
 from bot.workdays import WorkCalendar
-from tests.conftest import CHROMIUM, REPO, need_chromium, need_playwright
+from tests.browser import cli, launch_options, query, shots_dir, web_server
 
 PASSWORD = "correct horse battery"
 WIDTH, HEIGHT = 1366, 768
+#: A complaint typed into `citizen-desk chat` (the terminal citizen "terminal:local").
+TERMINAL_COMPLAINT = "我要反映问题\n4\n路灯坏了一个月，晚上出行很不安全\n南湾村小学门口\n/skip\n/skip\n13712345678\n1\n"
+NUMBER = re.compile(r"TS-\d{4}-\d{6}")
 
 
 @dataclass(frozen=True)
@@ -42,14 +41,8 @@ class Seeded:
     report: str
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def seed(db: Path) -> Seeded:
-    """Accounts and two citizen tickets (one a 举报), through the desk."""
+    """Accounts (a clerk, a supervisor) and two citizen tickets (one a 举报), through the desk."""
     result = load_knowledge(sample_kb_path())
     assert result.kb is not None
     async with Store.opened(db) as store:
@@ -57,6 +50,7 @@ async def seed(db: Path) -> Seeded:
         async with store.transaction():
             accounts = AccountStore(store)
             await accounts.save(Account("clerk", Role.STAFF, None, "王小丽"), PASSWORD)
+            await accounts.save(Account("chief", Role.SUPERVISOR, None, "李主任"), PASSWORD)
             rubbish = await desk.file(
                 "tg:4242",
                 "environment",
@@ -70,19 +64,6 @@ async def seed(db: Path) -> Seeded:
     return Seeded(rubbish.number, report.number)
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            errors = proc.stderr.read() if proc.stderr else b""
-            raise AssertionError(f"the console exited: {errors!r}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError("the console did not start listening in 30 s")
-
-
 @dataclass(frozen=True)
 class Server:
     url: str
@@ -93,40 +74,22 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`citizen-desk web` on a fresh database and a free port."""
-    need_chromium()
+    options = launch_options()  # skip before any work without chromium
+    assert options
     work = tmp_path_factory.mktemp("console")
     db = work / "db.sqlite3"
     seeded = asyncio.run(seed(db))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITIZEN_DESK_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])  # this checkout
-    command = "import sys; from bot.cli import main; sys.exit(main())"
-    where = ["--listen", f"127.0.0.1:{port}", "--db", str(db), "--kb", str(sample_kb_path())]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", command, "web", *where],
-        env=env,
-        cwd=work,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_for_port(port, proc)
-        yield Server(f"http://127.0.0.1:{port}", db, seeded)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
+    with web_server(db, work) as url:
+        yield Server(url, db, seeded)
 
 
 @pytest.fixture(scope="module")
 def browser(server: Server) -> Iterator[Any]:
     """One headless chromium for the module."""
-    need_playwright()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        chromium = p.chromium.launch(**launch_options())
         yield chromium
         chromium.close()
 
@@ -139,11 +102,6 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
-
-
-def shots_dir(tmp_path: Path) -> Path:
-    named = os.environ.get("CITIZEN_DESK_SCREENSHOTS")
-    return Path(named) if named else tmp_path
 
 
 def log_in(page: Any, server: Server, name: str = "clerk") -> None:
@@ -218,3 +176,80 @@ def test_no_session_goes_to_the_login_page(page: Any, server: Server) -> None:
     page.goto(server.url + "/q/all")
     assert page.url.endswith("/login")
     assert page.locator("input[name=password]").count() == 1
+
+
+def terminal_notices(db: Path) -> list[str]:
+    """The texts waiting in the outbox for the terminal citizen, oldest first."""
+    rows = query(
+        db,
+        "SELECT payload FROM outbox WHERE kind = 'terminal' AND owner = 'terminal:local' "
+        "AND state = 'pending' ORDER BY id",
+    )
+    return [str(r[0]) for r in rows]
+
+
+def test_a_ticket_filed_meanwhile_appears_and_the_citizen_hears_the_outcome(
+    page: Any, server: Server
+) -> None:
+    log_in(page, server, "chief")
+    page.evaluate("window.notReloaded = true")
+    filed = cli(server.db, "chat", stdin=TERMINAL_COMPLAINT)  # a citizen at the terminal
+    found = NUMBER.search(filed.stdout)
+    assert found, filed.stdout + filed.stderr
+    number = found[0]
+    page.locator("#rows tr", has_text=number).wait_for(timeout=10_000)  # polled every 3 s
+    assert page.evaluate("window.notReloaded === true")  # the same page, not a reload
+    assert "路灯坏了" in page.locator("#rows tr", has_text=number).inner_text()
+
+    page.click(f"a:text('{number}')")
+    page.wait_for_url(f"**/t/{number}")
+    page.click("#action-claim button")
+    page.wait_for_load_state()
+    page.fill("#action-reply textarea", "已联系供电所，明天上午派人维修。")
+    page.click("#action-reply button")
+    page.wait_for_selector(".timeline li:has-text('已联系供电所')")
+
+    before = page.locator("dl dd").nth(3).inner_text()
+    page.fill("#action-extend input[name=days]", "5")
+    page.fill("#action-extend textarea", "需协调供电所更换线路")
+    page.click("#action-extend button")
+    page.wait_for_selector(".timeline li:has-text('需协调供电所更换线路')")
+    after = page.locator("dl dd").nth(3).inner_text()
+    assert t("web_extended", "zh") in after and after != before
+    assert t("event_extend", "zh") in page.locator(".timeline li").last.inner_text()
+
+    page.fill("#action-resolve textarea", "路灯已修复，供电所将每月巡检。")
+    page.click("#action-resolve button")
+    page.wait_for_selector(".card dd:has-text('路灯已修复')")
+
+    notices = terminal_notices(server.db)
+    assert any("已联系供电所" in n for n in notices)
+    assert any("路灯已修复" in n for n in notices)
+    heard = cli(server.db, "chat", stdin="")  # the citizen opens the terminal chat again
+    assert "已联系供电所，明天上午派人维修。" in heard.stdout, heard.stderr
+    assert "路灯已修复，供电所将每月巡检。" in heard.stdout
+    assert terminal_notices(server.db) == []  # delivered once
+
+
+def test_a_supervisor_reveals_a_reporter_and_the_reveal_is_audited(
+    page: Any, server: Server
+) -> None:
+    number = server.seeded.report
+    log_in(page, server, "chief")
+    page.goto(f"{server.url}/t/{number}")
+    assert page.inner_text("#contact") == t("identity_hidden", "zh")
+    page.click("#action-reveal button")
+    page.wait_for_selector("#contact:has-text('13900139000')")
+    assert "tg:5151" in page.inner_text("#contact")
+    audit = page.locator(".timeline li", has_text=t("event_reveal", "zh"))
+    assert audit.count() == 1 and "web:chief" in audit.inner_text()
+    assert audit.get_attribute("class") == "internal"
+    events = query(
+        server.db,
+        "SELECT e.actor FROM ticket_events e JOIN tickets k ON k.id = e.ticket_id "
+        "WHERE k.number = ? AND e.action = 'reveal'",
+        number,
+    )
+    assert events == [("web:chief",)]
+    page.goto(f"{server.url}/t/{number}")  # shown in that answer only
+    assert page.inner_text("#contact") == t("identity_hidden", "zh")

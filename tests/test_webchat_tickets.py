@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.knowledge.model import KnowledgeBase
 from bot.tickets.model import Role, StaffMember, Ticket
-from tests.webchat_env import Chat, events, join, say, webchat
+from tests.webchat_env import Chat, events, join, say, served, webchat
 
 CLERK = StaffMember(7, Role.SUPERVISOR, None, "王五")
 RUBBISH = "村口垃圾堆放多日无人清理，气味很大"
@@ -70,3 +73,37 @@ async def test_an_outcome_reaches_an_offline_visitor_on_the_next_visit(chat: Cha
         assert await chat.processor.process_pending() == 1
         rated = await chat.desk.tickets.by_number(ticket.number)
         assert rated is not None and rated.rating is not None
+
+
+async def test_an_outcome_from_the_console_reaches_an_open_page_within_seconds(
+    tmp_path: Path, sample_kb: KnowledgeBase
+) -> None:
+    """The console writes on its own connection: the chat's watcher wakes the open stream
+    (before, the outcome waited for the stream's 10-second keepalive)."""
+    async with (
+        webchat(tmp_path / "db.sqlite3", sample_kb, stream_seconds=8.0) as chat,
+        served(chat.app) as base,
+        httpx.AsyncClient(base_url=base) as client,
+    ):
+        watching = asyncio.create_task(chat.processor.watch_outbox(every=0.2))
+        try:
+            await join(client)
+            client.headers["origin"] = base
+            await client.post("/chat/send", json={"id": "open-00001", "text": "你好"})
+            await chat.processor.process_pending()
+            ticket = await filed_for(chat, await visitor_id(chat))
+            async with client.stream("GET", "/chat/events") as stream:
+                lines = stream.aiter_lines()
+                async for line in lines:  # what was there: the greeting's answer
+                    if line.startswith("data:"):
+                        break
+                async with chat.store.transaction():
+                    await chat.desk.resolve(CLERK, ticket.number, "已清运垃圾，并安排每周清理两次")
+                started = time.monotonic()
+                async for line in lines:
+                    if "每周清理两次" in line:
+                        break
+                waited = time.monotonic() - started
+        finally:
+            watching.cancel()
+    assert waited < 3.0, f"the outcome took {waited:.1f} s"

@@ -51,9 +51,10 @@ class Chat:
 
 @asynccontextmanager
 async def webchat(
-    path: Path, kb: KnowledgeBase, origins: tuple[str, ...] = ()
+    path: Path, kb: KnowledgeBase, origins: tuple[str, ...] = (), stream_seconds: float = 0
 ) -> AsyncIterator[Chat]:
-    """The console and the chat on the database file `path`, each with its connection."""
+    """The console and the chat on the database file `path`, each with its connection; an
+    event stream ends after `stream_seconds` (0: once it has sent what is there)."""
     settings = load_settings(environ={}, overrides={"db_path": path})
     async with Store.opened(path) as store, Store.opened(path) as chat_store:
         desk = TicketDesk(store, kb, WorkCalendar(), OutboxNotifier(store, -100))
@@ -64,7 +65,7 @@ async def webchat(
         )
         processor = ChatProcessor(chat_store, dialogue)
         context = ChatContext(
-            processor, stream_seconds=0, origins=origins, files=settings.webchat_files
+            processor, stream_seconds=stream_seconds, origins=origins, files=settings.webchat_files
         )
         routes = ChatRoutes(context)
         app = create_app(WebContext(store, desk, settings), extra=routes.routes())

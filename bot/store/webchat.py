@@ -73,3 +73,8 @@ class WebChatSQL:
             (KIND, visitor, after, limit),
         )
         return [ChatEvent(int(r[0]), json.loads(r[1])) for r in rows]
+
+    async def latest_outbox(self) -> int:
+        """The newest outbox id of any kind (MAX of the key: cheap on both databases)."""
+        row = await fetchone(self.conn, "SELECT COALESCE(MAX(id), 0) FROM outbox")
+        return int(row[0]) if row else 0

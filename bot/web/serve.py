@@ -93,6 +93,7 @@ async def serve(
         app = create_app(ctx, extra=routes.routes())
         processing = asyncio.create_task(processor.run())
         sweeping = asyncio.create_task(routes.files.sweep_forever())
+        watching = asyncio.create_task(processor.watch_outbox())
         config = uvicorn.Config(
             app, host=host, port=port, log_config=None, proxy_headers=True, access_log=False
         )
@@ -107,7 +108,7 @@ async def serve(
             server.should_exit = True
             await task
         finally:
-            for worker in (processing, sweeping):
+            for worker in (processing, sweeping, watching):
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker

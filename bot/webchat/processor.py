@@ -15,6 +15,8 @@ from bot.store.webchat import ChatMessage, WebChatSQL
 from bot.tickets.model import Attachment
 
 log = logging.getLogger(__name__)
+#: How often the outbox is looked at for messages written by other connections.
+WATCH_SECONDS = 1.0
 
 
 class ChatProcessor:
@@ -42,8 +44,12 @@ class ChatProcessor:
             for message in batch:
                 await self._process(message)
                 count += 1
-            self.replied.set()
-            self.replied = asyncio.Event()
+            self._announce()
+
+    def _announce(self) -> None:
+        """Wake every waiting event stream (each then reads its own events)."""
+        self.replied.set()
+        self.replied = asyncio.Event()
 
     async def _process(self, message: ChatMessage) -> None:
         incoming = _incoming(message)
@@ -67,6 +73,24 @@ class ChatProcessor:
             await self.process_pending()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=poll)
+
+
+    async def watch_outbox(self, every: float = WATCH_SECONDS) -> None:
+        """Wake the event streams when the outbox grows from elsewhere: a clerk's reply or
+        outcome written by the console or by `citizen-desk tickets` in another process.
+
+        One query a second for all open pages, instead of one per page; without it an
+        outcome waited for a stream's next keepalive (up to 10 s).
+        """
+        async with self.lock:
+            seen = await self.sql.latest_outbox()
+        while True:
+            await asyncio.sleep(every)
+            async with self.lock:
+                latest = await self.sql.latest_outbox()
+            if latest != seen:
+                seen = latest
+                self._announce()
 
 
 def _incoming(message: ChatMessage) -> Incoming:
