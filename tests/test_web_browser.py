@@ -29,7 +29,10 @@ from tests.browser import cli, launch_options, query, shots_dir, web_server
 PASSWORD = "correct horse battery"
 WIDTH, HEIGHT = 1366, 768
 #: A complaint typed into `citizen-desk chat` (the terminal citizen "terminal:local").
-TERMINAL_COMPLAINT = "我要反映问题\n4\n路灯坏了一个月，晚上出行很不安全\n南湾村小学门口\n/skip\n/skip\n13712345678\n1\n"
+TERMINAL_COMPLAINT = (
+    "我要反映问题\n4\n路灯坏了一个月，晚上出行很不安全\n南湾村小学门口\n"
+    "/skip\n/skip\n13712345678\n1\n"
+)
 NUMBER = re.compile(r"TS-\d{4}-\d{6}")
 
 

@@ -55,7 +55,9 @@ class Conversation:
         return await self.answered(act)
 
     async def press(self, action: str) -> str:
-        return await self.answered(self.page.locator(f'button.choice[data-action^="{action}"]').last.click)
+        return await self.answered(
+            self.page.locator(f'button.choice[data-action^="{action}"]').last.click
+        )
 
 
 async def test_a_citizen_asks_and_picks_a_choice_on_a_phone(server: str) -> None:

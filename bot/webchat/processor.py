@@ -74,7 +74,6 @@ class ChatProcessor:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=poll)
 
-
     async def watch_outbox(self, every: float = WATCH_SECONDS) -> None:
         """Wake the event streams when the outbox grows from elsewhere: a clerk's reply or
         outcome written by the console or by `citizen-desk tickets` in another process.
