@@ -245,7 +245,7 @@ def test_a_supervisor_reveals_a_reporter_and_the_reveal_is_audited(
     page.wait_for_selector("#contact:has-text('13900139000')")
     assert "tg:5151" in page.inner_text("#contact")
     audit = page.locator(".timeline li", has_text=t("event_reveal", "zh"))
-    assert audit.count() == 1 and "web:chief" in audit.inner_text()
+    assert audit.count() == 1 and "李主任" in audit.inner_text()  # by name; audited by key
     assert audit.get_attribute("class") == "internal"
     events = query(
         server.db,
