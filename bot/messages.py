@@ -1814,6 +1814,61 @@ WEB_ADMIN_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "与命令行报表相同：{command}",
         "en": "The same report on the command line: {command}",
     },
+    "web_accounts_title": {"zh": "账号管理", "en": "Staff accounts"},
+    "web_accounts_name": {"zh": "姓名", "en": "Name"},
+    "web_accounts_role": {"zh": "角色", "en": "Role"},
+    "web_accounts_dept": {"zh": "部门", "en": "Department"},
+    "web_accounts_state": {"zh": "状态", "en": "State"},
+    "web_accounts_change": {"zh": "修改", "en": "Change"},
+    "web_accounts_enabled": {"zh": "启用", "en": "enabled"},
+    "web_accounts_disabled": {"zh": "已停用", "en": "disabled"},
+    "web_accounts_you": {"zh": "本人", "en": "you"},
+    "web_accounts_set_role": {"zh": "改角色", "en": "Set role"},
+    "web_accounts_disable": {"zh": "停用", "en": "Disable"},
+    "web_accounts_enable": {"zh": "启用", "en": "Enable"},
+    "web_accounts_new_password": {"zh": "新密码", "en": "New password"},
+    "web_accounts_reset": {"zh": "重设密码", "en": "Reset password"},
+    "web_accounts_add": {"zh": "新增账号", "en": "Add an account"},
+    "web_accounts_no_dept": {"zh": "（无）", "en": "(none)"},
+    "web_accounts_password_rule": {
+        "zh": "密码至少 {min} 个字符，不能与账号相同；只保存其 argon2 摘要，不会显示或记录。",
+        "en": "A password has at least {min} characters and is not the login; only its argon2 hash is kept, it is never shown or logged.",
+    },
+    "web_accounts_bad_login": {
+        "zh": "账号由字母、数字、“-”“_”“.”组成，不以数字开头，最多 {max} 个字符。",
+        "en": "A login is letters, digits, '-', '_' or '.', not starting with a digit, at most {max} characters.",
+    },
+    "web_accounts_duplicate": {
+        "zh": "账号 {login} 已存在。",
+        "en": "There is already an account {login}.",
+    },
+    "web_accounts_bad_role": {"zh": "请选择一个角色。", "en": "Choose a role."},
+    "web_accounts_bad_dept": {"zh": "没有这个部门。", "en": "No such department."},
+    "web_accounts_bad_state": {"zh": "无效的操作。", "en": "Not a valid change."},
+    "web_accounts_password_empty": {"zh": "请填写密码。", "en": "Give a password."},
+    "web_accounts_password_short": {
+        "zh": "密码至少需要 {min} 个字符。",
+        "en": "A password needs at least {min} characters.",
+    },
+    "web_accounts_password_is_login": {
+        "zh": "密码不能与账号相同。",
+        "en": "The password may not be the login.",
+    },
+    "web_accounts_not_yourself": {
+        "zh": "不能停用自己的账号，也不能取消自己的管理员角色（须始终保留一名管理员）。",
+        "en": "You cannot disable your own account or give up your own admin role (an admin must remain).",
+    },
+    "web_accounts_done_added": {"zh": "已新增账号 {login}。", "en": "Account {login} added."},
+    "web_accounts_done_password": {
+        "zh": "已重设 {login} 的密码，其所有登录已退出。",
+        "en": "Password of {login} reset; its sessions are ended.",
+    },
+    "web_accounts_done_role": {"zh": "已更新 {login} 的角色。", "en": "Role of {login} updated."},
+    "web_accounts_done_disabled": {
+        "zh": "已停用 {login}，该账号无法再登录。",
+        "en": "{login} is disabled and can no longer log in.",
+    },
+    "web_accounts_done_enabled": {"zh": "已启用 {login}。", "en": "{login} is enabled."},
 }
 CATALOGUE.update(WEB_ADMIN_MESSAGES)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import re
 import shutil
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot import cli
@@ -20,7 +22,7 @@ from bot.store import Store
 from bot.tickets.model import Role
 from bot.workdays import WorkCalendar
 from tests.test_report import seed_year, write_year
-from tests.web_env import Console, console, login
+from tests.web_env import PASSWORD, Console, console, csrf_of, login
 
 
 @pytest.fixture
@@ -160,3 +162,226 @@ async def test_figures_default_to_this_year_and_refuse_a_bad_period(web: Console
             assert page.status_code == 400, bad
             assert 'id="figures-error"' in page.text and "2000–2100" in page.text
             assert 'id="report"' not in page.text
+
+
+# -- staff accounts ------------------------------------------------------------------------
+
+
+async def csrf_for(client: httpx.AsyncClient) -> str:
+    """The session's CSRF token, from a page every role may open."""
+    return csrf_of((await client.get("/q/all")).text)
+
+
+async def audit_lines(web: Console) -> list[tuple[str, str, str, str]]:
+    async with web.store.conn.execute(
+        "SELECT actor, action, subject, detail FROM console_audit "
+        "WHERE action LIKE 'account_%' ORDER BY id"
+    ) as cur:
+        return [(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in await cur.fetchall()]
+
+
+NEW = {
+    "login": "li.na",
+    "name": "李娜",
+    "role": "staff",
+    "dept": "",
+    "password": "春眠不觉晓处处闻啼鸟",
+}
+
+
+async def test_accounts_are_listed_for_admins_only(web: Console) -> None:
+    async with web.client() as client:
+        assert (await client.get("/admin/accounts")).status_code == 303  # to the login page
+    for who in ("clerk", "boss"):
+        async with web.client() as client:
+            await login(client, who)
+            assert (await client.get("/admin/accounts")).status_code == 403
+            csrf = await csrf_for(client)
+            assert 'href="/admin/accounts"' not in (await client.get("/q/all")).text
+            for path, data in (
+                ("/admin/accounts", {**NEW, "csrf": csrf}),
+                ("/admin/accounts/clerk/role", {"role": "admin", "csrf": csrf}),
+                ("/admin/accounts/root/state", {"disabled": "1", "csrf": csrf}),
+                ("/admin/accounts/root/password", {"password": "x" * 12, "csrf": csrf}),
+            ):
+                refused = await client.post(path, data=data)
+                assert refused.status_code == 403, (who, path)
+    assert await web.ctx.accounts.get("li.na") is None
+    assert (await web.ctx.accounts.get("clerk")).role is Role.STAFF  # type: ignore[union-attr]
+    assert await audit_lines(web) == []
+    async with web.client() as client:
+        await login(client, "root")
+        assert 'href="/admin/accounts"' in (await client.get("/q/all")).text
+        page = await client.get("/admin/accounts")
+    assert page.status_code == 200
+    rows = [row[:5] for row in parsed(page.text).rows[1:]]
+    assert rows == [
+        ["boss", "Boss", "督办负责人", "", "启用"],
+        ["clerk", "Clerk", "工作人员", "", "启用"],
+        ["root (本人)", "Root", "管理员", "", "启用"],
+    ]
+
+
+async def test_a_new_account_can_log_in_and_its_adding_is_audited(
+    web: Console, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with web.client() as client:
+        await login(client, "root")
+        added = await client.post("/admin/accounts", data={**NEW, "csrf": await csrf_for(client)})
+        assert added.status_code == 303
+        page = await client.get(added.headers["location"])
+        assert "已新增账号 li.na。" in page.text and 'id="account-li.na"' in page.text
+        assert NEW["password"] not in page.text
+    async with web.client() as newcomer:
+        assert (await login(newcomer, "li.na", NEW["password"])).status_code == 303
+        assert (await newcomer.get("/q/all")).status_code == 200
+        assert (await newcomer.get("/admin/accounts")).status_code == 403  # a clerk
+    assert await audit_lines(web) == [("root", "account_add", "li.na", "role=staff")]
+    stored = await web.scalar("SELECT password_hash FROM web_accounts WHERE login = 'li.na'")
+    assert stored.startswith("$argon2id$") and NEW["password"] not in stored
+    assert NEW["password"] not in caplog.text
+    assert (
+        await web.scalar(
+            "SELECT count(*) FROM console_audit WHERE detail LIKE ?", f"%{NEW['password']}%"
+        )
+        == 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "change", "error"),
+    [
+        ("zh", {"login": "clerk"}, "账号 clerk 已存在。"),
+        ("en", {"login": "clerk"}, "There is already an account clerk."),
+        ("zh", {"password": ""}, "请填写密码。"),
+        ("zh", {"password": "short"}, "密码至少需要 10 个字符。"),
+        ("en", {"password": "short"}, "A password needs at least 10 characters."),
+        ("zh", {"login": "li.na.li.na", "password": "li.na.li.na"}, "密码不能与账号相同。"),
+        ("zh", {"login": "9lives"}, "不以数字开头"),
+        ("zh", {"login": "a b"}, "不以数字开头"),
+        ("zh", {"login": "x" * 65}, "最多 64 个字符"),
+        ("en", {"role": "root"}, "Choose a role."),
+        ("zh", {"dept": "nowhere"}, "没有这个部门。"),
+    ],
+)
+async def test_a_refused_account_says_why_beside_the_form(
+    web: Console, lang: str, change: dict[str, str], error: str
+) -> None:
+    async with web.client() as client:
+        await login(client, "root")
+        csrf = await csrf_for(client)
+        if lang == "en":
+            await client.post("/lang", data={"csrf": csrf, "lang": "en", "back": "/"})
+        refused = await client.post("/admin/accounts", data={**NEW, **change, "csrf": csrf})
+    assert refused.status_code == 400
+    assert error in refused.text.split('id="error-add"')[1].split("</p>")[0]
+    entered = {**NEW, **change}
+    if len(entered["login"]) <= 64:
+        assert f'value="{entered["login"]}"' in refused.text  # what was typed is kept
+    assert re.search(r'type="password"[^>]*value=', refused.text) is None  # never shown back
+    if entered["password"] and entered["password"] != entered["login"]:
+        assert entered["password"] not in refused.text
+    assert await web.scalar("SELECT count(*) FROM web_accounts") == 3
+    assert await audit_lines(web) == []
+
+
+async def test_a_change_without_the_csrf_token_changes_nothing(web: Console) -> None:
+    async with web.client() as client:
+        await login(client, "root")
+        for path, data in (
+            ("/admin/accounts", NEW),
+            ("/admin/accounts/clerk/role", {"role": "admin"}),
+            ("/admin/accounts/clerk/state", {"disabled": "1"}),
+            ("/admin/accounts/clerk/password", {"password": "x" * 12}),
+        ):
+            assert (await client.post(path, data=data)).status_code == 403, path
+            wrong = await client.post(path, data={**data, "csrf": "forged"})
+            assert wrong.status_code == 403, path
+    clerk = await web.ctx.accounts.get("clerk")
+    assert clerk is not None and clerk.role is Role.STAFF and not clerk.disabled
+    assert await web.ctx.accounts.get("li.na") is None
+    assert await web.ctx.accounts.verify("clerk", PASSWORD) is not None
+    assert await audit_lines(web) == []
+
+
+async def test_a_reset_password_replaces_the_old_one_and_ends_sessions(web: Console) -> None:
+    async with web.client() as clerk:
+        await login(clerk, "clerk")
+        assert (await clerk.get("/q/all")).status_code == 200
+        async with web.client() as root:
+            await login(root, "root")
+            csrf = await csrf_for(root)
+            short = await root.post(
+                "/admin/accounts/clerk/password", data={"password": "short", "csrf": csrf}
+            )
+            assert short.status_code == 400 and 'id="error-password:clerk"' in short.text
+            done = await root.post(
+                "/admin/accounts/clerk/password",
+                data={"password": "落霞与孤鹜齐飞秋水共长天一色", "csrf": csrf},
+            )
+            assert done.status_code == 303
+            assert "已重设 clerk 的密码" in (await root.get(done.headers["location"])).text
+        assert (await clerk.get("/q/all")).status_code == 303  # its session ended
+    async with web.client() as again:
+        assert (await login(again, "clerk")).status_code != 303  # the old password
+        assert (await login(again, "clerk", "落霞与孤鹜齐飞秋水共长天一色")).status_code == 303
+    assert await audit_lines(web) == [("root", "account_password", "clerk", "")]
+
+
+async def test_a_role_change_takes_effect_and_an_admin_keeps_their_own(web: Console) -> None:
+    async with web.client() as client:
+        await login(client, "root")
+        csrf = await csrf_for(client)
+        up = await client.post(
+            "/admin/accounts/clerk/role", data={"role": "supervisor", "csrf": csrf}
+        )
+        assert up.status_code == 303
+        for data in ({"role": "staff"}, {"role": "supervisor"}):
+            own = await client.post("/admin/accounts/root/role", data={**data, "csrf": csrf})
+            assert own.status_code == 400
+            assert "不能停用自己的账号" in own.text.split('id="error-role:root"')[1]
+        own = await client.post("/admin/accounts/root/state", data={"disabled": "1", "csrf": csrf})
+        assert own.status_code == 400 and 'id="error-state:root"' in own.text
+        bogus = await client.post(
+            "/admin/accounts/clerk/role", data={"role": "owner", "csrf": csrf}
+        )
+        assert bogus.status_code == 400
+        unknown = await client.post(
+            "/admin/accounts/nobody/role", data={"role": "staff", "csrf": csrf}
+        )
+        assert unknown.status_code == 404
+        assert (await client.get("/admin/accounts")).status_code == 200  # still an admin
+    root = await web.ctx.accounts.get("root")
+    assert root is not None and root.role is Role.ADMIN and not root.disabled
+    async with web.client() as clerk:
+        await login(clerk, "clerk")
+        assert (await clerk.get("/admin/figures")).status_code == 200  # now a supervisor
+    assert await audit_lines(web) == [("root", "account_role", "clerk", "staff->supervisor")]
+
+
+async def test_a_disabled_account_cannot_log_in_until_enabled(web: Console) -> None:
+    async with web.client() as clerk:
+        await login(clerk, "clerk")
+        async with web.client() as root:
+            await login(root, "root")
+            csrf = await csrf_for(root)
+            off = await root.post(
+                "/admin/accounts/clerk/state", data={"disabled": "1", "csrf": csrf}
+            )
+            assert off.status_code == 303
+            page = await root.get(off.headers["location"])
+            assert "已停用 clerk" in page.text
+            assert (await clerk.get("/q/all")).status_code == 303  # its open session is dead
+            async with web.client() as again:
+                assert (await login(again, "clerk")).status_code != 303
+            on = await root.post(
+                "/admin/accounts/clerk/state", data={"disabled": "0", "csrf": csrf}
+            )
+            assert on.status_code == 303
+    async with web.client() as again:
+        assert (await login(again, "clerk")).status_code == 303
+    assert await audit_lines(web) == [
+        ("root", "account_disable", "clerk", "disable"),
+        ("root", "account_enable", "clerk", "enable"),
+    ]

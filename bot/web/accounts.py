@@ -19,8 +19,38 @@ _HASHER = PasswordHasher()
 #: Verified against when the login is unknown, so both cases take the same time.
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD = 10
+#: The longest login (the login form reads no more).
+LOGIN_MAX = 64
 
-__all__ = ["MIN_PASSWORD", "Account", "AccountStore", "Session", "hash_password", "token_hash"]
+__all__ = [
+    "LOGIN_MAX",
+    "MIN_PASSWORD",
+    "Account",
+    "AccountStore",
+    "Session",
+    "hash_password",
+    "login_ok",
+    "password_problem",
+    "token_hash",
+]
+
+
+def login_ok(login: str) -> bool:
+    """Letters, digits, '-', '_' or '.', not starting with a digit, at most `LOGIN_MAX` long."""
+    if not login or len(login) > LOGIN_MAX:
+        return False
+    return login.isidentifier() or login.replace("-", "_").replace(".", "_").isidentifier()
+
+
+def password_problem(password: str, login: str) -> str | None:
+    """Why `password` will not do for `login` (a catalogue key), or None."""
+    if not password:
+        return "web_accounts_password_empty"
+    if len(password) < MIN_PASSWORD:
+        return "web_accounts_password_short"
+    if password.casefold() == login.casefold():
+        return "web_accounts_password_is_login"
+    return None
 
 
 def hash_password(password: str) -> str:

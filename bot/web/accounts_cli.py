@@ -9,7 +9,7 @@ from typing import TextIO
 from bot.errors import UsageError
 from bot.store import Store
 from bot.tickets.model import Role
-from bot.web.accounts import MIN_PASSWORD, Account, AccountStore
+from bot.web.accounts import LOGIN_MAX, MIN_PASSWORD, Account, AccountStore, login_ok
 
 
 def read_password(stdin: TextIO | None = None) -> str:
@@ -36,8 +36,11 @@ async def add(
     telegram: int | None,
 ) -> str:
     """Add (with a password read now) or update a console account."""
-    if not login.isidentifier() and not login.replace("-", "_").replace(".", "_").isidentifier():
-        raise UsageError("a login is letters, digits, '-', '_' or '.', not starting with a digit")
+    if not login_ok(login):
+        raise UsageError(
+            "a login is letters, digits, '-', '_' or '.', not starting with a digit, "
+            f"at most {LOGIN_MAX} characters"
+        )
     accounts = AccountStore(store)
     existing = await accounts.get(login)
     password = read_password() if existing is None else None

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.web import routes_auth, routes_bulk, routes_export, routes_queue, routes_ticket
 from bot.web.context import WebContext
+from bot.web.routes_accounts import ROUTES as ACCOUNTS
 from bot.web.routes_figures import ROUTES as FIGURES
 from bot.web.routes_kb import ROUTES as KNOWLEDGE
 from bot.web.security import SecurityHeaders
@@ -37,6 +38,7 @@ def console_routes() -> list[BaseRoute]:
         *routes_ticket.ROUTES,
         *FIGURES,
         *KNOWLEDGE,
+        *ACCOUNTS,
     ]
 
 
