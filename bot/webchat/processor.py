@@ -17,6 +17,12 @@ from bot.tickets.model import Attachment
 log = logging.getLogger(__name__)
 #: How often the outbox is looked at for messages written by other connections.
 WATCH_SECONDS = 1.0
+#: The longest wait before processing is tried again after a database error.
+MAX_BACKOFF = 30.0
+
+
+class _HandlerFailed(Exception):
+    """The dialogue failed on a message (a bug): it is marked failed, not tried again."""
 
 
 class ChatProcessor:
@@ -34,17 +40,20 @@ class ChatProcessor:
         self.replied = asyncio.Event()
 
     async def process_pending(self) -> int:
-        """Process every stored message; return how many."""
+        """Process every stored message; return how many. A database error (locked by
+        another writer, connection lost) propagates, the message left pending."""
         count = 0
         while True:
             async with self.lock:
                 batch = await self.sql.pending()
             if not batch:
                 return count
-            for message in batch:
-                await self._process(message)
-                count += 1
-            self._announce()
+            try:
+                for message in batch:
+                    await self._process(message)
+                    count += 1
+            finally:  # the streams look for what is done, even if a database error came
+                self._announce()
 
     def _announce(self) -> None:
         """Wake every waiting event stream (each then reads its own events)."""
@@ -52,13 +61,15 @@ class ChatProcessor:
         self.replied = asyncio.Event()
 
     async def _process(self, message: ChatMessage) -> None:
-        incoming = _incoming(message)
         try:
             async with self.lock, self.store.transaction():
-                for reply in await self.dialogue.handle(incoming):
-                    await self.notifier.notify(message.visitor, reply)
+                try:
+                    for reply in await self.dialogue.handle(_incoming(message)):
+                        await self.notifier.notify(message.visitor, reply)
+                except Exception as exc:  # one bad message must not stop the chat
+                    raise _HandlerFailed from exc
                 await self.sql.done(message.id)
-        except Exception:  # one bad message must not stop the chat: logged, apologised
+        except _HandlerFailed:
             log.exception("web chat message %d failed", message.id)
             lang = await self.dialogue.language(Incoming(message.visitor))
             async with self.lock, self.store.transaction():
@@ -66,11 +77,21 @@ class ChatProcessor:
                 await self.notifier.notify(message.visitor, sorry)
                 await self.sql.done(message.id, "failed")
 
-    async def run(self, poll: float = 5.0) -> None:
-        """Process messages as they arrive (and any left from before a restart)."""
+    async def run(self, poll: float = 5.0, retry: float = 1.0) -> None:
+        """Process messages as they arrive (and any left from before a restart). After a
+        database error the loop waits (`retry` seconds, doubling) and tries again: the
+        message stays pending, to be answered, not given up."""
+        delay = retry
         while True:
             self.wake.clear()
-            await self.process_pending()
+            try:
+                await self.process_pending()
+            except Exception:  # the database, not a message: logged, then tried again
+                log.exception("web chat processing failed; retrying in %.1f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+                continue
+            delay = retry
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=poll)
 
