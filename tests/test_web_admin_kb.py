@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import html
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from bot.config import load_settings
 from bot.dialogue import Dialogue, Incoming
@@ -40,6 +44,8 @@ DOGS = """entries:
     questions: {zh: [养狗要办证吗], en: [Do I need a dog licence?]}
     answer: {summary: {zh: 到镇派出所办理犬只登记。, en: Register your dog at the police station.}}
 """
+#: Nothing in the KB above comes close: the question is a gap.
+LICENCE = "驾驶证到期了怎么换证"
 #: An unclosed flow sequence: the YAML parser refuses the file.
 BROKEN = "entries: [\n  - id: half-written\n"
 
@@ -127,12 +133,15 @@ async def test_an_admin_sees_the_kb_in_use(web: KbConsole) -> None:
 
 @pytest.mark.parametrize("name", ["clerk", "boss"])
 async def test_staff_and_supervisors_are_refused(web: KbConsole, name: str) -> None:
+    await web.say(LICENCE)
     async with web.client() as client:
         await login(client, name)
         queue = await client.get("/q/unassigned")
         assert queue.status_code == 200 and 'href="/admin/kb"' not in queue.text
         page = await client.get("/admin/kb")
         assert page.status_code == 403 and "您的角色无权执行此操作" in page.text
+        gaps_page = await client.get("/admin/kb/gaps")
+        assert gaps_page.status_code == 403 and LICENCE not in gaps_page.text
         write_kb(web.kb_dir, {"dogs.yaml": DOGS})
         pressed = await client.post("/admin/kb/reload", data={"csrf": csrf_of(queue.text)})
         assert pressed.status_code == 403
@@ -249,3 +258,60 @@ async def test_the_served_console_reloads_its_own_kb(tmp_path: Path) -> None:
         await asyncio.wait_for(server, 30)
     assert page.status_code == 200 and field(page.text, "entries") == "2"
     assert "broken.yaml" in field(page.text, "last-report")
+
+
+def pre(page: str, name: str) -> str:
+    """The text of `<pre id="<name>">`."""
+    start = page.index(f'<pre class="text" id="{name}">') + len(f'<pre class="text" id="{name}">')
+    return html.unescape(page[start : page.index("</pre>", start)])
+
+
+def kb_gaps_cli(kb_dir: Path, db: Path) -> str:
+    """What `citizen-desk kb gaps` prints for this KB and database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITIZEN_DESK_")}
+    run = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "kb", "gaps", "--kb", str(kb_dir), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=True,
+    )
+    return run.stdout
+
+
+async def test_the_gaps_page_shows_a_real_question_and_its_yaml(web: KbConsole) -> None:
+    assert "没有找到可靠的答案" in await web.say(LICENCE)  # no match: logged as a gap
+    async with web.client() as client:
+        await login(client, "root")
+        kb_page = await client.get("/admin/kb")
+        assert 'href="/admin/kb/gaps"' in kb_page.text
+        page = await client.get("/admin/kb/gaps")
+    assert page.status_code == 200
+    report = pre(page.text, "gaps-report")
+    assert report.startswith("知识库缺口：1 组，共 1 个问题") and LICENCE in report
+    db = web.console.ctx.settings.db_path
+    assert isinstance(db, Path)
+    assert report == kb_gaps_cli(web.kb_dir, db)  # the same text as the command line
+    snippet = html.unescape(page.text.split('class="yaml">')[1].split("</textarea>")[0])
+    (draft,) = yaml.safe_load(snippet)
+    assert draft["questions"] == {"zh": [LICENCE]} and draft["answer"] == {
+        "summary": {"zh": "TODO"}
+    }
+
+
+async def test_the_gaps_page_filters_and_refuses_a_bad_filter(web: KbConsole) -> None:
+    await web.say(LICENCE)
+    async with web.client() as client:
+        await login(client, "root")
+        await client.post(
+            "/lang", data={"csrf": csrf_of((await client.get("/admin/kb")).text), "lang": "en"}
+        )
+        later = await client.get("/admin/kb/gaps", params={"since": "2999-01-01"})
+        twice = await client.get("/admin/kb/gaps", params={"min": "2"})
+        bad = await client.get("/admin/kb/gaps", params={"since": "yesterday"})
+        zero = await client.get("/admin/kb/gaps", params={"min": "0"})
+    assert pre(later.text, "gaps-report") == "No knowledge gaps found.\n"
+    assert pre(twice.text, "gaps-report") == "No knowledge gaps found.\n"
+    assert bad.status_code == zero.status_code == 400
+    assert "The date must be YYYY-MM-DD" in bad.text and 'id="gaps-report"' not in bad.text

@@ -1,7 +1,9 @@
-"""The admin's knowledge page: the KB in use, its last reload, and a reload button."""
+"""The admin's knowledge page: the KB in use, a reload button, and the gaps report."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -9,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from bot import gaps
+from bot.matching.matcher import Matcher
 from bot.messages import t
 from bot.reload import ReloadOutcome
 from bot.store.audit import AuditLine, ConsoleAudit
@@ -77,7 +81,52 @@ async def _reload(request: Request, session: Session, form: FormData) -> Respons
     return RedirectResponse("/admin/kb#last-reload", status_code=303)
 
 
+def _gap_filters(request: Request) -> tuple[dt.date | None, int] | None:
+    """`since` (a date) and `min` (a count ≥ 1) of the query string; None when malformed."""
+    since_text = request.query_params.get("since", "").strip()
+    min_text = request.query_params.get("min", "").strip() or "1"
+    try:
+        since = dt.date.fromisoformat(since_text) if since_text else None
+    except ValueError:
+        return None
+    if not min_text.isascii() or not min_text.isdigit() or int(min_text) < 1:
+        return None
+    return since, int(min_text)
+
+
+async def _matcher(ctx: WebContext) -> Matcher:
+    """The matcher of the KB served (built for this page when the process cannot reload)."""
+    if ctx.reloader is not None:
+        return ctx.reloader.dialogue.matcher
+    return await asyncio.to_thread(Matcher, ctx.kb, ctx.settings.matching)
+
+
+async def _gaps(request: Request, session: Session, form: FormData) -> Response:
+    """The `citizen-desk kb gaps` report, by its own code, and each group's YAML to copy."""
+    ctx = context(request)
+    filters = _gap_filters(request)
+    values: dict[str, Any] = {"session": session, "query": request.query_params}
+    if filters is None:
+        return render(request, "kb_gaps.html", session.lang, 400, bad=True, **values)
+    since, min_count = filters
+    matcher = await _matcher(ctx)
+    questions = await gaps.unanswered(ctx.store, since)
+    drafts = await gaps.inquiry_drafts(ctx.store, matcher)
+    groups = await asyncio.to_thread(gaps.group, questions, matcher, min_count)
+    report = gaps.render(groups, drafts, session.lang)
+    return render(
+        request,
+        "kb_gaps.html",
+        session.lang,
+        report=report,
+        groups=groups,
+        drafts=drafts,
+        **values,
+    )
+
+
 ROUTES = [
     Route("/admin/kb", guarded(_page, Role.ADMIN), methods=["GET"]),
     Route("/admin/kb/reload", guarded(_reload, Role.ADMIN), methods=["POST"]),
+    Route("/admin/kb/gaps", guarded(_gaps, Role.ADMIN), methods=["GET"]),
 ]
