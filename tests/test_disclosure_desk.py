@@ -139,6 +139,24 @@ async def test_extension_needs_a_supervisor_and_happens_once(env: Env) -> None:
     assert generic.value.key == "disclosure_use_own"
 
 
+async def test_a_disclosure_request_is_never_merged(env: Env) -> None:
+    number = await file(env)
+    async with env.store.transaction():
+        complaint = await env.desk.file(
+            CITIZEN, "environment", description="村口垃圾无人清理", location="东风村"
+        )
+    for duplicate, into in ((number, complaint.number), (complaint.number, number)):
+        with pytest.raises(TicketError) as refused:
+            async with env.store.transaction():
+                await env.desk.merge(SUPERVISOR, duplicate, into)
+        assert refused.value.key == "disclosure_use_own"
+    for kept in (number, complaint.number):
+        ticket = await env.desk.tickets.by_number(kept)
+        assert (
+            ticket is not None and ticket.status is Status.RECEIVED and ticket.merged_into is None
+        )
+
+
 async def test_consultation_days_are_not_counted(env: Env, clock: Clock) -> None:
     number = await file(env)
     clock.on(d("2026-03-09"))

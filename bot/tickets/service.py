@@ -286,8 +286,9 @@ class TicketDesk:
 
     async def merge(self, actor: StaffMember, number: str, into: str) -> Ticket:
         """Join a duplicate to another open ticket; its citizen gets that ticket's outcome."""
-        ticket = await self._open(number)
-        target = await self._open(into)
+        # A disclosure request is answered on its own clock; nothing is merged into or out of it.
+        ticket = _not_disclosure(await self._open(number))
+        target = _not_disclosure(await self._open(into))
         if target.id == ticket.id:
             raise TicketError("ticket_merge_self")
         ticket = await self._move(
