@@ -111,6 +111,7 @@ class KnowledgeReloader:
         settings: MatchSettings | None = None,
         lang: str = DEFAULT,
         loaded: LoadResult | None = None,
+        announces: Callable[[], Awaitable[bool]] | None = None,
     ):
         self.kb_dir = kb_dir
         self.lang = lang  # of the report sent to the admins; the log has it in English
@@ -126,9 +127,13 @@ class KnowledgeReloader:
         self.loaded_at = _utcnow()
         #: The last reload, good or refused (None before the first).
         self.last: ReloadOutcome | None = None
+        #: Whether this process tells the admins of a reload the file watcher made. With
+        #: several replicas every one sees the edit and reloads; one of them tells.
+        self.announces = announces
 
-    async def reload(self) -> str:
-        """Load, check and swap in the KB; return the report sent to admins."""
+    async def reload(self, announce: bool = True) -> str:
+        """Load, check and swap in the KB; return the report, sent to the admins when
+        `announce` (it is always logged)."""
         async with self._lock:
             # Loading and indexing run in a thread: answering goes on meanwhile.
             result = await asyncio.to_thread(load_knowledge, self.kb_dir)
@@ -137,7 +142,8 @@ class KnowledgeReloader:
                 self.last = ReloadOutcome(_utcnow(), result, None)
                 log.warning("%s", self.last.report("en").replace("\n", "; "))
                 report = self.last.report(self.lang)
-                await self.notice(report)
+                if announce:
+                    await self.notice(report)
                 return report
             matcher = await asyncio.to_thread(Matcher, result.kb, self.settings)
             changes = diff(self.dialogue.kb, result.kb)
@@ -146,7 +152,8 @@ class KnowledgeReloader:
             self.loaded, self.loaded_at = result, self.last.at
             log.info("%s", self.last.report("en").replace("\n", "; "))
             report = self.last.report(self.lang)
-            await self.notice(report)
+            if announce:
+                await self.notice(report)
             return report
 
     async def watch(self, stop: asyncio.Event) -> None:
@@ -166,4 +173,4 @@ class KnowledgeReloader:
         async for changes in batches:
             self.watching.set()
             if any(Path(path).suffix.lower() in YAML_SUFFIXES for _, path in changes):
-                await self.reload()
+                await self.reload(self.announces is None or await self.announces())

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bot.knowledge.loader import load_knowledge, sample_kb_path
 from bot.knowledge.model import KnowledgeBase
 from bot.store import MIGRATIONS, Store, TicketStore, backend, replicas
 from tests.emulator import BotApiEmulator
@@ -217,3 +219,42 @@ async def test_the_weekly_review_reaches_the_admins_once_from_two_replicas(
         assert notice.plain_text is not None and first.id in notice.plain_text
         await asyncio.sleep(2)  # a second copy would be sent by now
         assert len(emulator.sent(admin)) == 1
+
+
+async def test_a_kb_edit_is_reported_to_the_admins_once_from_two_replicas(
+    emulator: BotApiEmulator, tmp_path: Path, postgres_url: str
+) -> None:
+    """Both replicas watch the KB folder and reload an edit; the one that sends tells."""
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(sample_kb_path(), kb_dir)
+    kb = load_knowledge(kb_dir).kb
+    assert kb is not None
+    admin = 5151
+    settings = {"admins": (admin,), "kb_dir": kb_dir}
+    async with (
+        running_bot(emulator, kb, postgres_url, **settings) as one,  # type: ignore[arg-type]
+        running_bot(emulator, kb, postgres_url, **settings) as two,  # type: ignore[arg-type]
+    ):
+        await emulator.wait_for_call("setMyCommands", 6, timeout=20)  # both have started
+        for replica in (one, two):
+            await asyncio.wait_for(replica.reloader.watching.wait(), 20)
+        (kb_dir / "dogs.yaml").write_text(DOG_ENTRY, encoding="utf-8")
+        (report,) = await emulator.wait_for_sent(admin, 1, timeout=30)
+        assert report.plain_text is not None and "dog-licence" in report.plain_text
+        for replica in (one, two):  # both serve the edit
+            for _ in range(100):
+                if any(e.id == "dog-licence" for e in replica.dialogue.kb.entries):
+                    break
+                await asyncio.sleep(0.1)
+            assert any(e.id == "dog-licence" for e in replica.dialogue.kb.entries)
+        await asyncio.sleep(2)  # a second copy would be sent by now
+        assert len(emulator.sent(admin)) == 1
+
+
+DOG_ENTRY = """
+entries:
+  - id: dog-licence
+    title: {zh: 犬只登记, en: Dog registration}
+    questions: {zh: [养狗要办证吗], en: [Do I need a dog licence?]}
+    answer: {summary: {zh: 到镇派出所办理犬只登记。, en: Register your dog at the police station.}}
+"""

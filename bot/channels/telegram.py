@@ -449,6 +449,8 @@ class TelegramService:
             self.dialogue,
             self.notices.put,
             self.settings.matching,
+            # Every replica reloads on an edit; the one that sends tells the admins.
+            announces=self.duties_lead.held,
         )
         self.admin = AdminCommands(
             frozenset(f"tg:{a}" for a in self.settings.admins),
