@@ -514,8 +514,9 @@ async def run(
 # -- PostgreSQL ---------------------------------------------------------------------------
 
 
-def start_postgres() -> Any:
-    """A throwaway server (tests/postgres_server.py) with PostgreSQL's default durability."""
+def start_postgres(max_connections: int = 20) -> Any:
+    """A throwaway server (tests/postgres_server.py) with PostgreSQL's default durability
+    (`benchmarks/telegram_load.py --engine postgres` uses it too, with more connections)."""
     from tests.postgres_server import PostgresServer, server_bin_dir
 
     class DurableServer(PostgresServer):
@@ -524,7 +525,9 @@ def start_postgres() -> Any:
         def start(self) -> None:
             self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
                       "--auth=trust", "--locale=C", "-E", "UTF8", "--no-sync")  # fmt: skip
-            options = f"-k {self.socket} -c listen_addresses='' -c max_connections=20"
+            options = (
+                f"-k {self.socket} -c listen_addresses='' -c max_connections={max_connections}"
+            )
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
                       "-o", options, "-w", "start")  # fmt: skip
 

@@ -52,31 +52,37 @@ import platform  # noqa: E402
 import pstats  # noqa: E402
 import random  # noqa: E402
 import shlex  # noqa: E402
+import signal  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import AsyncIterator, Callable, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
-from typing import Any  # noqa: E402
+from itertools import count as counter  # noqa: E402
+from typing import Any, Protocol  # noqa: E402
 
 import yaml  # noqa: E402
 from aiohttp import web  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
+from benchmarks.store_scale import start_postgres, utf8_database  # noqa: E402
 from bot.channels.telegram_format import reply_payloads  # noqa: E402
 from bot.dialogue import Dialogue, Incoming, MemoryPreferences  # noqa: E402
 from bot.knowledge.loader import load_knowledge, sample_kb_path  # noqa: E402
 from bot.knowledge.model import KnowledgeBase  # noqa: E402
 from bot.matching.matcher import MATCH_CACHE, Matcher  # noqa: E402
 from bot.matching.routes import Route  # noqa: E402
+from bot.store import Store  # noqa: E402
 from tests.emulator import BotApiEmulator, CallRecord  # noqa: E402
 from tests.telegram_harness import running_bot  # noqa: E402
+from tests.test_telegram_process import bot_env, spawn  # noqa: E402
 
 CASES = ROOT / "tests" / "eval" / "cases.yaml"
 DEFAULT_OUT = ROOT / "docs" / "performance.md"
 SECTION = "## Telegram load"
+PG_SECTION = "## Telegram load on PostgreSQL, 1–3 replicas (issue 13)"
 FIRST_CHAT = 700_001
 TARGET_RATIO = 0.70
 #: The service's default flood limit (messages per person per window).
@@ -228,6 +234,18 @@ class RunResult:
     worker_cpu: float = 0.0
     #: (hits, misses) of our match cache in this run.
     cache: tuple[int, int] | None = None
+    #: --engine postgres: `citizen-desk run` processes (0: the bot ran in this process).
+    replicas: int = 0
+    #: CPU seconds of each bot process during the run (label → s), --engine postgres.
+    processes: dict[str, float] = field(default_factory=dict)
+    #: The locks each replica took ("polling", "sending"), by label.
+    roles: dict[str, str] = field(default_factory=dict)
+    #: Updates each replica processed (its question log rows), by label.
+    shares: dict[str, int] = field(default_factory=dict)
+    #: table → (rows, average row bytes, on-disk bytes per row with its indexes).
+    tables: dict[str, tuple[int, float, float]] = field(default_factory=dict)
+    #: The 1-minute load average when the run started.
+    load: str = ""
 
     @property
     def rate(self) -> float:
@@ -327,7 +345,20 @@ async def drive(
 
 # -- the bots ------------------------------------------------------------------------------
 
-BotFactory = Callable[[BotApiEmulator], contextlib.AbstractAsyncContextManager[None]]
+
+class Probe(Protocol):
+    """What the bots in other processes tell `run_one` (--engine postgres)."""
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each of the bot's processes, by label."""
+        ...
+
+    async def details(self, result: RunResult) -> None:
+        """After a run: fill in the replicas' roles, shares and table sizes."""
+        ...
+
+
+BotFactory = Callable[[BotApiEmulator], contextlib.AbstractAsyncContextManager[Probe | None]]
 
 
 async def wait_until_polling(emulator: BotApiEmulator) -> None:
@@ -335,8 +366,28 @@ async def wait_until_polling(emulator: BotApiEmulator) -> None:
     await emulator.wait_for_call("getUpdates", 1, timeout=30)
 
 
+class Endpoint(Protocol):
+    """Where a bot finds the Bot API: the emulator, or its address given to a process."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def base_file_url(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class RemoteApi:
+    """The emulator's address, as an echo bot in another process gets it."""
+
+    token: str
+    base_url: str
+    base_file_url: str
+
+
 @contextlib.asynccontextmanager
-async def echo_bot(emulator: BotApiEmulator) -> AsyncIterator[None]:
+async def echo_bot(emulator: Endpoint) -> AsyncIterator[None]:
     """A bare python-telegram-bot echo bot, polling the emulator."""
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -399,6 +450,209 @@ def children_cpu() -> float:
     return total
 
 
+# -- bots in other processes (--engine postgres) --------------------------------------------
+
+
+def stat_cpu(pid: int, reaped: bool = False) -> float:
+    """CPU seconds of process `pid` (utime + stime; with `reaped`, also those of the
+    children it has waited for); 0 once it is gone. Linux /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid: int) -> list[int]:
+    """The living child processes of `pid`."""
+    found: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(p) for p in children.read_text().split()]
+    return found
+
+
+class Fleet:
+    """Bot processes started for one run: `citizen-desk run` replicas on one PostgreSQL
+    database (each with its send worker), or the echo bot; and the PostgreSQL server."""
+
+    def __init__(
+        self,
+        procs: list[tuple[str, subprocess.Popen[bytes], Path]],
+        server: Any = None,
+        url: str = "",
+    ):
+        self.procs, self.server, self.url = procs, server, url
+
+    def postmaster(self) -> int | None:
+        if self.server is None:
+            return None
+        return int((Path(self.server.data) / "postmaster.pid").read_text().split()[0])
+
+    def cpu(self) -> dict[str, float]:
+        found: dict[str, float] = {}
+        for label_, proc, _ in self.procs:
+            found[label_] = stat_cpu(proc.pid)
+            workers = children_of(proc.pid)
+            if workers:
+                found[f"{label_} send worker"] = sum(stat_cpu(p) for p in workers)
+        postmaster = self.postmaster()
+        if postmaster is not None:
+            # Its backends come and go with connections: the ended ones are in cutime.
+            found[POSTGRES] = stat_cpu(postmaster, reaped=True) + sum(
+                stat_cpu(p) for p in children_of(postmaster)
+            )
+        return found
+
+    async def details(self, result: RunResult) -> None:
+        for label_, _, log_path in self.procs:
+            text = log_path.read_text("utf-8", "replace") if log_path.exists() else ""
+            duties = [d for d in ("polling", "sending") if f"now leads {d}" in text]
+            result.roles[label_] = " + ".join(duties)
+        if not self.url:
+            return
+        import psycopg
+
+        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+            cur = await conn.execute("SELECT replica, COUNT(*) FROM questions GROUP BY replica")
+            result.shares = {
+                f"replica {str(r).removeprefix('replica')}": n for r, n in await cur.fetchall()
+            }
+            for table_ in MEASURED_TABLES:
+                # The benchmark's own `replica` column is left out of the question log's rows.
+                own = " - pg_column_size(t.replica)" if table_ == "questions" else ""
+                cur = await conn.execute(
+                    f"SELECT COUNT(*), AVG(pg_column_size(t.*){own}), "
+                    f"pg_total_relation_size('{table_}') FROM {table_} t"
+                )
+                row = await cur.fetchone()
+                assert row is not None
+                rows = int(row[0])
+                result.tables[table_] = (
+                    rows,
+                    float(row[1] or 0),
+                    int(row[2]) / rows if rows else math.nan,
+                )
+
+    async def stop(self) -> None:
+        """SIGTERM every process (they finish what is in flight), then SIGKILL stragglers."""
+        for _, proc, _ in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for label_, proc, log_path in self.procs:
+            try:
+                code = await asyncio.to_thread(proc.wait, 30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                code = await asyncio.to_thread(proc.wait)
+            if code != 0:
+                log.warning("%s exited with %s (log: %s)", label_, code, log_path)
+
+
+POSTGRES = "PostgreSQL server"
+#: The tables every update writes to: the stored update, the reply, the question log.
+MEASURED_TABLES = ("updates", "outbox", "questions")
+DATABASES = counter(1)
+
+
+async def wait_for_logs(
+    procs: Sequence[tuple[str, subprocess.Popen[bytes], Path]], text: str
+) -> None:
+    """Wait until every process has logged `text` (it is up); fail if one exits first."""
+    deadline = time.monotonic() + 120
+    for label_, proc, log_path in procs:
+        while not (log_path.exists() and text in log_path.read_text("utf-8", "replace")):
+            if proc.poll() is not None:
+                tail = log_path.read_text("utf-8", "replace")[-2000:] if log_path.exists() else ""
+                raise RuntimeError(f"{label_} exited with {proc.returncode}: {tail}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{label_} did not log {text!r} within 120 s")
+            await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def our_replicas(
+    emulator: BotApiEmulator, server: Any, replicas: int, log_dir: Path, flood: int
+) -> AsyncIterator[Probe | None]:
+    """`replicas` processes of `citizen-desk run` on one fresh PostgreSQL database, as a
+    deployment runs them (tests/test_replica_processes.py starts them the same way)."""
+    import psycopg
+
+    run = next(DATABASES)
+    url = utf8_database(server, f"load{run}")
+    async with Store.opened(url):
+        pass  # migrated once here, so that the replicas start as on an existing database
+    with psycopg.connect(url, autocommit=True) as conn:
+        # Which replica processed each update: libpq sets application_name from PGAPPNAME.
+        conn.execute(
+            "ALTER TABLE questions ADD COLUMN replica TEXT "
+            "DEFAULT current_setting('application_name')"
+        )
+    procs = []
+    for i in range(1, replicas + 1):
+        env = bot_env(
+            emulator,
+            log_dir / "unused.sqlite3",
+            CITIZEN_DESK_DB=url,
+            CITIZEN_DESK_FLOOD_MESSAGES=str(flood),
+            PGAPPNAME=f"replica{i}",
+        )
+        log_path = log_dir / f"run{run}-replica{i}.log"
+        procs.append((f"replica {i}", spawn(env, log_path), log_path))
+    fleet = Fleet(procs, server, url)
+    try:
+        await wait_for_logs(procs, "connected as")
+        yield fleet
+    finally:
+        await fleet.stop()
+
+
+@contextlib.asynccontextmanager
+async def echo_process(emulator: BotApiEmulator, log_dir: Path) -> AsyncIterator[Probe | None]:
+    """The echo bot in a process of its own, as our replicas are (`--serve-echo`)."""
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": emulator.token,
+        "TELEGRAM_API_BASE_URL": emulator.base_url,
+        "TELEGRAM_API_FILE_URL": emulator.base_file_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = log_dir / f"echo{next(DATABASES)}.log"
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--serve-echo"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log_path.open("ab"),
+    )
+    fleet = Fleet([("echo", proc, log_path)])
+    try:
+        await wait_for_logs(fleet.procs, ECHO_READY)
+        yield fleet
+    finally:
+        await fleet.stop()
+
+
+ECHO_READY = "echo bot polling"
+
+
+async def serve_echo() -> int:
+    """`--serve-echo`: run the echo bot against the Bot API in the environment until SIGTERM."""
+    api = RemoteApi(
+        os.environ["TELEGRAM_BOT_TOKEN"],
+        os.environ["TELEGRAM_API_BASE_URL"],
+        os.environ["TELEGRAM_API_FILE_URL"],
+    )
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with echo_bot(api):
+        print(ECHO_READY, file=sys.stderr, flush=True)
+        await stop.wait()
+    return 0
+
+
 def add_latency(emulator: BotApiEmulator, rtt: float) -> None:
     """Make every Bot API call take `rtt` longer: half before handling it, half after.
 
@@ -433,12 +687,15 @@ async def run_one(
     emulator = BotApiEmulator()
     if rtt > 0:
         add_latency(emulator, rtt)
-    async with emulator, start_bot(emulator):
+    load = load_average()
+    async with emulator, start_bot(emulator) as probe:
         await wait_until_polling(emulator)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2 if probe is None else 1.0)
         profiler = cProfile.Profile() if profile else None
         cpu0, loop0, kids0 = time.process_time(), time.thread_time(), children_cpu()
+        procs0 = probe.cpu() if probe is not None else {}
         used: list[float] = []
+        procs: dict[str, float] = {}
 
         def done() -> None:
             if profiler is not None:
@@ -448,6 +705,8 @@ async def run_one(
                 time.thread_time() - loop0,
                 children_cpu() - kids0,
             ]
+            if probe is not None:
+                procs.update((k, v - procs0.get(k, 0.0)) for k, v in probe.cpu().items())
 
         if profiler is not None:
             profiler.enable()
@@ -462,19 +721,30 @@ async def run_one(
         if emulator.internal_errors:
             log.warning("emulator internal errors: %s", emulator.internal_errors[:3])
         cached = len(CACHE_STATS)
-    result = RunResult(
-        bot, scenario, len(latencies), messages, wall, latencies, cpu, loop_cpu, errors, note
-    )
-    result.worker_cpu = worker_cpu
+        result = RunResult(
+            bot, scenario, len(latencies), messages, wall, latencies, cpu, loop_cpu, errors, note
+        )
+        result.load = load
+        if probe is not None:
+            result.processes = procs
+            await probe.details(result)
+            result.replicas = sum(1 for k in result.roles if k.startswith("replica"))
+        else:
+            result.worker_cpu = worker_cpu
     if len(CACHE_STATS) > cached:
         result.cache = CACHE_STATS[-1]
     result.profile = pstats.Stats(profiler) if profiler is not None else None
     result.rates = [result.rate]
     label = bot + (f" ({note})" if note else "")
+    if result.processes:
+        others = ", ".join(f"{k} {v:.2f}" for k, v in result.processes.items())
+        used_cpu = f"CPU s: benchmark {cpu:.2f}, {others}; load {load}"
+    else:
+        used_cpu = f"CPU {cpu:6.2f} s + worker {worker_cpu:5.2f} s"
     print(
         f"  {label:<30} {scenario:<12} {result.updates:>6} updates in {wall:7.2f} s "
         f"= {result.rate:7.1f}/s, p50 {result.percentile(50):8.1f} ms, "
-        f"p99 {result.percentile(99):8.1f} ms, CPU {cpu:6.2f} s + worker {worker_cpu:5.2f} s",
+        f"p99 {result.percentile(99):8.1f} ms, {used_cpu}",
         flush=True,
     )
     return result
@@ -655,7 +925,10 @@ def repeat_ratios(results: Sequence[RunResult]) -> list[tuple[str, list[float]]]
         if r.bot != "ours":
             continue
         echo = [
-            e for e in results if e.bot == "echo" and (e.scenario, e.note) == (r.scenario, r.note)
+            e
+            for e in results
+            if e.bot == "echo"
+            and (e.scenario, e.note) == (r.scenario, "" if r.replicas else r.note)
         ]
         if echo:
             name = r.scenario + (f", {r.note}" if r.note else "")
@@ -844,16 +1117,223 @@ def section(
     return "\n".join(lines).strip()
 
 
-def write_section(path: Path, body: str) -> None:
-    """Replace the body of `## Telegram load` in `path`, leaving every other line alone."""
+def ms(seconds: float, per: int) -> str:
+    return fmt(1000 * seconds / per, 2) if per else "—"
+
+
+def pg_table(results: Sequence[RunResult]) -> list[str]:
+    """Markdown: throughput and latency of the echo bot and of each replica count."""
+    found = dict(repeat_ratios(results))
+    lines = [
+        "| bot | scenario | updates | replies sent | wall s | updates/s | ours / echo "
+        "| p50 ms | p99 ms | load at start | updates/s of each repeat |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        each = ", ".join(fmt(x) for x in r.rates) if len(r.rates) > 1 else "—"
+        ratio = found.get(r.scenario + (f", {r.note}" if r.note else ""))
+        share = f"{statistics.median(ratio):.0%}" if ratio and r.bot == "ours" else "—"
+        lines.append(
+            f"| {label(r)} | {r.scenario} | {r.updates:,} | {r.messages:,} | {fmt(r.wall, 2)} "
+            f"| {fmt(r.rate)} | {share} | {fmt(r.percentile(50))} | {fmt(r.percentile(99))} "
+            f"| {r.load} | {each} |"
+        )
+    return lines
+
+
+def process_table(results: Sequence[RunResult]) -> list[str]:
+    """Markdown: the CPU of every process of every run, per update of the run."""
+    lines = [
+        "| run | process | locks held | updates it processed | CPU s "
+        "| CPU ms per update of the run |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for r in results:
+        run = f"{label(r)}, {r.scenario}"
+        lines.append(
+            f"| {run} | benchmark (emulator + driver) | — | — | {fmt(r.cpu, 2)} "
+            f"| {ms(r.cpu, r.updates)} |"
+        )
+        for name, cpu in r.processes.items():
+            owner = name.removesuffix(" send worker")
+            role = r.roles.get(name, "") or "none" if name in r.roles else "—"
+            done = f"{r.shares.get(name, 0):,}" if name in r.roles and r.bot == "ours" else "—"
+            lines.append(
+                f"| {run} | {name} | {role if owner == name else '—'} | {done} "
+                f"| {fmt(cpu, 2)} | {ms(cpu, r.updates)} |"
+            )
+    return lines
+
+
+@dataclass(frozen=True)
+class KindCosts:
+    """Measured CPU ms per update of each kind of process, from one run of ours."""
+
+    run: RunResult
+    #: Replicas holding no lock: their CPU per update they processed.
+    processing: float
+    #: Each lock holder's CPU beyond its processing (at `processing` per update), per update.
+    leaders: dict[str, float]
+    #: The sending replica's send worker, per message sent.
+    send_worker: float
+    postgres: float
+    #: Every bot process and PostgreSQL together, per update.
+    total: float
+
+
+def kind_costs(r: RunResult) -> KindCosts:
+    """Split a run's CPU into processing, the lock holders' extra work, the send worker and
+    PostgreSQL (each replica processes; the poller and the sender are duties of one)."""
+    mains = {k: v for k, v in r.processes.items() if k in r.roles}
+    plain = [k for k in mains if not r.roles[k] and r.shares.get(k, 0) > 0]
+    if plain:
+        processing = 1000 * sum(mains[k] for k in plain) / sum(r.shares[k] for k in plain)
+    else:  # one replica holds every lock: its processing cannot be told apart
+        processing = math.nan
+    leaders = {}
+    for k, cpu in mains.items():
+        if r.roles[k]:
+            own = 0.0 if math.isnan(processing) else processing * r.shares.get(k, 0) / 1000
+            leaders[f"{k} ({r.roles[k]})"] = 1000 * (cpu - own) / r.updates
+    sender = next((k for k in mains if "sending" in r.roles[k]), None)
+    worker = r.processes.get(f"{sender} send worker", math.nan) if sender else math.nan
+    postgres = r.processes.get(POSTGRES, math.nan)
+    return KindCosts(
+        r,
+        processing,
+        leaders,
+        1000 * worker / r.messages if r.messages else math.nan,
+        1000 * postgres / r.updates,
+        1000 * sum(r.processes.values()) / r.updates,
+    )
+
+
+def section_postgres(
+    outcome: Outcome, args: argparse.Namespace, info: dict[str, str], command: str, took: float
+) -> str:
+    """The body of the PostgreSQL replicas' section."""
+    results = outcome.results
+    updates = args.citizens * args.questions
+    ours_burst = [r for r in results if r.bot == "ours" and r.scenario == BURST]
+    echo_burst = [r for r in results if r.bot == "echo" and r.scenario == BURST]
+    lines = [
+        "Figures from a real run of `benchmarks/telegram_load.py --engine postgres`; it "
+        "rewrites only this section. **The machine's 2 cores were shared with other "
+        "helpers' test suites and benchmarks while it ran** (the load average of each run is "
+        "in the tables): read every rate as a lower bound of what these processes do on 2 "
+        "cores of their own, and every CPU time as an upper bound.",
+        "",
+        "### Machine and run",
+        "",
+        f"- Date: {info['date']}",
+        f"- CPU: {info['cpu']}, {info['cores']}",
+        f"- Python: {info['python']}",
+        f"- OS: {info['os']}",
+        f"- Command: `{command}` (took {took:.0f} s)",
+        f"- 1-minute load average: {info['load']} before the run, {load_average()} after it",
+        "",
+        "### Set-up",
+        "",
+        f"- Workload: as in the SQLite runs above — {args.citizens} citizens × "
+        f"{args.questions} questions = {updates:,} updates from the eval set (seed "
+        f"{args.seed}), burst"
+        + ("" if args.burst_only else " and closed loop")
+        + "; throughput and latency measured the same way, by the same code.",
+        "- Ours: 1, 2 or 3 `citizen-desk run` processes (each with its send worker process), "
+        "started at once as a deployment starts them, on one fresh database of one throwaway "
+        "PostgreSQL server (`tests/postgres_server.py`'s, its own directory and Unix socket, "
+        "never a shared server; PostgreSQL's default durability: fsync, synchronous_commit "
+        "and full-page writes on, shared_buffers 128 MB). One replica polls (advisory lock), "
+        "one sends the outbox (another lock), every one processes stored updates "
+        "(`FOR UPDATE SKIP LOCKED`, LISTEN/NOTIFY). The locks fall where the start-up race "
+        "puts them: the tables say which replica held which. Environment as the replica "
+        f"test's: `poll_timeout=1`, `rate_limit=0`, `flood_messages="
+        f"{max(DEFAULT_FLOOD_MESSAGES, args.questions)}`, the sample KB.",
+        "- Echo: the same bare python-telegram-bot echo bot as above, but in a process of its "
+        "own (`--serve-echo`), so that neither bot shares the emulator's process.",
+        "- The emulator and the driver run in the benchmark's process (its CPU is shown); "
+        "everything competes for the same 2 cores: with 3 replicas that is 3 bots, 3 send "
+        "workers, the PostgreSQL backends and the emulator.",
+        "- CPU per process from `/proc` (utime + stime) between the first injection and the "
+        "last reply; PostgreSQL's is the postmaster's with all its backends (ended ones "
+        "through its cutime). Which replica processed an update: a column the benchmark adds "
+        "to the question log, defaulting to the connection's `application_name` (each replica "
+        "runs with its own `PGAPPNAME`).",
+        "- Telegram's ~30 messages/s per bot token is off (the emulator does not enforce it).",
+        "",
+        "### Results",
+        "",
+        *pg_table(results),
+        "",
+    ]
+    for r in ours_burst:
+        lines.append(
+            f"- {label(r)}: {r.updates:,} updates answered, each once (the driver refuses a "
+            "run with a missing or extra message); question log rows "
+            f"{sum(r.shares.values()):,} (one per update); per replica "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(r.shares.items()))
+            + "."
+        )
+    lines += ["", "### CPU per process", "", *process_table(results), ""]
+    if ours_burst:
+        lines += [
+            "### CPU per update by kind of process (bursts)",
+            "",
+            "Processing = the CPU of replicas that hold no lock, per update they processed. "
+            "A lock holder's extra = its CPU minus its own processing at that rate, per update "
+            "of the run: the poller (getUpdates, storing each batch) and/or the sender's "
+            "bookkeeping (reading the outbox, recording outcomes); where one replica held "
+            "both, they are one figure. The send worker makes the HTTP calls of the outbox.",
+            "",
+            "| run | load at start | processing ms/update | lock holders' extra ms/update "
+            "| send worker ms/message | PostgreSQL ms/update | all bot processes + "
+            "PostgreSQL ms/update | echo process ms/update |",
+            "|---|---:|---:|---|---:|---:|---:|---:|",
+        ]
+        echo_ms = (
+            1000 * sum(echo_burst[0].processes.values()) / echo_burst[0].updates
+            if echo_burst
+            else math.nan
+        )
+        for r in ours_burst:
+            k = kind_costs(r)
+            extra = "; ".join(f"{n}: {fmt(v, 2)}" for n, v in k.leaders.items()) or "—"
+            lines.append(
+                f"| {label(r)} | {r.load} | {fmt(k.processing, 2)} | {extra} "
+                f"| {fmt(k.send_worker, 2)} | {fmt(k.postgres, 2)} | {fmt(k.total, 2)} "
+                f"| {fmt(echo_ms, 2)} |"
+            )
+        last = ours_burst[-1]
+        if last.tables:
+            lines += [
+                "",
+                f"### Rows each update leaves in PostgreSQL ({label(last)}, burst)",
+                "",
+                "| table | rows | average row bytes (`pg_column_size`) "
+                "| on disk per row, with indexes (`pg_total_relation_size` ÷ rows) |",
+                "|---|---:|---:|---:|",
+            ]
+            for table_, (rows, avg, disk) in last.tables.items():
+                lines.append(f"| `{table_}` | {rows:,} | {fmt(avg, 0)} | {fmt(disk, 0)} |")
+            lines += [
+                "",
+                "On disk includes the free space of the last pages and PostgreSQL's per-row "
+                "header and item pointer; the question log's row leaves out the benchmark's "
+                "own `replica` column, its size on disk does not (about 10 bytes a row).",
+            ]
+    return "\n".join(lines).strip()
+
+
+def write_section(path: Path, body: str, name: str = SECTION) -> None:
+    """Replace the body of section `name` in `path`, leaving every other line alone."""
     text = path.read_text("utf-8") if path.exists() else "# Performance\n"
     lines = text.splitlines()
     try:
-        start = next(i for i, line in enumerate(lines) if line.strip() == SECTION)
+        start = next(i for i, line in enumerate(lines) if line.strip() == name)
     except StopIteration:
         tickets = [i for i, line in enumerate(lines) if line.strip() == "## Tickets"]
         at = tickets[0] if tickets else len(lines)
-        lines[at:at] = [SECTION, ""]
+        lines[at:at] = [name, ""]
         start = at
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
     new = [*lines[: start + 1], "", *body.splitlines(), ""]
@@ -875,8 +1355,12 @@ class Outcome:
     profiled: tuple[pstats.Stats, pstats.Stats | None] | None = None
 
 
-async def benchmark(args: argparse.Namespace) -> Outcome:
-    """Run every configuration; return the results (and the profiles, if any)."""
+async def benchmark(args: argparse.Namespace, server: Any = None) -> Outcome:
+    """Run every configuration; return the results (and the profiles, if any).
+
+    With `--engine postgres`, on `server` (a `tests.postgres_server.PostgresServer`; by
+    default a throwaway one with PostgreSQL's default durability, started and removed here).
+    """
     kb = load_knowledge(sample_kb_path()).kb
     assert kb is not None
     matcher = Matcher(kb)
@@ -887,6 +1371,8 @@ async def benchmark(args: argparse.Namespace) -> Outcome:
     flood = max(DEFAULT_FLOOD_MESSAGES, args.questions)
     timeout = args.timeout
     messages = sum(map(sum, ours_sizes.values()))
+    if args.engine == "postgres":
+        return await benchmark_postgres(args, server, citizens, ours_sizes, echo_sizes, pools)
     with tempfile.TemporaryDirectory(prefix="telegram-load-") as tmp:
         db_dir = Path(tmp)
 
@@ -952,6 +1438,64 @@ async def benchmark(args: argparse.Namespace) -> Outcome:
     return outcome
 
 
+async def benchmark_postgres(
+    args: argparse.Namespace,
+    server: Any,
+    citizens: Sequence[Citizen],
+    ours_sizes: dict[int, list[int]],
+    echo_sizes: dict[int, list[int]],
+    pools: Pools,
+) -> Outcome:
+    """The echo bot and 1, 2, 3… `citizen-desk run` replicas on one PostgreSQL server, each
+    bot in processes of its own, each run on a fresh database and a fresh emulator."""
+    flood = max(DEFAULT_FLOOD_MESSAGES, args.questions)
+    own_server = server is None
+    if own_server:
+        server = await asyncio.to_thread(start_postgres, 100)
+    try:
+        with tempfile.TemporaryDirectory(prefix="telegram-load-") as tmp:
+            logs = Path(tmp)
+
+            def replicas(n: int) -> BotFactory:
+                return lambda emu: our_replicas(emu, server, n, logs, flood)
+
+            bots: list[tuple[str, str, BotFactory, dict[int, list[int]]]] = [
+                ("echo", "", lambda emu: echo_process(emu, logs), echo_sizes),
+                *(("ours", replica_note(n), replicas(n), ours_sizes) for n in args.replicas),
+            ]
+            scenarios = [BURST] if args.burst_only else [BURST, CLOSED]
+            runs: dict[tuple[str, str, str], list[RunResult]] = {}
+            for i in range(args.repeat):
+                if args.repeat > 1:
+                    print(f"repeat {i + 1} of {args.repeat}", flush=True)
+                for scenario in scenarios:
+                    for name, note, factory, sizes in bots:
+                        result = await run_one(
+                            name, scenario, factory, citizens, sizes, args.timeout, note
+                        )
+                        runs.setdefault((name, note, scenario), []).append(result)
+            results = [median_run(found) for found in runs.values()]
+    finally:
+        if own_server:
+            server.stop()
+    return Outcome(results, ours_sizes, pools)
+
+
+def replica_note(n: int) -> str:
+    return f"{n} replica{'s' if n != 1 else ''}, PostgreSQL"
+
+
+def replica_list(text: str) -> list[int]:
+    """`--replicas 1,2,3` → [1, 2, 3]."""
+    try:
+        found = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not found or any(n < 1 for n in found):
+        raise argparse.ArgumentTypeError("replica counts must be ≥ 1")
+    return found
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--citizens", type=int, default=200, help="simulated citizens (chats)")
@@ -983,6 +1527,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--timeout", type=float, default=600.0, help="give up on a run after this many seconds"
     )
     parser.add_argument(
+        "--engine",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="sqlite: our bot in this process on a SQLite file (the default); postgres: the "
+        "echo bot and our `citizen-desk run` replicas in processes of their own, on one "
+        "throwaway PostgreSQL server",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=replica_list,
+        default=[1, 2, 3],
+        help="--engine postgres: the numbers of replicas to run, e.g. 1,2,3",
+    )
+    parser.add_argument("--serve-echo", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
         "--out", default=str(DEFAULT_OUT), help="report whose section to rewrite ('-': none)"
     )
     args = parser.parse_args(argv)
@@ -994,6 +1553,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.serve_echo:
+        return asyncio.run(serve_echo())
     given = list(sys.argv[1:] if argv is None else argv)
     command = shlex.join(["/tmp/venv/bin/python", "benchmarks/telegram_load.py", *given])
     info = machine()
@@ -1017,9 +1578,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(profile_lines(*outcome.profiled)))
     if args.out != "-":
         out = Path(args.out)
-        body = section(outcome, args, info, command, took)
-        write_section(out, body)  # reads the file again now, so others' edits are kept
-        print(f"\nwrote the {SECTION!r} section of {out}")
+        if args.engine == "postgres":
+            body, name = section_postgres(outcome, args, info, command, took), PG_SECTION
+        else:
+            body, name = section(outcome, args, info, command, took), SECTION
+        write_section(out, body, name)  # reads the file again now, so others' edits are kept
+        print(f"\nwrote the {name!r} section of {out}")
     return 0
 
 
