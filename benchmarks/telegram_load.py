@@ -258,6 +258,8 @@ class RunResult:
     tables: dict[str, tuple[int, float, float, float]] = field(default_factory=dict)
     #: The 1-minute load average when the run started.
     load: str = ""
+    #: PostgreSQL's write transactions and WAL bytes during the run.
+    counters: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -363,6 +365,10 @@ class Probe(Protocol):
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds used so far by each of the bot's processes, by label."""
+        ...
+
+    def counters(self) -> dict[str, float]:
+        """The database's counters so far: write transactions and WAL bytes."""
         ...
 
     async def details(self, result: RunResult) -> None:
@@ -519,6 +525,20 @@ class Fleet:
             )
         return found
 
+    def counters(self) -> dict[str, float]:
+        if not self.url:
+            return {}
+        import psycopg
+
+        # A transaction gets an id only when it writes, so the id counter counts commits
+        # that wrote (this query takes one itself); the WAL position counts bytes written.
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT txid_current(), pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"
+            ).fetchone()
+        assert row is not None
+        return {WRITES: float(row[0]), WAL: float(row[1])}
+
     async def details(self, result: RunResult) -> None:
         for label_, _, log_path in self.procs:
             text = log_path.read_text("utf-8", "replace") if log_path.exists() else ""
@@ -566,6 +586,7 @@ class Fleet:
 
 
 POSTGRES = "PostgreSQL server"
+WRITES, WAL = "write transactions", "WAL bytes"
 #: The tables every update writes to: the stored update, the reply, the question log.
 MEASURED_TABLES = ("updates", "outbox", "questions")
 DATABASES = counter(1)
@@ -707,6 +728,8 @@ async def run_one(
         profiler = cProfile.Profile() if profile else None
         cpu0, loop0, kids0 = time.process_time(), time.thread_time(), children_cpu()
         procs0 = probe.cpu() if probe is not None else {}
+        counted0 = probe.counters() if probe is not None else {}
+        counted: dict[str, float] = {}
         used: list[float] = []
         procs: dict[str, float] = {}
 
@@ -720,6 +743,9 @@ async def run_one(
             ]
             if probe is not None:
                 procs.update((k, v - procs0.get(k, 0.0)) for k, v in probe.cpu().items())
+                counted.update((k, v - counted0[k]) for k, v in probe.counters().items())
+                if WRITES in counted:
+                    counted[WRITES] -= 1  # the snapshot's own
 
         if profiler is not None:
             profiler.enable()
@@ -740,6 +766,7 @@ async def run_one(
         result.load = load
         if probe is not None:
             result.processes = procs
+            result.counters = counted
             await probe.details(result)
             result.replicas = sum(1 for k in result.roles if k.startswith("replica"))
         else:
@@ -1206,8 +1233,11 @@ def kind_costs(r: RunResult) -> KindCosts:
     leaders = {}
     for k, cpu in mains.items():
         if r.roles[k]:
-            own = 0.0 if math.isnan(processing) else processing * r.shares.get(k, 0) / 1000
-            leaders[f"{k} ({r.roles[k]})"] = 1000 * (cpu - own) / r.updates
+            if math.isnan(processing):
+                duties, own = f"processing + {r.roles[k]}", 0.0
+            else:
+                duties, own = r.roles[k], processing * r.shares.get(k, 0) / 1000
+            leaders[f"{k} ({duties})"] = 1000 * (cpu - own) / r.updates
     sender = next((k for k in mains if "sending" in r.roles[k]), None)
     worker = r.processes.get(f"{sender} send worker", math.nan) if sender else math.nan
     postgres = r.processes.get(POSTGRES, math.nan)
@@ -1228,7 +1258,6 @@ def section_postgres(
     results = outcome.results
     updates = args.citizens * args.questions
     ours_burst = [r for r in results if r.bot == "ours" and r.scenario == BURST]
-    echo_burst = [r for r in results if r.bot == "echo" and r.scenario == BURST]
     lines = [
         "Figures from a real run of `benchmarks/telegram_load.py --engine postgres`; it "
         "rewrites only this section. **The machine's 2 cores were shared with other "
@@ -1243,7 +1272,10 @@ def section_postgres(
         f"- Python: {info['python']}",
         f"- OS: {info['os']}",
         f"- Command: `{command}` (took {took:.0f} s)",
-        f"- 1-minute load average: {info['load']} before the run, {load_average()} after it",
+        f"- 1-minute load average: {info['load']} before the run, {load_average()} after it. "
+        "The load average counts this benchmark's own processes too (a run keeps 1.5–2 cores "
+        "busy: bots, send workers, PostgreSQL, the emulator), so a figure near 2 during the "
+        "runs is mostly the benchmark itself; much above it, other processes competed.",
         "",
         "### Set-up",
         "",
@@ -1273,6 +1305,9 @@ def section_postgres(
         "to the question log, defaulting to the connection's `application_name` (each replica "
         "runs with its own `PGAPPNAME`).",
         "- Telegram's ~30 messages/s per bot token is off (the emulator does not enforce it).",
+        f"- Each configuration runs {args.repeat} time(s), the bots alternating; the tables "
+        "show the run with the median throughput (and every repeat's rate); ours / echo is "
+        "the median of the repeats' ratios, each comparing runs seconds apart.",
         "",
         "### Results",
         "",
@@ -1283,38 +1318,44 @@ def section_postgres(
         lines.append(
             f"- {label(r)}: {r.updates:,} updates answered, each once (the driver refuses a "
             "run with a missing or extra message); question log rows "
-            f"{sum(r.shares.values()):,} (one per update); per replica "
-            + ", ".join(f"{k} {v:,}" for k, v in sorted(r.shares.items()))
+            f"{sum(r.shares.values()):,} (one per update); processed by "
+            + ", ".join(f"{k}: {v:,}" for k, v in sorted(r.shares.items()))
             + "."
         )
     lines += ["", "### CPU per process", "", *process_table(results), ""]
     if ours_burst:
         lines += [
-            "### CPU per update by kind of process (bursts)",
+            "### CPU per update by kind of process",
             "",
             "Processing = the CPU of replicas that hold no lock, per update they processed. "
             "A lock holder's extra = its CPU minus its own processing at that rate, per update "
             "of the run: the poller (getUpdates, storing each batch) and/or the sender's "
             "bookkeeping (reading the outbox, recording outcomes); where one replica held "
-            "both, they are one figure. The send worker makes the HTTP calls of the outbox.",
+            "both, they are one figure; with one replica, processing is in it too. The send "
+            "worker makes the HTTP calls of the outbox. Write transactions: the growth of "
+            "PostgreSQL's transaction id counter (only a writing transaction takes an id), "
+            "WAL bytes: of the WAL position, both over the run.",
             "",
             "| run | load at start | processing ms/update | lock holders' extra ms/update "
             "| send worker ms/message | PostgreSQL ms/update | all bot processes + "
-            "PostgreSQL ms/update | echo process ms/update |",
-            "|---|---:|---:|---|---:|---:|---:|---:|",
+            "PostgreSQL ms/update | echo process ms/update | write transactions per update "
+            "| WAL bytes per update |",
+            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|",
         ]
-        echo_ms = (
-            1000 * sum(echo_burst[0].processes.values()) / echo_burst[0].updates
-            if echo_burst
-            else math.nan
-        )
-        for r in ours_burst:
+        echo_ms = {
+            e.scenario: 1000 * sum(e.processes.values()) / e.updates
+            for e in results
+            if e.bot == "echo"
+        }
+        for r in (r for r in results if r.bot == "ours"):
             k = kind_costs(r)
             extra = "; ".join(f"{n}: {fmt(v, 2)}" for n, v in k.leaders.items()) or "—"
             lines.append(
-                f"| {label(r)} | {r.load} | {fmt(k.processing, 2)} | {extra} "
+                f"| {label(r)}, {r.scenario} | {r.load} | {fmt(k.processing, 2)} | {extra} "
                 f"| {fmt(k.send_worker, 2)} | {fmt(k.postgres, 2)} | {fmt(k.total, 2)} "
-                f"| {fmt(echo_ms, 2)} |"
+                f"| {fmt(echo_ms.get(r.scenario, math.nan), 2)} "
+                f"| {fmt(r.counters.get(WRITES, math.nan) / r.updates, 2)} "
+                f"| {fmt(r.counters.get(WAL, math.nan) / r.updates, 0)} |"
             )
         last = ours_burst[-1]
         if last.tables:

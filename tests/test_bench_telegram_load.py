@@ -9,6 +9,8 @@ from pathlib import Path
 from benchmarks.telegram_load import (
     BURST,
     POSTGRES,
+    WAL,
+    WRITES,
     benchmark,
     kind_costs,
     parse_args,
@@ -55,6 +57,8 @@ async def test_replicas_on_postgres_answer_every_update_once(
         assert r.tables["outbox"][0] == r.messages
         costs = kind_costs(r)
         assert costs.total > costs.postgres > 0
+        # Each update is stored, then processed (at least two writing transactions in all).
+        assert r.counters[WRITES] >= 2 and r.counters[WAL] > 0
     out = tmp_path / "performance.md"
     out.write_text("# Performance\n\n## Telegram load\n\nkept\n\n## Tickets\n\nkept too\n")
     body = section_postgres(
