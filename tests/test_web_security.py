@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 
 from bot.knowledge.model import KnowledgeBase
 from bot.tickets.model import Action, Role, Status
+from bot.web import accounts
 from bot.web.context import FAILS_PER_ACCOUNT, FAILS_PER_ADDRESS, SESSION_TTL
 from bot.web.security import CSP
 from tests.web_env import CITIZEN, PASSWORD, Console, console, form_values, login
@@ -54,6 +57,28 @@ async def test_wrong_password_is_refused_and_opens_no_session(web: Console) -> N
 async def test_passwords_are_stored_as_argon2_hashes(web: Console) -> None:
     stored = await web.scalar("SELECT password_hash FROM web_accounts WHERE login = 'clerk'")
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_importing_the_accounts_module_makes_no_hash() -> None:
+    code = "import bot.web.accounts as a; print(a._dummy_hash.cache_info().currsize)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "0"
+
+
+@pytest.mark.parametrize("first", ["nobody", "clerk"])
+async def test_the_first_login_checked_makes_the_unknown_logins_hash(
+    web: Console, first: str
+) -> None:
+    accounts._dummy_hash.cache_clear()
+    store = accounts.AccountStore(web.store)
+    # known or not, the first check pays for the hash, so it tells nothing either
+    assert await store.verify(first, "not the password") is None
+    assert accounts._dummy_hash.cache_info().currsize == 1
+    made = accounts._dummy_hash()
+    assert made.startswith("$argon2id$")
+    assert accounts._HASHER.check_needs_rehash(made) is False  # the parameters of real hashes
+    assert await store.verify("nobody", "not the password") is None
+    assert accounts._dummy_hash() == made  # made once per process
 
 
 async def test_failed_logins_lock_the_account_even_for_the_right_password(web: Console) -> None:

@@ -6,6 +6,7 @@ or a session cookie in clear (sessions are stored by the SHA-256 of their cookie
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -16,8 +17,6 @@ from bot.store import Store
 from bot.store.web import Account, Session, WebAccountSQL
 
 _HASHER = PasswordHasher()
-#: Verified against when the login is unknown, so both cases take the same time.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD = 10
 #: The longest login (the login form reads no more).
 LOGIN_MAX = 64
@@ -56,6 +55,16 @@ def password_problem(password: str, login: str) -> str | None:
 def hash_password(password: str) -> str:
     """An argon2id hash of `password`."""
     return _HASHER.hash(password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the login is unknown, so both cases take the same time.
+
+    Made on the first login a process checks, not at import (a hash costs about 0.4 s):
+    `verify` asks for it before it looks the login up, so the first attempt pays for it
+    whether or not the account exists, and every later one costs one verification."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 def token_hash(token: str) -> str:
@@ -98,8 +107,9 @@ class AccountStore:
 
     async def verify(self, login: str, password: str) -> Account | None:
         """The account if `password` is right and the account is enabled."""
+        dummy = _dummy_hash()  # before the lookup: a known login's first check pays it too
         found = await self.sql.with_hash(login)
-        stored = found[1] if found else _DUMMY_HASH
+        stored = found[1] if found else dummy
         try:
             _HASHER.verify(stored, password)
         except (VerificationError, InvalidHashError):
