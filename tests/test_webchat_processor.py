@@ -83,3 +83,48 @@ async def test_a_message_the_core_fails_on_is_marked_failed_and_the_next_answere
     async with chat.store.conn.execute("SELECT client_id, state FROM webchat_inbox") as cur:
         states = {r[0]: r[1] for r in await cur.fetchall()}
     assert states == {"before-001": "done", "broken-001": "failed", "after-0001": "done"}
+
+
+async def test_a_reply_wakes_its_own_visitors_stream_only(chat: Chat, tmp_path: Path) -> None:
+    """Waking every open stream for every batch made each of them query the outbox: with
+    200 visitors, 200 queries per batch. A reply now wakes its visitor's streams; the
+    outbox watcher wakes a stream only for an event it has not sent yet."""
+    async with chat.client() as one, chat.client("10.0.0.2") as two:
+        await join(one)
+        await join(two)
+        assert (await say(one, "wake-00001", text="低保怎么申请")).status_code == 200
+        assert (await say(two, "wake-00002", text="你好")).status_code == 200
+        visitors = [
+            str(r[0])
+            for r in await chat.store.conn.execute_fetchall(
+                "SELECT visitor FROM webchat_inbox ORDER BY id"
+            )
+        ]
+        streams = chat.processor.streams
+        with streams.listening(visitors[0], 0) as first, streams.listening("chat:idle", 0) as idle:
+            assert await chat.processor.process_pending() == 2
+            assert first.woken.is_set() and not idle.woken.is_set()
+            newest = max(i for i, _ in events(await one.get("/chat/events")))
+            first.after = newest  # the stream sent everything there is
+            first.woken.clear()
+
+            watching = asyncio.create_task(chat.processor.watch_outbox(every=0.05))
+            try:
+                await asyncio.sleep(0.2)  # the processor's own rows: nobody is behind
+                assert not first.woken.is_set() and not idle.woken.is_set()
+                clerk = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+                clerk.execute(
+                    "INSERT INTO outbox (chat_id, kind, payload, owner, state, next_at, "
+                    "created_at) SELECT chat_id, kind, payload, owner, state, next_at, "
+                    "created_at FROM outbox WHERE owner = ? ORDER BY id LIMIT 1",
+                    (visitors[0],),
+                )
+                clerk.close()
+                for _ in range(100):
+                    if first.woken.is_set():
+                        break
+                    await asyncio.sleep(0.02)
+                assert first.woken.is_set() and not idle.woken.is_set()
+            finally:
+                watching.cancel()
+    assert streams.open == {}  # closed streams are forgotten

@@ -78,3 +78,15 @@ class WebChatSQL:
         """The newest outbox id of any kind (MAX of the key: cheap on both databases)."""
         row = await fetchone(self.conn, "SELECT COALESCE(MAX(id), 0) FROM outbox")
         return int(row[0]) if row else 0
+
+    async def newest_events(self, after: int) -> tuple[int, dict[str, int]]:
+        """The newest outbox id of any kind (or `after` if none is newer), and each web chat
+        visitor's newest event id, among the rows after `after` (one query: a row written
+        meanwhile by another connection is in both or in neither)."""
+        rows = await fetchall(
+            self.conn,
+            "SELECT kind, owner, MAX(id) FROM outbox WHERE id > ? GROUP BY kind, owner",
+            (after,),
+        )
+        newest = max((int(r[2]) for r in rows), default=after)
+        return newest, {str(r[1]): int(r[2]) for r in rows if r[0] == KIND}

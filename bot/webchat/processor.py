@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from bot.dialogue import Dialogue, Incoming
 from bot.messages import t
@@ -19,6 +21,42 @@ log = logging.getLogger(__name__)
 WATCH_SECONDS = 1.0
 #: The longest wait before processing is tried again after a database error.
 MAX_BACKOFF = 30.0
+
+
+@dataclass(eq=False)
+class Listener:
+    """One open event stream: the last event it sent, and what wakes it."""
+
+    after: int
+    woken: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Streams:
+    """The open event streams by visitor, so that a reply wakes its own visitor's streams
+    only (waking every stream made each of them query the outbox for every batch)."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, set[Listener]] = {}
+
+    @contextlib.contextmanager
+    def listening(self, visitor: str, after: int) -> Iterator[Listener]:
+        """Register a stream for the time it is open."""
+        listener = Listener(after)
+        self.open.setdefault(visitor, set()).add(listener)
+        try:
+            yield listener
+        finally:
+            found = self.open.get(visitor)
+            if found is not None:
+                found.discard(listener)
+                if not found:
+                    del self.open[visitor]
+
+    def wake(self, visitor: str, newest: int | None = None) -> None:
+        """Wake the visitor's streams (those behind `newest`, if given)."""
+        for listener in self.open.get(visitor, ()):
+            if newest is None or newest > listener.after:
+                listener.woken.set()
 
 
 class _HandlerFailed(Exception):
@@ -36,8 +74,8 @@ class ChatProcessor:
         self.lock = lock or asyncio.Lock()
         #: Set when a message is stored; the loop wakes at once.
         self.wake = asyncio.Event()
-        #: Set when replies are in the outbox; event streams look again.
-        self.replied = asyncio.Event()
+        #: The open event streams, woken when their visitor's replies are in the outbox.
+        self.streams = Streams()
 
     async def process_pending(self) -> int:
         """Process every stored message; return how many. A database error (locked by
@@ -48,17 +86,9 @@ class ChatProcessor:
                 batch = await self.sql.pending()
             if not batch:
                 return count
-            try:
-                for message in batch:
-                    await self._process(message)
-                    count += 1
-            finally:  # the streams look for what is done, even if a database error came
-                self._announce()
-
-    def _announce(self) -> None:
-        """Wake every waiting event stream (each then reads its own events)."""
-        self.replied.set()
-        self.replied = asyncio.Event()
+            for message in batch:
+                await self._process(message)
+                count += 1
 
     async def _process(self, message: ChatMessage) -> None:
         try:
@@ -76,6 +106,8 @@ class ChatProcessor:
                 sorry = Reply((Paragraph(t("internal_error", lang)),))
                 await self.notifier.notify(message.visitor, sorry)
                 await self.sql.done(message.id, "failed")
+        # Committed: the visitor's streams send the replies now, not after the whole batch.
+        self.streams.wake(message.visitor)
 
     async def run(self, poll: float = 5.0, retry: float = 1.0) -> None:
         """Process messages as they arrive (and any left from before a restart). After a
@@ -107,10 +139,11 @@ class ChatProcessor:
         while True:
             await asyncio.sleep(every)
             async with self.lock:
-                latest = await self.sql.latest_outbox()
-            if latest != seen:
-                seen = latest
-                self._announce()
+                seen, newest = await self.sql.newest_events(seen)
+            # Only streams behind their visitor's newest event look again: replies the
+            # processor wrote itself were sent already.
+            for visitor, event_id in newest.items():
+                self.streams.wake(visitor, event_id)
 
 
 def _incoming(message: ChatMessage) -> Incoming:

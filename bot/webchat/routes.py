@@ -197,23 +197,26 @@ class ChatRoutes:
     async def _stream(self, visitor: str, after: int) -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
         end = loop.time() + self.chat.stream_seconds
+        processor = self.chat.processor
         yield "retry: 2000\n\n"
-        while True:
-            replied = self.chat.processor.replied
-            async with self.chat.processor.lock:
-                events = await self.chat.sql.events(visitor, after)
-            for event in events:
-                yield _sse(event)
-                after = event.id
-            left = end - loop.time()
-            if left <= 0:
-                return
-            if events:
-                continue
-            try:
-                await asyncio.wait_for(replied.wait(), timeout=min(left, KEEPALIVE_SECONDS))
-            except TimeoutError:
-                yield ": keepalive\n\n"
+        with processor.streams.listening(visitor, after) as listener:
+            while True:
+                listener.woken.clear()  # before reading: a reply committed meanwhile wakes it
+                async with processor.lock:
+                    events = await self.chat.sql.events(visitor, after)
+                for event in events:
+                    yield _sse(event)
+                    after = listener.after = event.id
+                left = end - loop.time()
+                if left <= 0:
+                    return
+                if events:
+                    continue
+                try:
+                    timeout = min(left, KEEPALIVE_SECONDS)
+                    await asyncio.wait_for(listener.woken.wait(), timeout=timeout)
+                except TimeoutError:
+                    yield ": keepalive\n\n"
 
 
 def _after(request: Request) -> int:
