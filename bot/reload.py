@@ -149,7 +149,8 @@ class KnowledgeReloader:
                 if announce:
                     await self.notice(report)
                 return report
-            matcher = await asyncio.to_thread(Matcher, result.kb, self.settings)
+            kb = result.kb
+            matcher = await asyncio.to_thread(lambda: Matcher(kb, self.settings).warm())
             changes = diff(self.dialogue.kb, result.kb)
             self.dialogue.use(matcher)
             for desk in self.desks:
