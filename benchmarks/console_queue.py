@@ -2,11 +2,16 @@
 
 Run from the repository root:
 
-    python benchmarks/console_queue.py [--volume 100000] [--runs 20]
+    python benchmarks/console_queue.py [--engine sqlite|postgresql] [--volume 100000] [--runs 20]
 
-A fresh SQLite database (`Store.open`: WAL, synchronous=NORMAL) is filled with V tickets by
-`benchmarks/tickets.py`'s bulk loader (`executemany`, one transaction: ~85 % closed, ~1 %
-answered, ~14 % open, one `file` event each). A console account is linked to the busiest
+A fresh database is filled with V tickets by `benchmarks/tickets.py`'s bulk loader
+(`executemany`, one transaction: ~85 % closed, ~1 % answered, ~14 % open, one `file` event
+each). SQLite: a new file (`Store.open`: WAL, synchronous=NORMAL), checkpointed after the
+load. PostgreSQL: a database (C.UTF-8 locale, as docs/operations.md says) of a throwaway
+server started for the run and removed after it (`benchmarks/store_scale.py`'s
+`start_postgres`: tests/postgres_server.py's initdb + pg_ctl, its own Unix socket, default
+durability; never a shared server), given the `VACUUM ANALYZE` its autovacuum would run
+after such a load. A console account is linked to the busiest
 assignee, and a session is opened for it. Then every queue page (and the rows the live
 queue polls) is requested through the real Starlette app over httpx's ASGI transport, R
 times each after one warm-up request. Server time is taken inside the ASGI call, from the
@@ -27,7 +32,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.store_scale import start_postgres, utf8_database
 from benchmarks.tickets import (
     bulk_load,
     db_bytes,
@@ -46,6 +53,7 @@ from benchmarks.tickets import (
 )
 from bot.config import load_settings
 from bot.knowledge.loader import load_knowledge, sample_kb_path
+from bot.store.backend import fetchone
 from bot.tickets.model import Role
 from bot.web.accounts import Account, AccountStore
 from bot.web.app import create_app
@@ -96,21 +104,44 @@ def pages(assignee: str, category: str, department: str, number: str) -> list[tu
     ]
 
 
-async def run(volume: int, runs: int, seed: int) -> dict[str, Any]:
+@contextmanager
+def database(engine: str) -> Iterator[Path | str]:
+    """A new SQLite file, or a database of a new throwaway PostgreSQL server; removed after."""
+    if engine == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="console-bench-") as tmp:
+            yield Path(tmp) / "console.sqlite3"
+        return
+    server = start_postgres()
+    try:
+        yield utf8_database(server, "console")
+    finally:
+        server.stop()
+
+
+async def run(engine: str, volume: int, runs: int, seed: int) -> dict[str, Any]:
     """Load, then time every page; the figures and the data's shape."""
     kb = load_knowledge(sample_kb_path()).kb
     if kb is None:
         raise SystemExit("the sample KB does not load")
-    out: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="console-bench-") as tmp:
-        db = Path(tmp) / "console.sqlite3"
-        store, desk = await open_desk(db, kb)
+    out: dict[str, Any] = {"engine": engine}
+    with database(engine) as db:
+        store, desk = await open_desk(db, kb)  # type: ignore[arg-type]
         try:
             print(f"loading {volume:,} tickets …", file=sys.stderr)
             out["insert_s"] = await bulk_load(store, desk, volume, random.Random(seed))
-            await store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            out["bytes"] = db_bytes(db)
             conn = store.conn
+            if isinstance(db, Path):
+                await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                out["bytes"] = db_bytes(db)
+            else:
+                # The loader gave the ids: the identity column continues after them.
+                await conn.execute(
+                    "SELECT setval(pg_get_serial_sequence('tickets', 'id'), "
+                    "(SELECT MAX(id) FROM tickets))"
+                )
+                await conn.execute("VACUUM ANALYZE")
+                row = await fetchone(conn, "SELECT pg_database_size(current_database())")
+                out["bytes"] = int(row[0]) if row else 0
             busiest = await conn.execute_fetchall(
                 "SELECT assignee, COUNT(*) FROM tickets WHERE assignee IS NOT NULL "
                 "AND status NOT IN ('closed', 'rejected', 'merged') "
@@ -120,7 +151,11 @@ async def run(volume: int, runs: int, seed: int) -> dict[str, Any]:
             member = next(m for m in staff_members(kb) if m.key == key)
             number = str(
                 next(
-                    iter(await conn.execute_fetchall("SELECT number FROM tickets WHERE id = 4242"))
+                    iter(
+                        await conn.execute_fetchall(
+                            "SELECT number FROM tickets WHERE id = ?", (min(4242, volume),)
+                        )
+                    )
                 )[0]
             )
             account = Account("clerk", Role.STAFF, member.dept, "Clerk", member.user_id)
@@ -181,6 +216,7 @@ def shown_total(response: httpx.Response) -> str:
 def render(out: dict[str, Any], meta: dict[str, str], volume: int, runs: int) -> str:
     """The Markdown body of the `## Console queues` section."""
     lines = [
+        f"- Engine: {out['engine']}",
         f"- Machine: {meta['machine']}",
         f"- Date: {meta['date']}",
         f"- Command: `{meta['command']}` (took {meta['elapsed']})",
@@ -214,6 +250,7 @@ def render(out: dict[str, Any], meta: dict[str, str], volume: int, runs: int) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     p.add_argument("--volume", type=int, default=100_000, help="tickets in the database")
     p.add_argument("--runs", type=int, default=20, help="timed requests per page")
     p.add_argument("--seed", type=int, default=12345)
@@ -221,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     shown = sys.argv if argv is None else ["benchmarks/console_queue.py", *argv]
     meta = {"machine": machine(), "date": shell_date(), "command": shlex.join(["python", *shown])}
     start, load = time.perf_counter(), os.getloadavg()[0]
-    out = asyncio.run(run(args.volume, args.runs, args.seed))
+    out = asyncio.run(run(args.engine, args.volume, args.runs, args.seed))
     meta["elapsed"] = f"{time.perf_counter() - start:.0f} s"
     meta["load"] = f"{load:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     print(render(out, meta, args.volume, args.runs))

@@ -1848,6 +1848,10 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "显示前 {shown} 件，共 {total} 件；请用筛选缩小范围。",
         "en": "Showing {shown} of {total}; narrow the list with the filters.",
     },
+    "web_more_than": {
+        "zh": "显示前 {shown} 件，共 {cap} 件以上；请用筛选缩小范围。",
+        "en": "Showing {shown} of more than {cap}; narrow the list with the filters.",
+    },
     "web_search": {"zh": "搜索编号、内容、地点", "en": "Search number, text, place"},
     "web_kind": {"zh": "类型", "en": "Kind"},
     "web_assignee": {"zh": "承办人", "en": "Assignee"},

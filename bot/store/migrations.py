@@ -310,6 +310,10 @@ MIGRATIONS: tuple[str | PerEngine, ...] = (
     );
     CREATE INDEX console_audit_action ON console_audit(action, id);
     """,
+    # 16: PostgreSQL's text search for queries of any length (bot/store/search.py): a GIN
+    # index of each ticket's characters and character pairs, replacing migration 13's
+    # trigram indexes (which need three characters). SQLite: nothing (FTS5 serves it).
+    PerEngine(lambda: [], lambda: list(search.GRAM_STATEMENTS)),
 )
 
 

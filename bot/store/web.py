@@ -6,9 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from bot.store.backend import Connection, fetchall, fetchone
 from bot.store.clock import now_iso
-from bot.store.search import EVERYTHING, Search, text_search
+from bot.store.search import COUNT_CAP, EVERYTHING, Search, text_search
 from bot.store.tickets import OPEN_STATUSES, TICKET_COLUMNS, _ticket
 from bot.tickets.model import Role, StaffMember, Status, Ticket
 from bot.workdays import WorkCalendar
@@ -305,10 +307,18 @@ class QueueStore:
             text = await text_search(self.conn, filters.q)
         return Matching(where, args, text)
 
+    def count_cap(self, filters: Filters) -> int | None:
+        """How far `rows` counts the matches of `filters` (None: all; PostgreSQL counts a
+        text search's to one past the cap, bot/store/search.py)."""
+        if filters.q and not filters.number and not isinstance(self.conn, aiosqlite.Connection):
+            return COUNT_CAP
+        return None
+
     async def rows(
         self, queue: str, me: str, today: dt.date, filters: Filters, limit: int = PAGE
     ) -> tuple[int, list[Ticket]]:
-        """(matching count, the first `limit` tickets) of a queue under `filters`."""
+        """(matching count, the first `limit` tickets) of a queue under `filters`; the
+        count is at most one past `count_cap(filters)`."""
         match = await self.matching(queue, me, today, filters)
         where, args, text = match.where, match.args, match.text
         count_sql, count_args = text.count_sql(where)

@@ -52,6 +52,8 @@ async def _values(request: Request, session: Session) -> dict[str, Any]:
         "filters": filters,
         "query": query,
         "total": total,
+        # A count that stopped past the cap is shown as "more than".
+        "cap": store.count_cap(filters),
         "rows": [row(desk, x, session.lang, known) for x in tickets],
         # The ticks a refresh of the rows keeps (the poll sends the ticked boxes).
         "ticked": {int(v) for v in request.query_params.getlist("ticket") if v.isdigit()},
