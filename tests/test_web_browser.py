@@ -196,7 +196,6 @@ def test_a_ticket_filed_meanwhile_appears_and_the_citizen_hears_the_outcome(
 ) -> None:
     log_in(page, server, "chief")
     page.evaluate("window.notReloaded = true")
-    unassigned = int(page.inner_text("#queue-unassigned .count"))
     filed = cli(server.db, "chat", stdin=TERMINAL_COMPLAINT)  # a citizen at the terminal
     found = NUMBER.search(filed.stdout)
     assert found, filed.stdout + filed.stderr
@@ -204,10 +203,6 @@ def test_a_ticket_filed_meanwhile_appears_and_the_citizen_hears_the_outcome(
     page.locator("#rows tr", has_text=number).wait_for(timeout=10_000)  # polled every 3 s
     assert page.evaluate("window.notReloaded === true")  # the same page, not a reload
     assert "路灯坏了" in page.locator("#rows tr", has_text=number).inner_text()
-    page.wait_for_selector(  # the tab's count came with the rows (swapped out of band)
-        f"#queue-unassigned .count:text-is('{unassigned + 1}')", timeout=2_000
-    )
-    assert page.locator("nav#queues").count() == 1
 
     page.click(f"a:text('{number}')")
     page.wait_for_url(f"**/t/{number}")
@@ -259,14 +254,5 @@ def test_a_supervisor_reveals_a_reporter_and_the_reveal_is_audited(
         number,
     )
     assert events == [("web:chief",)]
-    assert "?reveal=" in page.url  # the POST was redirected to a page that only shows
-    page.reload()
-    assert "13900139000" in page.inner_text("#contact")
-    assert query(
-        server.db,
-        "SELECT count(*) FROM ticket_events e JOIN tickets k ON k.id = e.ticket_id "
-        "WHERE k.number = ? AND e.action = 'reveal'",
-        number,
-    ) == [(1,)]  # reloading revealed nothing again
-    page.goto(f"{server.url}/t/{number}")  # shown through that link only
+    page.goto(f"{server.url}/t/{number}")  # shown in that answer only
     assert page.inner_text("#contact") == t("identity_hidden", "zh")

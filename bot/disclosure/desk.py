@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.disclosure.answers import ABANDONED_ROW, ADVERSE, Answer, Applicant, result_row
 from bot.disclosure.clock import ClockError, RequestClock
 from bot.disclosure.receipt import Arrival, Delivery, ReceiptError, received_on
-from bot.disclosure.render import correction_notice, decision_text, offered_actions, staff_card
+from bot.disclosure.render import correction_notice, decision_text, staff_card
 from bot.disclosure.store import DisclosureRequest, DisclosureStore
 from bot.disclosure.table import REVIEW_KINDS, REVIEW_RESULTS
 from bot.messages import t
@@ -31,9 +31,6 @@ NEEDS_DETAIL = frozenset({Answer.ALREADY_PUBLIC, Answer.NOT_OURS})
 #: the desk (staff deliver them by the way the applicant chose).
 DESK_APPLICANT = "desk:counter"
 CHAT_TODAY = Arrival(Delivery.CHAT)
-#: The years and the largest single count a section-四 entry takes (a typing slip, not law).
-REVIEW_YEAR_LOW, REVIEW_YEAR_HIGH = 2000, 2100
-REVIEW_COUNT_MAX = 9999
 
 
 @dataclass(frozen=True)
@@ -131,14 +128,12 @@ class DisclosureDesk:
             notice=notice,
             received=clock.received.isoformat(),
         )
-        await self.desk.notifier.notify(STAFF_CHAT, self._card(ticket, form, clock), ticket.id)
+        await self.desk.notifier.notify(STAFF_CHAT, self._card(ticket, form), ticket.id)
         return ticket
 
-    def _card(self, ticket: Ticket, form: DisclosureForm, clock: RequestClock) -> Reply:
+    def _card(self, ticket: Ticket, form: DisclosureForm) -> Reply:
         """The staff-group card: personal data masked (the group need not see it)."""
-        # The group sees the extension too: the desk lets only a supervisor extend.
-        offered = offered_actions(True, clock, supervisor=True)
-        return staff_card(ticket, form.applicant, form.name, form.contact, offered)
+        return staff_card(ticket, form.applicant, form.name, form.contact)
 
     # -- staff actions --------------------------------------------------------------------
 
@@ -318,14 +313,8 @@ class DisclosureDesk:
         self, actor: StaffMember, year: int, kind: str, result: str, count: int, note: str = ""
     ) -> None:
         """Record section-四 counts: reconsideration and lawsuits decided outside the desk."""
-        if kind not in REVIEW_KINDS or result not in REVIEW_RESULTS:
+        if kind not in REVIEW_KINDS or result not in REVIEW_RESULTS or count < 1:
             raise TicketError("disclosure_bad_review")
-        if not REVIEW_YEAR_LOW <= year <= REVIEW_YEAR_HIGH:
-            raise TicketError(
-                "disclosure_bad_review_year", low=REVIEW_YEAR_LOW, high=REVIEW_YEAR_HIGH
-            )
-        if not 1 <= count <= REVIEW_COUNT_MAX:
-            raise TicketError("disclosure_bad_review_count", high=REVIEW_COUNT_MAX)
         await self.requests.add_review(
             year, kind, result, count, note or None, actor.key, self.desk.clock().isoformat()
         )

@@ -78,7 +78,6 @@ async def serve(
         desk = TicketDesk.from_settings(store, result.kb, settings)
         dialogue = Dialogue(Matcher(result.kb, settings.matching), chat)
         dialogue.attach_desk(TicketDesk.from_settings(chat, result.kb, settings), MAX_UPLOAD_BYTES)
-        dialogue.warm()
         processor = ChatProcessor(chat, dialogue)
         chat_context = ChatContext(
             processor,
@@ -87,20 +86,14 @@ async def serve(
             files=settings.webchat_files,
         )
         routes = ChatRoutes(chat_context)
-        # The reload's report is shown on the admin's page and logged, never sent: with
-        # several replicas (or beside `run`, whose own watcher tells the Telegram admins
-        # through the sending lock) no admin is told twice.
         reloader = KnowledgeReloader(
-            kb_dir, dialogue, _shown_on_page, settings.matching, loaded=result, desks=(desk,)
+            kb_dir, dialogue, _shown_on_page, settings.matching, loaded=result
         )
         ctx = WebContext(store, desk, settings, secure_cookies=secure, reloader=reloader)
         app = create_app(ctx, extra=routes.routes())
-        stopping = asyncio.Event()  # the watcher's own: set when serving ends
         processing = asyncio.create_task(processor.run())
         sweeping = asyncio.create_task(routes.files.sweep_forever())
         watching = asyncio.create_task(processor.watch_outbox())
-        # The KB files, as `run` watches them: an edit is reloaded, a broken one reported.
-        kb_watch = asyncio.create_task(reloader.watch(stopping))
         config = uvicorn.Config(
             app, host=host, port=port, log_config=None, proxy_headers=True, access_log=False
         )
@@ -115,8 +108,7 @@ async def serve(
             server.should_exit = True
             await task
         finally:
-            stopping.set()
-            for worker in (processing, sweeping, watching, kb_watch):
+            for worker in (processing, sweeping, watching):
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
