@@ -1848,6 +1848,17 @@ WEB_ADMIN_MESSAGES: dict[str, dict[str, str]] = {
     },
     "web_accounts_bad_role": {"zh": "请选择一个角色。", "en": "Choose a role."},
     "web_accounts_bad_dept": {"zh": "没有这个部门。", "en": "No such department."},
+    "web_accounts_bad_telegram": {
+        "zh": "Telegram 用户 ID 应为正整数（半角数字，最多 16 位），不需要链接时请留空。",
+        "en": "A Telegram user id is a positive whole number (ASCII digits, at most 16); "
+        "leave it empty for no link.",
+    },
+    "web_accounts_telegram_taken": {
+        "zh": "该 Telegram 用户已关联账号 {other}。",
+        "en": "That Telegram user is already linked to the account {other}.",
+    },
+    "web_accounts_telegram": {"zh": "Telegram 用户 ID", "en": "Telegram user id"},
+    "web_accounts_save_profile": {"zh": "保存资料", "en": "Save details"},
     "web_accounts_bad_state": {"zh": "无效的操作。", "en": "Not a valid change."},
     "web_accounts_password_empty": {"zh": "请填写密码。", "en": "Give a password."},
     "web_accounts_password_short": {
@@ -1868,6 +1879,10 @@ WEB_ADMIN_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Password of {login} reset; its sessions are ended.",
     },
     "web_accounts_done_role": {"zh": "已更新 {login} 的角色。", "en": "Role of {login} updated."},
+    "web_accounts_done_profile": {
+        "zh": "已更新 {login} 的姓名、部门和 Telegram 关联。",
+        "en": "Name, department and Telegram link of {login} updated.",
+    },
     "web_accounts_done_disabled": {
         "zh": "已停用 {login}，该账号无法再登录。",
         "en": "{login} is disabled and can no longer log in.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import logging
 import re
 import shutil
@@ -180,6 +181,8 @@ async def audit_lines(web: Console) -> list[tuple[str, str, str, str]]:
         return [(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in await cur.fetchall()]
 
 
+PROFILE = {"name": "王小明", "dept": "agriculture", "telegram": "5151"}
+
 NEW = {
     "login": "li.na",
     "name": "李娜",
@@ -203,6 +206,8 @@ async def test_accounts_are_listed_for_admins_only(web: Console) -> None:
                 ("/admin/accounts/clerk/role", {"role": "admin", "csrf": csrf}),
                 ("/admin/accounts/root/state", {"disabled": "1", "csrf": csrf}),
                 ("/admin/accounts/root/password", {"password": "x" * 12, "csrf": csrf}),
+                ("/admin/accounts/clerk/profile", {**PROFILE, "csrf": csrf}),
+                ("/admin/accounts/nobody/profile", {**PROFILE, "csrf": csrf}),
             ):
                 refused = await client.post(path, data=data)
                 assert refused.status_code == 403, (who, path)
@@ -294,12 +299,14 @@ async def test_a_change_without_the_csrf_token_changes_nothing(web: Console) -> 
             ("/admin/accounts/clerk/role", {"role": "admin"}),
             ("/admin/accounts/clerk/state", {"disabled": "1"}),
             ("/admin/accounts/clerk/password", {"password": "x" * 12}),
+            ("/admin/accounts/clerk/profile", PROFILE),
         ):
             assert (await client.post(path, data=data)).status_code == 403, path
             wrong = await client.post(path, data={**data, "csrf": "forged"})
             assert wrong.status_code == 403, path
     clerk = await web.ctx.accounts.get("clerk")
     assert clerk is not None and clerk.role is Role.STAFF and not clerk.disabled
+    assert clerk.name == "Clerk" and clerk.dept is None and clerk.telegram_id is None
     assert await web.ctx.accounts.get("li.na") is None
     assert await web.ctx.accounts.verify("clerk", PASSWORD) is not None
     assert await audit_lines(web) == []
@@ -385,3 +392,109 @@ async def test_a_disabled_account_cannot_log_in_until_enabled(web: Console) -> N
         ("root", "account_disable", "clerk", "disable"),
         ("root", "account_enable", "clerk", "enable"),
     ]
+
+
+# -- editing an account's name, department and Telegram link -------------------------------
+
+
+async def test_an_admin_edits_a_name_department_and_telegram_link(
+    web: Console, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with web.client() as client:
+        await login(client, "root")
+        csrf = await csrf_for(client)
+        edited = await client.post(
+            "/admin/accounts/clerk/profile", data={**PROFILE, "telegram": " 5151 ", "csrf": csrf}
+        )
+        assert edited.status_code == 303
+        page = await client.get(edited.headers["location"])
+        assert "已更新 clerk 的姓名、部门和 Telegram 关联。" in page.text
+        form = page.text.split('id="profile-clerk"')[1].split("</form>")[0]
+        assert 'value="王小明"' in form and 'value="5151"' in form
+        assert '<option value="agriculture" selected>' in form
+        same = await client.post("/admin/accounts/clerk/profile", data={**PROFILE, "csrf": csrf})
+        assert same.status_code == 303  # nothing changed: nothing audited
+        cleared = await client.post(
+            "/admin/accounts/clerk/profile",
+            data={"name": "王小明", "dept": "", "telegram": "", "csrf": csrf},
+        )
+        assert cleared.status_code == 303
+    clerk = await web.ctx.accounts.get("clerk")
+    assert clerk is not None and clerk.name == "王小明" and clerk.dept is None
+    assert clerk.telegram_id is None and clerk.role is Role.STAFF and not clerk.disabled
+    assert await audit_lines(web) == [
+        (
+            "root",
+            "account_profile",
+            "clerk",
+            "name: Clerk -> 王小明; dept: - -> agriculture; telegram: - -> 5151",
+        ),
+        ("root", "account_profile", "clerk", "dept: agriculture -> -; telegram: 5151 -> -"),
+    ]
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot."))
+    assert "5151" not in ours and "王小明" not in ours  # the fields only, in our log
+    assert "console account clerk: name dept telegram by root" in ours
+    async with web.client() as clerk_client:  # the link is the desk's actor key at once
+        await login(clerk_client, "clerk")
+        assert "王小明" in (await clerk_client.get("/q/all")).text
+
+
+async def test_a_linked_account_acts_as_its_telegram_member(web: Console) -> None:
+    async with web.client() as client:
+        await login(client, "root")
+        data = {**PROFILE, "csrf": await csrf_for(client)}
+        assert (await client.post("/admin/accounts/boss/profile", data=data)).status_code == 303
+    boss = await web.ctx.accounts.get("boss")
+    assert boss is not None and boss.member.key == "tg:5151" and boss.dept == "agriculture"
+
+
+@pytest.mark.parametrize(
+    ("lang", "change", "error"),
+    [
+        ("zh", {"telegram": "abc"}, "Telegram 用户 ID 应为正整数"),
+        ("en", {"telegram": "abc"}, "A Telegram user id is a positive whole number"),
+        ("zh", {"telegram": "５１５１"}, "半角数字"),
+        ("zh", {"telegram": "-5151"}, "正整数"),
+        ("zh", {"telegram": "0"}, "正整数"),
+        ("zh", {"telegram": "51 51"}, "正整数"),
+        ("zh", {"telegram": "9" * 17}, "最多 16 位"),
+        ("zh", {"telegram": "@li_na"}, "正整数"),
+        ("zh", {"dept": "nowhere"}, "没有这个部门。"),
+        ("en", {"dept": "nowhere"}, "No such department."),
+        ("zh", {"telegram": "7777"}, "该 Telegram 用户已关联账号 boss。"),
+        ("en", {"telegram": "7777"}, "already linked to the account boss."),
+    ],
+)
+async def test_a_refused_edit_says_why_and_keeps_what_was_typed(
+    web: Console, lang: str, change: dict[str, str], error: str
+) -> None:
+    async with web.store.transaction():
+        boss = await web.ctx.accounts.get("boss")
+        assert boss is not None
+        await web.ctx.accounts.save(dataclasses.replace(boss, telegram_id=7777), None)
+    typed = {**PROFILE, "name": "王 小明", **change}
+    async with web.client() as client:
+        await login(client, "root")
+        csrf = await csrf_for(client)
+        if lang == "en":
+            await client.post("/lang", data={"csrf": csrf, "lang": "en", "back": "/"})
+        refused = await client.post("/admin/accounts/clerk/profile", data={**typed, "csrf": csrf})
+    assert refused.status_code == 400
+    assert error in refused.text.split('id="error-profile:clerk"')[1].split("</p>")[0]
+    form = refused.text.split('id="profile-clerk"')[1].split("</form>")[0]
+    assert 'value="王 小明"' in form and f'value="{typed["telegram"]}"' in form
+    others = refused.text.split('id="profile-boss"')[1].split("</form>")[0]
+    assert 'value="Boss"' in others and 'value="7777"' in others  # only that form keeps it
+    clerk = await web.ctx.accounts.get("clerk")
+    assert clerk is not None and clerk.name == "Clerk" and clerk.telegram_id is None
+    assert clerk.dept is None
+    assert await audit_lines(web) == []
+
+
+async def test_editing_an_unknown_account_is_not_found(web: Console) -> None:
+    async with web.client() as client:
+        await login(client, "root")
+        data = {**PROFILE, "csrf": await csrf_for(client)}
+        assert (await client.post("/admin/accounts/nobody/profile", data=data)).status_code == 404
+    assert await audit_lines(web) == []

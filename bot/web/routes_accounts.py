@@ -1,4 +1,5 @@
-"""The staff accounts page (admins only): list, add, reset a password, change a role, disable.
+"""The staff accounts page (admins only): list, add, reset a password, change a role, disable,
+edit the name, department and Telegram link.
 
 Accounts are saved by `bot.web.accounts` (argon2id), the code `citizen-desk staff add/passwd`
 uses; every change commits with its line in `console_audit`. A password is never logged,
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.actions import TELEGRAM_ID_MAX, number
 from bot.messages import t
 from bot.store.audit import ConsoleAudit
 from bot.tickets.model import Role
@@ -36,7 +38,7 @@ log = logging.getLogger(__name__)
 
 PAGE = "/admin/accounts"
 #: What a change's redirect may say was done (the catalogue's web_accounts_done_<key>).
-DONE = frozenset({"added", "password", "role", "disabled", "enabled"})
+DONE = frozenset({"added", "password", "role", "disabled", "enabled", "profile"})
 #: Longest name and department id kept from a form.
 FIELD_MAX = 100
 
@@ -166,16 +168,22 @@ async def _reset(request: Request, session: Session, form: FormData) -> Response
 
 
 async def _change(
-    request: Request, session: Session, before: Account, after: Account, action: str, detail: str
+    request: Request,
+    session: Session,
+    before: Account,
+    after: Account,
+    action: str,
+    detail: str,
+    logged: str | None = None,
 ) -> None:
-    """Save `after` and audit it, in one transaction."""
+    """Save `after` and audit it, in one transaction; the log says `logged` (else `detail`)."""
     ctx = context(request)
     async with ctx.write():
         await ctx.accounts.save(after, None)
         await ConsoleAudit(ctx.store.conn).record(
             session.account.login, action, before.login, detail
         )
-    log.info("console account %s: %s by %s", before.login, detail, session.account.login)
+    log.info("console account %s: %s by %s", before.login, logged or detail, session.account.login)
 
 
 async def _set_role(request: Request, session: Session, form: FormData) -> Response:
@@ -215,10 +223,49 @@ async def _set_state(request: Request, session: Session, form: FormData) -> Resp
     return _done(account.login, "disabled" if disabled else "enabled")
 
 
+async def _set_profile(request: Request, session: Session, form: FormData) -> Response:
+    """The name, department and Telegram link (the user id the Telegram staff group knows)."""
+    ctx = context(request)
+    account = await _target(request)
+    if account is None:
+        return not_found(request, session)
+    where = f"profile:{account.login}"
+    name, dept, telegram = _field(form, "name"), _field(form, "dept"), _field(form, "telegram")
+    entered = {"form": where, "name": name, "dept": dept, "telegram": telegram}
+    if dept and ctx.kb.department(dept) is None:
+        return await _refused(request, session, where, "web_accounts_bad_dept", entered)
+    telegram_id = number(telegram, TELEGRAM_ID_MAX, low=1) if telegram else None
+    if telegram and telegram_id is None:
+        return await _refused(request, session, where, "web_accounts_bad_telegram", entered)
+    if telegram_id is not None:
+        other = next((a for a in await ctx.accounts.all() if a.telegram_id == telegram_id), None)
+        if other is not None and other.login != account.login:
+            text = t("web_accounts_telegram_taken", session.lang, other=other.login)
+            return await _page(request, session, 400, Problem(where, text), entered)
+    after = dataclasses.replace(
+        account, name=name or None, dept=dept or None, telegram_id=telegram_id
+    )
+    changed = [
+        f"{field}: {before or '-'} -> {now or '-'}"
+        for field, before, now in (
+            ("name", account.name, after.name),
+            ("dept", account.dept, after.dept),
+            ("telegram", account.telegram_id, after.telegram_id),
+        )
+        if before != now
+    ]
+    if changed:
+        fields = " ".join(c.split(":", 1)[0] for c in changed)  # no names or ids in the log
+        detail = "; ".join(changed)
+        await _change(request, session, account, after, "account_profile", detail, fields)
+    return _done(account.login, "profile")
+
+
 ROUTES = [
     Route(PAGE, guarded(_list, Role.ADMIN), methods=["GET"]),
     Route(PAGE, guarded(_add, Role.ADMIN), methods=["POST"]),
     Route(PAGE + "/{login}/password", guarded(_reset, Role.ADMIN), methods=["POST"]),
     Route(PAGE + "/{login}/role", guarded(_set_role, Role.ADMIN), methods=["POST"]),
     Route(PAGE + "/{login}/state", guarded(_set_state, Role.ADMIN), methods=["POST"]),
+    Route(PAGE + "/{login}/profile", guarded(_set_profile, Role.ADMIN), methods=["POST"]),
 ]
