@@ -1589,6 +1589,124 @@ WEB_DISCLOSURE_MESSAGES: dict[str, dict[str, str]] = {
 }
 CATALOGUE.update(WEB_DISCLOSURE_MESSAGES)
 
+#: A request written up by staff (bot/disclosure/written.py) and its console form, and the
+#: console's section-四 form (bot/web/routes_disclosure.py).
+RECORD_MESSAGES: dict[str, dict[str, str]] = {
+    "disclosure_required": {"zh": "请填写此项。", "en": "Please fill this in."},
+    "disclosure_pick_one": {"zh": "请选择一项。", "en": "Please choose one of the options."},
+    "disclosure_staff_petition": {
+        "zh": "这是投诉、举报或信访事项，不属于政府信息公开申请（第三十九条），请按投诉登记。",
+        "en": (
+            "This is a complaint, report or petition, not a request for government "
+            "information (Art. 39); file it as a complaint."
+        ),
+    },
+    "disclosure_needs_chat": {
+        "zh": "选择“在本对话中发送”时，须填写申请人的对话账号（tg:数字）。",
+        "en": "The delivery way 'in chat' needs the applicant's chat account (tg:ID).",
+    },
+    "disclosure_bad_chat": {
+        "zh": "对话账号的格式为 tg:数字，例如 tg:123456。",
+        "en": "A chat account is written tg:ID, e.g. tg:123456.",
+    },
+    "disclosure_bad_review_year": {
+        "zh": "年份须为 {low} 至 {high} 之间的整数。",
+        "en": "The year must be a whole number from {low} to {high}.",
+    },
+    "disclosure_bad_review_count": {
+        "zh": "件数须为 1 至 {high} 之间的整数。",
+        "en": "The count must be a whole number from 1 to {high}.",
+    },
+    "disclosure_via_in_person": {
+        "zh": "当面提交（含口头申请，由工作人员代为填写）",
+        "en": "In person (an oral request written up by staff included)",
+    },
+    "disclosure_via_post": {"zh": "邮寄（以签收之日为准）", "en": "By post (the day signed for)"},
+    "disclosure_via_letter": {
+        "zh": "平常信函（以与申请人确认之日为准）",
+        "en": "Ordinary letter (the day confirmed with the applicant)",
+    },
+    "disclosure_via_online": {
+        "zh": "互联网渠道或传真（以双方确认之日为准）",
+        "en": "Internet or fax (the day both sides confirm)",
+    },
+    "disclosure_review_kind_review": {"zh": "行政复议", "en": "Administrative reconsideration"},
+    "disclosure_review_kind_lawsuit_direct": {
+        "zh": "行政诉讼（未经复议直接起诉）",
+        "en": "Lawsuit without reconsideration",
+    },
+    "disclosure_review_kind_lawsuit_after_review": {
+        "zh": "行政诉讼（复议后起诉）",
+        "en": "Lawsuit after reconsideration",
+    },
+    "disclosure_review_result_upheld": {"zh": "结果维持", "en": "Upheld"},
+    "disclosure_review_result_corrected": {"zh": "结果纠正", "en": "Corrected"},
+    "disclosure_review_result_other": {"zh": "其他结果", "en": "Other"},
+    "disclosure_review_result_pending": {"zh": "尚未审结", "en": "Pending"},
+    "web_record_title": {"zh": "登记公开申请", "en": "Record an information request"},
+    "web_record_intro": {
+        "zh": "口头申请由工作人员代为填写（《政府信息公开条例》第二十九条），纸质申请照录。收到之日按第三十一条确定。",
+        "en": (
+            "Write up an oral request (Art. 29 of the Regulations) or enter a paper one. "
+            "The day of receipt follows Art. 31."
+        ),
+    },
+    "web_record_field_applicant": {"zh": "申请人类型", "en": "Applicant type"},
+    "web_record_field_form": {"zh": "信息提供形式", "en": "Delivery form"},
+    "web_record_field_way": {"zh": "获取途径", "en": "Delivery way"},
+    "web_record_field_via": {"zh": "申请提交方式", "en": "How the request came"},
+    "web_record_field_on": {
+        "zh": "提交/签收/确认日期（默认今天）",
+        "en": "Handed in / signed for / confirmed on (default today)",
+    },
+    "web_record_field_chat": {
+        "zh": "申请人对话账号（可选，tg:数字）",
+        "en": "Applicant's chat account (optional, tg:ID)",
+    },
+    "web_record_bad_date": {
+        "zh": "日期格式应为 YYYY-MM-DD。",
+        "en": "Write the date as YYYY-MM-DD.",
+    },
+    "web_record_submit": {"zh": "登记申请", "en": "Record the request"},
+    "web_record_failed": {
+        "zh": "申请未登记，请修改标出的项目。",
+        "en": "The request was not recorded; please correct the marked fields.",
+    },
+    "web_nav_record": {"zh": "登记公开申请", "en": "Record a request"},
+    "web_nav_reviews": {"zh": "复议诉讼", "en": "Reviews & lawsuits"},
+    "web_reviews_title": {
+        "zh": "政府信息公开行政复议、行政诉讼情况",
+        "en": "Administrative reconsideration and lawsuits (disclosure)",
+    },
+    "web_reviews_intro": {
+        "zh": "这些案件在本平台之外办理，请在此登记件数；年度报告第四部分据此统计。",
+        "en": (
+            "These cases are decided outside the desk: enter their counts here; "
+            "section 4 of the annual report adds them up."
+        ),
+    },
+    "web_reviews_year": {"zh": "年度", "en": "Year"},
+    "web_reviews_show": {"zh": "查看", "en": "Show"},
+    "web_reviews_entries": {"zh": "已登记记录", "en": "Entries"},
+    "web_reviews_none": {"zh": "本年度尚无登记。", "en": "No entries for this year yet."},
+    "web_reviews_at": {"zh": "登记时间", "en": "Entered at"},
+    "web_reviews_by": {"zh": "登记人", "en": "By"},
+    "web_reviews_kind": {"zh": "类别", "en": "Kind"},
+    "web_reviews_result": {"zh": "结果", "en": "Result"},
+    "web_reviews_count": {"zh": "件数", "en": "Count"},
+    "web_reviews_note": {"zh": "备注（可选）", "en": "Note (optional)"},
+    "web_reviews_add": {"zh": "登记", "en": "Add"},
+    "web_reviews_done": {
+        "zh": "已登记：{year}年 {kind} {result} {count} 件。",
+        "en": "Added: {year} {kind} {result} {count}.",
+    },
+    "web_reviews_same_as": {
+        "zh": "与命令行 {command} 相同。",
+        "en": "The same as the command line {command}.",
+    },
+}
+CATALOGUE.update(RECORD_MESSAGES)
+
 #: The web console's pages (bot/web/).
 WEB_MESSAGES: dict[str, dict[str, str]] = {
     "web_title": {"zh": "为民服务中心工单台", "en": "Service centre ticket desk"},

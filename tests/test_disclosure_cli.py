@@ -120,10 +120,12 @@ async def test_an_oral_request_written_up_by_staff(tmp_path: Path) -> None:
     posted = cli(db, "disclosure", "record", *details, "x年预算", "--via", "post")
     assert posted.returncode == 0 and "received" in posted.stdout
     future = (today + dt.timedelta(days=3)).isoformat()
-    late = cli(db, "disclosure", "record", *details, "预算", "--via", "post", "--on", future)
+    late = cli(db, "disclosure", "record", *details, "本镇预算", "--via", "post", "--on", future)
     assert late.returncode == 1 and "after today" in late.stderr
     chat_way = ("--applicant", "natural", "--name", "王五", "--id", ID_NUMBER, "--contact", "c")
-    no_chat = cli(db, "disclosure", "record", *chat_way, "--form", "paper", "--way", "chat", "预算")
+    no_chat = cli(
+        db, "disclosure", "record", *chat_way, "--form", "paper", "--way", "chat", "本镇预算"
+    )
     assert no_chat.returncode != 0 and "--chat" in no_chat.stderr
 
     store = await Store.open(db)

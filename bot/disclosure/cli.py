@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 
+from bot.disclosure import written
 from bot.disclosure.answers import WITHHELD_REASONS, Answer, Applicant
-from bot.disclosure.desk import (
-    DELIVERY_FORMS,
-    DELIVERY_WAYS,
-    DESK_APPLICANT,
-    DisclosureDesk,
-    DisclosureForm,
-)
+from bot.disclosure.desk import DELIVERY_FORMS, DELIVERY_WAYS, DisclosureDesk, DisclosureForm
 from bot.disclosure.fees import fee
-from bot.disclosure.receipt import NEEDED, Arrival, Delivery
+from bot.disclosure.receipt import Delivery
 from bot.disclosure.table import REVIEW_KINDS, REVIEW_RESULTS
 from bot.disclosure.views import detail, listing
 from bot.errors import UsageError
+from bot.messages import t
 from bot.tickets.model import StaffMember
 from bot.tickets.render import status_label
 from bot.tickets.service import TicketDesk, TicketError
 from bot.tickets.staff import normalize_number
-
-_CHAT_KEY = re.compile(r"^tg:-?[0-9]+$")
 
 
 def add_parser(
@@ -154,12 +147,21 @@ def _fee(nth: int | None, pages: int | None) -> str:
     return f"{yuan} yuan (by {scale}, 国办函〔2020〕109号)"
 
 
+#: The option of each field of the form, for the refusals.
+_OPTIONS = {
+    "name": "--name",
+    "id_number": "--id",
+    "contact": "--contact",
+    "description": "description",
+    "delivery_form": "--form",
+    "delivery_way": "--way",
+    "via": "--via",
+    "chat": "--chat",
+}
+
+
 async def _record(disclosure: DisclosureDesk, actor: StaffMember, args: argparse.Namespace) -> str:
     """File a request staff wrote up; it counts from the day given (default today)."""
-    if args.way == "chat" and args.chat is None:
-        raise UsageError("record: --way chat needs --chat tg:ID (the applicant's account)")
-    if args.chat is not None and not _CHAT_KEY.match(args.chat):
-        raise UsageError("record: --chat takes tg:ID")
     form = DisclosureForm(
         Applicant(args.applicant),
         args.name,
@@ -170,10 +172,11 @@ async def _record(disclosure: DisclosureDesk, actor: StaffMember, args: argparse
         args.way,
         args.purpose,
     )
-    via = Delivery(args.via)
-    arrival = Arrival(via, **{NEEDED[via]: args.on or disclosure.today()})
-    citizen = args.chat or DESK_APPLICANT
-    ticket = await disclosure.file(citizen, form, arrival=arrival, recorded_by=actor)
+    try:
+        ticket = await written.record(disclosure, actor, form, args.via, args.on, args.chat)
+    except written.RecordError as exc:
+        refusals = "; ".join(f"{_OPTIONS[f]}: {t(k, 'en')}" for f, k in exc.problems.items())
+        raise UsageError(f"record: {refusals}") from exc
     request = await disclosure.request_of(ticket)
     assert request is not None
     received = request.clock.received.isoformat()

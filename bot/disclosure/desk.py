@@ -31,6 +31,9 @@ NEEDS_DETAIL = frozenset({Answer.ALREADY_PUBLIC, Answer.NOT_OURS})
 #: the desk (staff deliver them by the way the applicant chose).
 DESK_APPLICANT = "desk:counter"
 CHAT_TODAY = Arrival(Delivery.CHAT)
+#: The years and the largest single count a section-四 entry takes (a typing slip, not law).
+REVIEW_YEAR_LOW, REVIEW_YEAR_HIGH = 2000, 2100
+REVIEW_COUNT_MAX = 9999
 
 
 @dataclass(frozen=True)
@@ -313,8 +316,14 @@ class DisclosureDesk:
         self, actor: StaffMember, year: int, kind: str, result: str, count: int, note: str = ""
     ) -> None:
         """Record section-四 counts: reconsideration and lawsuits decided outside the desk."""
-        if kind not in REVIEW_KINDS or result not in REVIEW_RESULTS or count < 1:
+        if kind not in REVIEW_KINDS or result not in REVIEW_RESULTS:
             raise TicketError("disclosure_bad_review")
+        if not REVIEW_YEAR_LOW <= year <= REVIEW_YEAR_HIGH:
+            raise TicketError(
+                "disclosure_bad_review_year", low=REVIEW_YEAR_LOW, high=REVIEW_YEAR_HIGH
+            )
+        if not 1 <= count <= REVIEW_COUNT_MAX:
+            raise TicketError("disclosure_bad_review_count", high=REVIEW_COUNT_MAX)
         await self.requests.add_review(
             year, kind, result, count, note or None, actor.key, self.desk.clock().isoformat()
         )

@@ -181,6 +181,18 @@ class DisclosureStore:
         )
         return [(str(r[0]), str(r[1]), int(r[2])) for r in await cur.fetchall()]
 
+    async def review_entries(self, year: int) -> list[tuple[str, str, int, str, str, str]]:
+        """Section-四 entries of a year as entered: kind, result, count, note, actor, at."""
+        cur = await self.conn.execute(
+            "SELECT kind, result, count, note, actor, at FROM disclosure_reviews "
+            "WHERE year = ? ORDER BY id",
+            (year,),
+        )
+        return [
+            (str(r[0]), str(r[1]), int(r[2]), str(r[3] or ""), str(r[4]), str(r[5]))
+            for r in await cur.fetchall()
+        ]
+
     async def export(self, user: str) -> list[dict[str, Any]]:
         """A person's own disclosure requests, in full (for /mydata)."""
         cur = await self.conn.execute(

@@ -12,7 +12,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.web import routes_auth, routes_bulk, routes_export, routes_queue, routes_ticket
+from bot.web import (
+    routes_auth,
+    routes_bulk,
+    routes_disclosure,
+    routes_export,
+    routes_queue,
+    routes_ticket,
+)
 from bot.web.context import WebContext
 from bot.web.routes_accounts import ROUTES as ACCOUNTS
 from bot.web.routes_figures import ROUTES as FIGURES
@@ -36,6 +43,7 @@ def console_routes() -> list[BaseRoute]:
         *routes_export.ROUTES,
         *routes_bulk.ROUTES,
         *routes_ticket.ROUTES,
+        *routes_disclosure.ROUTES,
         *FIGURES,
         *KNOWLEDGE,
         *ACCOUNTS,
