@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from bot.knowledge.model import Entry, KnowledgeBase, Source
 from bot.matching.matcher import Matcher
 from bot.matching.settings import MatchSettings
 from bot.messages import DEFAULT, plural, t
+from bot.tickets.service import TicketDesk
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +114,8 @@ class KnowledgeReloader:
         lang: str = DEFAULT,
         loaded: LoadResult | None = None,
         announces: Callable[[], Awaitable[bool]] | None = None,
+        desks: Sequence[TicketDesk] = (),
+        swap_lock: asyncio.Lock | None = None,
     ):
         self.kb_dir = kb_dir
         self.lang = lang  # of the report sent to the admins; the log has it in English
@@ -130,6 +134,12 @@ class KnowledgeReloader:
         #: Whether this process tells the admins of a reload the file watcher made. With
         #: several replicas every one sees the edit and reloads; one of them tells.
         self.announces = announces
+        #: Desks besides the dialogue's that follow the KB served (the console's own).
+        self.desks = tuple(desks)
+        #: Held only to swap a new KB in (it is loaded and indexed before, without it): the
+        #: console's connection lock, so no console request waits for a build and each
+        #: sees one KB throughout.
+        self.swap_lock = swap_lock
 
     async def reload(self, announce: bool = True) -> str:
         """Load, check and swap in the KB; return the report, sent to the admins when
@@ -147,9 +157,12 @@ class KnowledgeReloader:
                 return report
             matcher = await asyncio.to_thread(Matcher, result.kb, self.settings)
             changes = diff(self.dialogue.kb, result.kb)
-            self.dialogue.use(matcher)
-            self.last = ReloadOutcome(_utcnow(), result, changes)
-            self.loaded, self.loaded_at = result, self.last.at
+            async with self.swap_lock or contextlib.nullcontext():
+                self.dialogue.use(matcher)
+                for desk in self.desks:
+                    desk.kb = result.kb
+                self.last = ReloadOutcome(_utcnow(), result, changes)
+                self.loaded, self.loaded_at = result, self.last.at
             log.info("%s", self.last.report("en").replace("\n", "; "))
             report = self.last.report(self.lang)
             if announce:
@@ -171,6 +184,8 @@ class KnowledgeReloader:
             yield_on_timeout=True,
         )
         async for changes in batches:
+            if not self.watching.is_set():
+                log.info("watching %s for knowledge edits", self.kb_dir)
             self.watching.set()
             if any(Path(path).suffix.lower() in YAML_SUFFIXES for _, path in changes):
                 await self.reload(self.announces is None or await self.announces())

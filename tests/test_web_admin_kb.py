@@ -89,8 +89,11 @@ async def web(tmp_path: Path) -> AsyncIterator[KbConsole]:
             store, result.kb, WorkCalendar(), OutboxNotifier(store, -100), clock=clock.now
         )
         dialogue = Dialogue(Matcher(result.kb), store)
-        reloader = KnowledgeReloader(kb_dir, dialogue, _no_notice, loaded=result)
-        ctx = WebContext(store, desk, settings, now=clock.epoch, reloader=reloader)
+        lock = asyncio.Lock()  # as serve() gives them: the swap under the console's lock
+        reloader = KnowledgeReloader(
+            kb_dir, dialogue, _no_notice, loaded=result, desks=(desk,), swap_lock=lock
+        )
+        ctx = WebContext(store, desk, settings, now=clock.epoch, reloader=reloader, lock=lock)
         console = Console(store, desk, ctx, clock)
         await console.account("clerk", Role.STAFF)
         await console.account("boss", Role.SUPERVISOR)
@@ -315,3 +318,65 @@ async def test_the_gaps_page_filters_and_refuses_a_bad_filter(web: KbConsole) ->
     assert pre(twice.text, "gaps-report") == "No knowledge gaps found.\n"
     assert bad.status_code == zero.status_code == 400
     assert "The date must be YYYY-MM-DD" in bad.text and 'id="gaps-report"' not in bad.text
+
+
+def synthetic_kb(path: Path, entries: int) -> None:
+    """A YAML file of `entries` made-up entries: a KB whose matcher takes seconds to build."""
+    import random
+
+    chars = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动"
+    pick = random.Random(1)
+    lines = ["entries:"]
+    for i in range(entries):
+        qs = ["".join(pick.choice(chars) for _ in range(pick.randint(6, 14))) for _ in range(4)]
+        lines += [
+            f"  - id: synth-{i:04d}",
+            f"    title: {{zh: {qs[0]}}}",
+            f"    questions: {{zh: [{', '.join(qs)}]}}",
+            f"    answer: {{summary: {{zh: {qs[1]}。}}}}",
+        ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+async def test_a_reload_does_not_hold_up_other_console_pages(tmp_path: Path) -> None:
+    """The new KB is built without the console's lock: a clerk's queue page is answered
+    while an admin's reload is still building (before, it waited for the whole reload:
+    1.4–1.8 s of a 1.5–1.9 s reload with this KB)."""
+    kb_dir = write_kb(tmp_path / "kb", {"passport.yaml": PASSPORT})
+    synthetic_kb(kb_dir / "synth.yaml", 3000)
+    db = tmp_path / "db.sqlite3"
+    async with Store.opened(db) as store, store.transaction():
+        await AccountStore(store).save(Account("root", Role.ADMIN, None, "Root"), PASSWORD)
+        await AccountStore(store).save(Account("clerk", Role.STAFF, None, "Clerk"), PASSWORD)
+    settings = load_settings(environ={}, overrides={"db_path": db, "kb_dir": kb_dir})
+    port = free_port()
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(settings, kb_dir, f"127.0.0.1:{port}", False, stop))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with (
+            httpx.AsyncClient(base_url=base, timeout=60) as admin,
+            httpx.AsyncClient(base_url=base, timeout=60) as clerk,
+        ):
+            for _ in range(600):
+                try:
+                    await login(admin, "root")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            await login(clerk, "clerk")
+            write_kb(kb_dir, {"dogs.yaml": DOGS})
+            page = await admin.get("/admin/kb")
+            pressed = asyncio.create_task(
+                admin.post("/admin/kb/reload", data={"csrf": csrf_of(page.text)})
+            )
+            await asyncio.sleep(0.05)  # the reload is loading and building
+            queue = await clerk.get("/q/unassigned")
+            assert queue.status_code == 200
+            assert not pressed.done(), "the queue page waited for the reload"
+            assert (await pressed).status_code == 303
+            after = await admin.get("/admin/kb")
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 30)
+    assert field(after.text, "entries") == "3002"  # swapped in, the console's desk with it

@@ -44,8 +44,12 @@ def set_cookie(response: Response, ctx: WebContext, token: str) -> None:
     )
 
 
-def guarded(page: Page, role: Role = Role.STAFF) -> Callable[[Request], Awaitable[Response]]:
-    """An endpoint that needs a live session with `role`, and a CSRF token on POST."""
+def guarded(
+    page: Page, role: Role = Role.STAFF, locked: bool = True
+) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint that needs a live session with `role`, and a CSRF token on POST. The
+    page runs holding the console's connection lock, unless not `locked`: then only the
+    checks do, and the page takes the lock itself for what it does on the connection."""
 
     async def endpoint(request: Request) -> Response:
         ctx = context(request)
@@ -63,6 +67,8 @@ def guarded(page: Page, role: Role = Role.STAFF) -> Callable[[Request], Awaitabl
                 return PlainTextResponse(t("web_csrf_failed", session.lang), status_code=403)
             if not allows(session, role):
                 return PlainTextResponse(t("web_forbidden", session.lang), status_code=403)
-            return await page(request, session, form)
+            if locked:
+                return await page(request, session, form)
+        return await page(request, session, form)
 
     return endpoint

@@ -73,11 +73,13 @@ async def _reload(request: Request, session: Session, form: FormData) -> Respons
     reloader = ctx.reloader
     if reloader is None:
         return not_found(request, session)
+    # Loaded and indexed without the console's lock (other clerks' pages go on); the
+    # reloader takes it only to swap the new KB in, the console's desk with it.
     await reloader.reload()
     outcome = reloader.last
     assert outcome is not None
-    ctx.desk.kb = reloader.dialogue.kb  # the console's own desk follows the KB served
-    await _audit(ctx, session, str(reloader.kb_dir.absolute()), outcome)
+    async with ctx.lock:
+        await _audit(ctx, session, str(reloader.kb_dir.absolute()), outcome)
     return RedirectResponse("/admin/kb#last-reload", status_code=303)
 
 
@@ -127,6 +129,6 @@ async def _gaps(request: Request, session: Session, form: FormData) -> Response:
 
 ROUTES = [
     Route("/admin/kb", guarded(_page, Role.ADMIN), methods=["GET"]),
-    Route("/admin/kb/reload", guarded(_reload, Role.ADMIN), methods=["POST"]),
+    Route("/admin/kb/reload", guarded(_reload, Role.ADMIN, locked=False), methods=["POST"]),
     Route("/admin/kb/gaps", guarded(_gaps, Role.ADMIN), methods=["GET"]),
 ]

@@ -86,14 +86,27 @@ async def serve(
             files=settings.webchat_files,
         )
         routes = ChatRoutes(chat_context)
+        # The reload's report is shown on the admin's page and logged, never sent: with
+        # several replicas (or beside `run`, whose own watcher tells the Telegram admins
+        # through the sending lock) no admin is told twice.
+        lock = asyncio.Lock()  # the console's connection (WebContext.lock)
         reloader = KnowledgeReloader(
-            kb_dir, dialogue, _shown_on_page, settings.matching, loaded=result
+            kb_dir,
+            dialogue,
+            _shown_on_page,
+            settings.matching,
+            loaded=result,
+            desks=(desk,),
+            swap_lock=lock,
         )
-        ctx = WebContext(store, desk, settings, secure_cookies=secure, reloader=reloader)
+        ctx = WebContext(store, desk, settings, secure_cookies=secure, reloader=reloader, lock=lock)
         app = create_app(ctx, extra=routes.routes())
+        stopping = asyncio.Event()  # the watcher's own: set when serving ends
         processing = asyncio.create_task(processor.run())
         sweeping = asyncio.create_task(routes.files.sweep_forever())
         watching = asyncio.create_task(processor.watch_outbox())
+        # The KB files, as `run` watches them: an edit is reloaded, a broken one reported.
+        kb_watch = asyncio.create_task(reloader.watch(stopping))
         config = uvicorn.Config(
             app, host=host, port=port, log_config=None, proxy_headers=True, access_log=False
         )
@@ -108,7 +121,8 @@ async def serve(
             server.should_exit = True
             await task
         finally:
-            for worker in (processing, sweeping, watching):
+            stopping.set()
+            for worker in (processing, sweeping, watching, kb_watch):
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
