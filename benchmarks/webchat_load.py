@@ -223,8 +223,9 @@ class Server:
         self.name = name
         self.port = free_port()
         self.tmp = tmp
-        self.db = tmp / f"{name}.sqlite3"
-        self.log = tmp / f"{name}.log"
+        # A fresh database for every run (repeats and the profiled run too).
+        self.db = tmp / f"{name}-{self.port}.sqlite3"
+        self.log = tmp / f"{name}-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
