@@ -34,6 +34,7 @@ async def test_a_question_is_stored_before_200_and_answered_through_the_outbox(
         assert sent.status_code == 200 and sent.json() == {"ok": True, "duplicate": False}
         # Stored durably, on the console's own connection: before any processing.
         assert await scalar(chat, "SELECT COUNT(*) FROM webchat_inbox WHERE state='pending'") == 1
+        assert not chat.processor.store.conn.in_transaction  # committed, nothing left open
         assert await chat.processor.process_pending() == 1
         stream = await client.get("/chat/events")
         assert stream.headers["content-type"].startswith("text/event-stream")

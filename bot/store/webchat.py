@@ -38,7 +38,8 @@ class WebChatSQL:
         self.conn = conn
 
     async def accept(self, visitor: str, client_id: str, payload: dict[str, Any]) -> bool:
-        """Store a message (in the caller's transaction); False if this id was seen before."""
+        """Store a message; False if this id was seen before. One statement: outside a
+        transaction (the connections are in autocommit mode) it is committed on return."""
         row = await fetchone(
             self.conn,
             "INSERT INTO webchat_inbox (visitor, client_id, payload, received_at) "

@@ -179,7 +179,10 @@ class ChatRoutes:
         payload = {"text": text} if isinstance(text, str) else {"action": action}
         payload["lang"] = lang
         processor = self.chat.processor
-        async with processor.lock, processor.store.transaction():
+        # One INSERT on an autocommit connection commits by itself: stored before the 200
+        # with one call to the database thread, not three (BEGIN, INSERT, COMMIT). The lock
+        # keeps it out of a processing transaction that could roll it back.
+        async with processor.lock:
             stored = await self.chat.sql.accept(citizen(key), client_id, payload)
         processor.wake.set()
         return JSONResponse({"ok": True, "duplicate": not stored})
