@@ -155,7 +155,8 @@ class KnowledgeReloader:
                 if announce:
                     await self.notice(report)
                 return report
-            matcher = await asyncio.to_thread(Matcher, result.kb, self.settings)
+            kb = result.kb
+            matcher = await asyncio.to_thread(lambda: Matcher(kb, self.settings).warm())
             changes = diff(self.dialogue.kb, result.kb)
             async with self.swap_lock or contextlib.nullcontext():
                 self.dialogue.use(matcher)

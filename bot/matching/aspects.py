@@ -90,6 +90,11 @@ class AspectCheck:
                 self._supported[number] = found
         return found
 
+    def warm(self) -> None:
+        """Read every entry's aspects now (at start-up), not in the first questions' time."""
+        for number in range(len(self.entries)):
+            self.supported(number)
+
     def missing(self, asked: tuple[str, ...], numbers: Iterable[int]) -> Iterator[int]:
         """For each entry of `numbers`, how many of the `asked` aspects it lacks."""
         for number in numbers:

@@ -78,6 +78,7 @@ async def serve(
         desk = TicketDesk.from_settings(store, result.kb, settings)
         dialogue = Dialogue(Matcher(result.kb, settings.matching), chat)
         dialogue.attach_desk(TicketDesk.from_settings(chat, result.kb, settings), MAX_UPLOAD_BYTES)
+        dialogue.warm()
         processor = ChatProcessor(chat, dialogue)
         chat_context = ChatContext(
             processor,
