@@ -1835,6 +1835,12 @@ WEB_MESSAGES: dict[str, dict[str, str]] = {
     "web_action_merge": {"zh": "合并到", "en": "Merge into"},
     "web_action_extend": {"zh": "延期", "en": "Extend"},
     "web_action_reveal": {"zh": "查看举报人身份（留痕）", "en": "Reveal the reporter (audited)"},
+    "web_reveal_gone": {
+        "zh": "此链接已不再显示举报人身份：只向查看的督办负责人本人显示，{minutes} 分钟内有效。"
+        "如需再次查看，请重新点击“查看举报人身份”（将再次留痕）。",
+        "en": "This link no longer shows the reporter: only to the supervisor who revealed it, "
+        "for {minutes} minutes. To see it again, reveal it again (audited again).",
+    },
     "web_field_reply": {"zh": "回复内容", "en": "Reply"},
     "web_field_note": {"zh": "内部备注", "en": "Internal note"},
     "web_field_resolve": {"zh": "办理结果", "en": "Outcome"},

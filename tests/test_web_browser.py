@@ -254,5 +254,14 @@ def test_a_supervisor_reveals_a_reporter_and_the_reveal_is_audited(
         number,
     )
     assert events == [("web:chief",)]
-    page.goto(f"{server.url}/t/{number}")  # shown in that answer only
+    assert "?reveal=" in page.url  # the POST was redirected to a page that only shows
+    page.reload()
+    assert "13900139000" in page.inner_text("#contact")
+    assert query(
+        server.db,
+        "SELECT count(*) FROM ticket_events e JOIN tickets k ON k.id = e.ticket_id "
+        "WHERE k.number = ? AND e.action = 'reveal'",
+        number,
+    ) == [(1,)]  # reloading revealed nothing again
+    page.goto(f"{server.url}/t/{number}")  # shown through that link only
     assert page.inner_text("#contact") == t("identity_hidden", "zh")

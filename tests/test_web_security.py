@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -206,6 +207,13 @@ async def test_staff_cannot_extend_or_reveal(web: Console) -> None:
     assert Action.REVEAL not in events and Action.EXTEND not in events
 
 
+async def reveals(web: Console, number: str) -> list[tuple[str, bool]]:
+    """(actor, public) of the ticket's reveal lines."""
+    ticket = await web.ticket(number)
+    events = await web.desk.timeline(ticket, public_only=False)
+    return [(e.actor, e.public) for e in events if e.action is Action.REVEAL]
+
+
 async def test_a_supervisor_reveals_a_reporter_and_it_is_audited(web: Console) -> None:
     ticket = await web.file("conduct", phone=PHONE, description="某村干部办事收好处费")
     async with web.client() as client:
@@ -214,14 +222,63 @@ async def test_a_supervisor_reveals_a_reporter_and_it_is_audited(web: Console) -
         page = await client.get(f"/t/{ticket.number}")
         assert PHONE not in page.text  # not until revealed
         revealed = await client.post(f"/t/{ticket.number}/reveal", data=values)
-        assert revealed.status_code == 200 and PHONE in revealed.text
+        assert revealed.status_code == 303 and PHONE not in revealed.text
+        where = revealed.headers["location"]
+        assert re.fullmatch(rf"/t/{ticket.number}\?reveal=\d+#contact", where)
+        assert await reveals(web, ticket.number) == [("web:boss", False)]
+        for _ in range(3):  # reloading shows it again and records nothing new
+            shown = await client.get(where)
+            assert shown.status_code == 200 and PHONE in shown.text and CITIZEN in shown.text
+            assert shown.headers["cache-control"] == "no-store"
+        assert await reveals(web, ticket.number) == [("web:boss", False)]
         assert PHONE not in (await client.get(f"/t/{ticket.number}")).text  # not kept open
-    events = await web.desk.timeline(ticket, public_only=False)
-    assert [(e.action, e.actor, e.public) for e in events][-1] == (
-        Action.REVEAL,
-        "web:boss",
-        False,
-    )
+        web.clock.advance(minutes=9)
+        assert PHONE in (await client.get(where)).text
+        web.clock.advance(minutes=2)  # 11 minutes after the reveal
+        late = await client.get(where)
+        assert late.status_code == 200 and PHONE not in late.text and CITIZEN not in late.text
+        assert "10 分钟内有效" in late.text.split('id="notice"')[1]
+        again = await client.post(
+            f"/t/{ticket.number}/reveal", data=await form_values(client, ticket.number)
+        )
+        assert again.status_code == 303 and again.headers["location"] != where
+        assert PHONE in (await client.get(again.headers["location"])).text
+    assert await reveals(web, ticket.number) == [("web:boss", False), ("web:boss", False)]
+
+
+async def test_a_reveal_link_shows_nobody_else_the_reporter(web: Console) -> None:
+    await web.account("chief", Role.SUPERVISOR)
+    ticket = await web.file("conduct", phone=PHONE, description="某村干部办事收好处费")
+    other = await web.file("conduct", phone="13900001111", description="某站所乱收费")
+    async with web.client() as boss:
+        await login(boss, "boss")
+        values = await form_values(boss, ticket.number)
+        where = (await boss.post(f"/t/{ticket.number}/reveal", data=values)).headers["location"]
+        event = where.split("reveal=")[1].split("#")[0]
+        assert PHONE in (await boss.get(where)).text
+        # the event id on another ticket, a made-up one, a bad one: nothing shown
+        for path in (
+            f"/t/{other.number}?reveal={event}",
+            f"/t/{ticket.number}?reveal={int(event) + 1}",
+            f"/t/{ticket.number}?reveal=1",
+            f"/t/{ticket.number}?reveal=abc",
+            f"/t/{ticket.number}?reveal=",
+            f"/t/{ticket.number}?reveal=99999999999999999999999",
+        ):
+            page = await boss.get(path)
+            assert page.status_code == 200, path
+            assert PHONE not in page.text and "13900001111" not in page.text, path
+            assert 'id="notice"' in page.text, path
+    for who in ("chief", "clerk"):  # another supervisor, a clerk: the same link shows nothing
+        async with web.client() as client:
+            await login(client, who)
+            page = await client.get(where)
+            assert page.status_code == 200 and PHONE not in page.text and CITIZEN not in page.text
+            assert 'id="notice"' in page.text
+    async with web.client() as client:  # no session: the login page
+        assert (await client.get(where)).headers["location"] == "/login"
+    assert await reveals(web, ticket.number) == [("web:boss", False)]
+    assert await reveals(web, other.number) == []
 
 
 # -- URLs ----------------------------------------------------------------------------------

@@ -344,6 +344,27 @@ class QueueStore:
         )
         return int(row[0]) if row else 0
 
+    async def last_event(self, ticket_id: int, actor: str, action: str) -> int:
+        """The newest audit line of `actor` doing `action` on the ticket (0: none)."""
+        row = await fetchone(
+            self.conn,
+            "SELECT COALESCE(MAX(id), 0) FROM ticket_events"
+            " WHERE ticket_id = ? AND actor = ? AND action = ?",
+            (ticket_id, actor, action),
+        )
+        return int(row[0]) if row else 0
+
+    async def event_by(
+        self, ticket_id: int, event_id: int, action: str
+    ) -> tuple[str, dt.datetime] | None:
+        """(actor, when) of audit line `event_id` if it is the ticket's and that action."""
+        row = await fetchone(
+            self.conn,
+            "SELECT actor, at FROM ticket_events WHERE id = ? AND ticket_id = ? AND action = ?",
+            (event_id, ticket_id, action),
+        )
+        return (str(row[0]), dt.datetime.fromisoformat(str(row[1]))) if row else None
+
     async def latest_change(self) -> int:
         """The newest audit line of any ticket: the live queue reloads when it moves."""
         row = await fetchone(self.conn, "SELECT COALESCE(MAX(id), 0) FROM ticket_events")

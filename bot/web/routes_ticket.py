@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import FormData
@@ -12,7 +13,7 @@ from starlette.routing import Route
 from bot import actions
 from bot.messages import t
 from bot.store.web import QueueStore
-from bot.tickets.model import Role, StaffMember, Ticket
+from bot.tickets.model import Action, Role, StaffMember, Ticket
 from bot.tickets.service import TicketDesk, TicketError
 from bot.tickets.staff import NUMBER_RE, normalize_number
 from bot.web import disclosure, rights
@@ -21,6 +22,9 @@ from bot.web.auth import allows, context, guarded
 from bot.web.people import names
 from bot.web.rows import contact, days_left, row
 from bot.web.views import not_found, render
+
+#: How long the page named by a reveal shows the reporter to the supervisor who made it.
+REVEAL_SHOWN = dt.timedelta(minutes=10)
 
 Operation = Callable[[TicketDesk, StaffMember, str, FormData], Awaitable[Ticket]]
 
@@ -85,6 +89,7 @@ async def _show(
     error: tuple[str, str] | None = None,
     form: FormData | None = None,
     revealed: bool = False,
+    notice: str | None = None,
 ) -> Response:
     ctx = context(request)
     desk = ctx.desk
@@ -112,14 +117,35 @@ async def _show(
         disclosure=request_state,
         hidden=disclosure.NOT_FOR_DISCLOSURE if request_state else frozenset(),
         departments=[(d.id, d.name.get(lang)) for d in ctx.kb.departments],
+        notice=t(notice, lang, minutes=int(REVEAL_SHOWN.total_seconds() // 60)) if notice else None,
     )
+
+
+async def _reveal_shown(request: Request, session: Session, ticket: Ticket, raw: str) -> bool:
+    """The page named by reveal `raw` may show the reporter: a supervisor's own reveal of
+    this ticket, made less than `REVEAL_SHOWN` ago. Reading it records nothing."""
+    event_id = actions.identifier(raw)
+    if event_id is None or not allows(session, Role.SUPERVISOR):
+        return False
+    ctx = context(request)
+    queues = QueueStore(ctx.store.conn, ctx.desk.calendar)
+    found = await queues.event_by(ticket.id, event_id, Action.REVEAL.value)
+    if found is None or found[0] != session.account.member.key:
+        return False
+    age = ctx.desk.clock() - found[1]
+    return dt.timedelta(minutes=-1) <= age <= REVEAL_SHOWN
 
 
 async def _page(request: Request, session: Session, form: FormData) -> Response:
     ticket = await _ticket(request)
     if ticket is None:
         return not_found(request, session)
-    return await _show(request, session, ticket)
+    raw = request.query_params.get("reveal")
+    if raw is None:
+        return await _show(request, session, ticket)
+    if not await _reveal_shown(request, session, ticket, raw):
+        return await _show(request, session, ticket, notice="web_reveal_gone")
+    return await _show(request, session, ticket, revealed=True)  # no-store, as every page
 
 
 async def _act(request: Request, session: Session, form: FormData) -> Response:
@@ -141,14 +167,19 @@ async def _act(request: Request, session: Session, form: FormData) -> Response:
     if str(form.get("version", "")) != str(current):
         message = t("web_changed_meanwhile", session.lang)
         return await _show(request, session, ticket, 409, (name, message), form)
+    actor = session.account.member
     try:
         async with ctx.write():
-            changed = await operation(ctx.desk, session.account.member, ticket.number, form)
+            changed = await operation(ctx.desk, actor, ticket.number, form)
+            if name == "reveal":  # the line just written, in this transaction
+                shown = await QueueStore(ctx.store.conn, ctx.desk.calendar).last_event(
+                    changed.id, actor.key, Action.REVEAL.value
+                )
     except TicketError as exc:
         message = t(exc.key, session.lang, **exc.values)
         return await _show(request, session, ticket, 400, (name, message), form)
-    if name == "reveal":
-        return await _show(request, session, changed, revealed=True)
+    if name == "reveal":  # Post/Redirect/Get: reloading the page shows, never reveals again
+        return RedirectResponse(f"/t/{changed.number}?reveal={shown}#contact", status_code=303)
     return RedirectResponse(f"/t/{changed.number}", status_code=303)
 
 
