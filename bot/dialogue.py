@@ -11,7 +11,7 @@ from bot.actions import identifier, number
 from bot.commands import available, help_text
 from bot.disclosure.desk import DisclosureDesk
 from bot.disclosure.intake import DRAFT_KINDS, DisclosureIntake, offer, wants_disclosure
-from bot.disclosure.staff import DisclosureStaff
+from bot.disclosure.staff import STAFF_KIND, DisclosureStaff
 from bot.knowledge.model import Entry, KnowledgeBase
 from bot.matching.matcher import Match, Matcher
 from bot.matching.routes import Route, find_ticket_number
@@ -266,6 +266,9 @@ class Dialogue:
             if replied is not None:
                 return replied
             draft = await self.desk.tickets.get_draft(incoming.user)
+            if draft is not None and draft.kind == STAFF_KIND and self.disclosure_staff:
+                # The text a staff member was asked for after a button: theirs, not triaged.
+                return await self.disclosure_staff.on_text(draft, text)
         if draft is not None:
             lang = str(draft.data.get("lang", lang))
         elif not chosen and not incoming.lang_hint and text:
@@ -569,6 +572,9 @@ class Dialogue:
                 if draft is not None:
                     if command == "skip" and draft.kind in DRAFT_KINDS and self.disclosure:
                         return await self.disclosure.on_action(incoming.user, "skip", lang)
+                    if command == "skip" and draft.kind == STAFF_KIND and self.disclosure_staff:
+                        found = await self.disclosure_staff.action(incoming.user, "skip", lang)
+                        return found or [text_reply(t("expired", lang))]
                     if command == "skip" and draft.kind == "comment":
                         await self.intake.tickets.delete_draft(incoming.user)
                         return [text_reply(t("ticket_comment_skipped", lang))]
@@ -647,6 +653,10 @@ class Dialogue:
             return await self.intake.on_action(incoming.user, rest, lang)
         elif kind == "r" and self.desk is not None:
             return await self._rate(incoming.user, rest, lang)
+        elif kind == "ds" and self.disclosure_staff is not None:
+            found = await self.disclosure_staff.action(incoming.user, rest, lang)
+            if found is not None:
+                return found
         elif kind == "t" and self.staff is not None:
             replies = await self.staff.action(incoming.user, action)
             if replies is not None:

@@ -1411,6 +1411,49 @@ DISCLOSURE_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "请写明负责公开的机关名称和联系方式。",
         "en": "Name the responsible office and its contact.",
     },
+    "disclosure_staff_ask": {
+        "zh": "申请 {number}：{what}。请回复本消息填写。",
+        "en": "Request {number}: {what}. Reply to this message with it.",
+    },
+    "disclosure_staff_ask_extend": {
+        "zh": "申请 {number}：延长的工作日数（1–20）和延期理由，例如“10 需要汇总多个村的材料”。"
+        "理由将告知申请人（第三十三条）。请回复本消息填写。",
+        "en": "Request {number}: the working days (1–20) and the reason, e.g. "
+        '"10 collecting several villages\' records". The applicant is told the reason '
+        "(Art. 33). Reply to this message with it.",
+    },
+    "disclosure_staff_ask_answer": {
+        "zh": "申请 {number}，答复类型：{answer}。{what}请回复本消息填写。",
+        "en": "Request {number}, answer: {answer}. {what} Reply to this message with it.",
+    },
+    "disclosure_staff_ask_where": {
+        "zh": "请写明该信息已公开的获取方式和途径（第三十六条第一项）。",
+        "en": "Say where and how the information is already published (Art. 36(1)).",
+    },
+    "disclosure_staff_ask_office": {
+        "zh": "请写明负责公开该信息的机关名称和联系方式（第三十六条第五项）。",
+        "en": "Name the office responsible for the information and its contact (Art. 36(5)).",
+    },
+    "disclosure_staff_ask_detail": {
+        "zh": "可写明说明（提供的信息、依据等），不需要请按“跳过”。",
+        "en": "Add a note (the information given, the grounds …), or press Skip.",
+    },
+    "disclosure_staff_pick_answer": {
+        "zh": "申请 {number}：请选择答复类型（第三十六条）。",
+        "en": "Request {number}: choose the answer type (Art. 36).",
+    },
+    "disclosure_staff_pick_reason": {
+        "zh": "申请 {number}：不予公开的理由是？",
+        "en": "Request {number}: on what ground is it not disclosed?",
+    },
+    "disclosure_staff_not_now": {
+        "zh": "申请 {number} 现在不能进行这项操作，可以进行的操作如下：",
+        "en": "Request {number} does not take that action now; these it does:",
+    },
+    "disclosure_staff_dropped": {
+        "zh": "（申请 {number} 尚未填写完的操作已取消。）",
+        "en": "(The unfinished action on request {number} was cancelled.)",
+    },
     "disclosure_not_a_request": {
         "zh": "{number} 不是政府信息公开申请。",
         "en": "{number} is not an information request.",

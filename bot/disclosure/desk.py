@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.disclosure.answers import ABANDONED_ROW, ADVERSE, Answer, Applicant, result_row
 from bot.disclosure.clock import ClockError, RequestClock
 from bot.disclosure.receipt import Arrival, Delivery, ReceiptError, received_on
-from bot.disclosure.render import correction_notice, decision_text, staff_card
+from bot.disclosure.render import correction_notice, decision_text, offered_actions, staff_card
 from bot.disclosure.store import DisclosureRequest, DisclosureStore
 from bot.disclosure.table import REVIEW_KINDS, REVIEW_RESULTS
 from bot.messages import t
@@ -131,12 +131,14 @@ class DisclosureDesk:
             notice=notice,
             received=clock.received.isoformat(),
         )
-        await self.desk.notifier.notify(STAFF_CHAT, self._card(ticket, form), ticket.id)
+        await self.desk.notifier.notify(STAFF_CHAT, self._card(ticket, form, clock), ticket.id)
         return ticket
 
-    def _card(self, ticket: Ticket, form: DisclosureForm) -> Reply:
+    def _card(self, ticket: Ticket, form: DisclosureForm, clock: RequestClock) -> Reply:
         """The staff-group card: personal data masked (the group need not see it)."""
-        return staff_card(ticket, form.applicant, form.name, form.contact)
+        # The group sees the extension too: the desk lets only a supervisor extend.
+        offered = offered_actions(True, clock, supervisor=True)
+        return staff_card(ticket, form.applicant, form.name, form.contact, offered)
 
     # -- staff actions --------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.disclosure.answers import ADVERSE, Answer, Applicant
+from bot.disclosure.clock import RequestClock
 from bot.messages import t
 from bot.replies import Button, Paragraph, Reply
 from bot.tickets.model import Ticket
@@ -27,9 +28,16 @@ def applicant_label(applicant: Applicant, lang: str) -> str:
 
 
 def staff_card(
-    ticket: Ticket, applicant: Applicant, name: str | None, contact: str | None
+    ticket: Ticket,
+    applicant: Applicant,
+    name: str | None,
+    contact: str | None,
+    offered: tuple[str, ...] = (),
 ) -> Reply:
-    """The new request for the staff group; name and contact masked, no ID number."""
+    """The new request for the staff group; name and contact masked, no ID number.
+
+    Its buttons: claim and assign, and the disclosure desk's actions that apply now
+    (`offered`); not reject, resolve or merge, which the desk refuses for a request."""
     lines = [
         t("staff_card_title", "zh", number=ticket.number, kind=t("kind_disclosure", "zh")),
         f"{t('disclosure_label_applicant', 'zh')}：{applicant_label(applicant, 'zh')} {mask(name)}",
@@ -37,7 +45,43 @@ def staff_card(
         f"{t('label_deadline', 'zh')}：{ticket.deadline.isoformat()}",
         f"{t('disclosure_label_description', 'zh')}：{ticket.description}",
     ]
-    return Reply((Paragraph("\n".join(lines)),))
+    general = (
+        Button(t("button_claim", "zh"), f"t:claim:{ticket.id}"),
+        Button(t("button_assign", "zh"), f"t:assign:{ticket.id}"),
+    )
+    return Reply((Paragraph("\n".join(lines)),), (general, *action_rows(ticket.id, offered, "zh")))
+
+
+def action_rows(
+    ticket_id: int, offered: tuple[str, ...], lang: str
+) -> tuple[tuple[Button, ...], ...]:
+    """The staff buttons (`ds:<action>:<ticket>`) of the disclosure actions `offered`,
+    two to a row."""
+    buttons = [
+        Button(t(f"web_disclosure_action_{a}", lang), f"ds:{a}:{ticket_id}") for a in offered
+    ]
+    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+
+
+def offered_actions(open_: bool, clock: RequestClock, supervisor: bool) -> tuple[str, ...]:
+    """The staff actions that apply now, for the console and the chat (the desk still
+    checks each one): `d-correct`, `d-corrected`, `d-consult`, `d-consult-end`, `d-extend`,
+    `d-answer`."""
+    if not open_:
+        return ()
+    offered = []
+    if clock.correction_requested is None:
+        offered.append("d-correct")
+    if clock.awaiting_correction:
+        offered.append("d-corrected")
+    elif clock.consulting:
+        offered.append("d-consult-end")
+    else:
+        offered.append("d-consult")
+        if supervisor and not clock.extension_days:
+            offered.append("d-extend")
+        offered.append("d-answer")
+    return tuple(offered)
 
 
 def correction_notice(ticket: Ticket, what: str, by: str) -> Reply:

@@ -20,6 +20,9 @@ DRAFT_TTL: dict[str, dt.timedelta] = {
     "inquiry": dt.timedelta(days=1),
     "comment": dt.timedelta(minutes=30),
     "disclosure": dt.timedelta(days=3),
+    # A staff member's text after a disclosure button (bot/disclosure/staff.py): short, so
+    # a message written long after is not taken for it.
+    "dstaff": dt.timedelta(hours=1),
 }
 
 #: The SQL condition for tickets still being handled (model.OPEN).

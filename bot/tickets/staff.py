@@ -168,6 +168,8 @@ class StaffDesk:
         try:
             if parts[1] == "claim":
                 return self._done(await self.desk.claim(member, ticket.number))
+            if parts[1] == "reject" and ticket.kind == "disclosure":
+                return [text_reply(t("disclosure_use_own", "zh", number=ticket.number))]
             if parts[1] == "reject":
                 return [text_reply(t("staff_reject_how", "zh", number=ticket.number))]
             if parts[1] == "assign":

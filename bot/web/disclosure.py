@@ -14,9 +14,9 @@ from starlette.datastructures import FormData
 
 from bot import actions
 from bot.disclosure.answers import RESULT_ROWS, WITHHELD_REASONS, Answer
-from bot.disclosure.clock import MAX_EXTENSION_DAYS, RequestClock
+from bot.disclosure.clock import MAX_EXTENSION_DAYS
 from bot.disclosure.desk import DisclosureDesk
-from bot.disclosure.render import applicant_label, mask
+from bot.disclosure.render import applicant_label, mask, offered_actions
 from bot.messages import t
 from bot.tickets.model import Role, StaffMember, Ticket
 from bot.tickets.service import TicketDesk, TicketError
@@ -159,29 +159,10 @@ async def state(
         f"{t('disclosure_way_' + request.delivery_way, lang)}",
         tuple(dates),
         _answer_label(request.answer, request.result_row, lang),
-        _offered(request.concluded is None, clock, supervisor),
+        offered_actions(request.concluded is None, clock, supervisor),
         tuple((a.value, t(f"web_disclosure_answer_{a.value}", lang)) for a in Answer),
         tuple((r, _row_label(f"withheld.{r}", lang)) for r in WITHHELD_REASONS),
     )
-
-
-def _offered(open_: bool, clock: RequestClock, supervisor: bool) -> tuple[str, ...]:
-    """The actions that apply now (the desk still checks each one)."""
-    if not open_:
-        return ()
-    offered = []
-    if clock.correction_requested is None:
-        offered.append("d-correct")
-    if clock.awaiting_correction:
-        offered.append("d-corrected")
-    elif clock.consulting:
-        offered.append("d-consult-end")
-    else:
-        offered.append("d-consult")
-        if supervisor and not clock.extension_days:
-            offered.append("d-extend")
-        offered.append("d-answer")
-    return tuple(offered)
 
 
 def _row_label(key: str, lang: str) -> str:
