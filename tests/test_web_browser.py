@@ -196,6 +196,7 @@ def test_a_ticket_filed_meanwhile_appears_and_the_citizen_hears_the_outcome(
 ) -> None:
     log_in(page, server, "chief")
     page.evaluate("window.notReloaded = true")
+    unassigned = int(page.inner_text("#queue-unassigned .count"))
     filed = cli(server.db, "chat", stdin=TERMINAL_COMPLAINT)  # a citizen at the terminal
     found = NUMBER.search(filed.stdout)
     assert found, filed.stdout + filed.stderr
@@ -203,6 +204,10 @@ def test_a_ticket_filed_meanwhile_appears_and_the_citizen_hears_the_outcome(
     page.locator("#rows tr", has_text=number).wait_for(timeout=10_000)  # polled every 3 s
     assert page.evaluate("window.notReloaded === true")  # the same page, not a reload
     assert "路灯坏了" in page.locator("#rows tr", has_text=number).inner_text()
+    page.wait_for_selector(  # the tab's count came with the rows (swapped out of band)
+        f"#queue-unassigned .count:text-is('{unassigned + 1}')", timeout=2_000
+    )
+    assert page.locator("nav#queues").count() == 1
 
     page.click(f"a:text('{number}')")
     page.wait_for_url(f"**/t/{number}")

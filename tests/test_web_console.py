@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -88,6 +89,37 @@ async def test_the_rows_reload_only_when_something_changed(web: Console) -> None
         newer = await web.file(description="新来的工单：桥面有坑")
         changed = await client.get(f"/q/unassigned/rows?since={marker}")
         assert changed.status_code == 200 and newer.number in changed.text
+
+
+def counts_of(html: str) -> dict[str, int]:
+    """Each tab's count in a page or a poll's answer."""
+    found = re.findall(r'id="queue-(\w+)">[^<]*<span class="count">(\d+)</span>', html)
+    return {queue: int(n) for queue, n in found}
+
+
+async def test_the_poll_refreshes_the_tab_counts_when_something_changed(web: Console) -> None:
+    await web.file()
+    async with web.client() as client:
+        await login(client, "clerk")
+        page = await client.get("/q/mine")
+        before = counts_of(page.text)
+        assert before["unassigned"] == 1 and before["all"] == 1 and before["mine"] == 0
+        assert 'id="queues"' in page.text and "hx-swap-oob" not in page.text
+        marker = page.text.split("/q/mine/rows?since=")[1].split('"')[0]
+        assert (await client.get(f"/q/mine/rows?since={marker}")).status_code == 204
+        await web.file(description="新来的工单：桥面有坑")
+        polled = await client.get(f"/q/mine/rows?since={marker}")
+        assert polled.status_code == 200
+        # the rows first (the swap's target), then the tab bar swapped out of band
+        assert polled.text.index('<tbody id="rows"') < polled.text.index('<nav class="queues"')
+        assert '<nav class="queues" id="queues" hx-swap-oob="true">' in polled.text
+        after = counts_of(polled.text)
+        assert after == {**before, "unassigned": 2, "all": 2}
+        assert 'class="current" id="queue-mine"' in polled.text  # still this tab
+        # the poll's new marker: nothing changed since, no rows and no counts
+        marker = polled.text.split("/q/mine/rows?since=")[1].split('"')[0]
+        again = await client.get(f"/q/mine/rows?since={marker}")
+        assert again.status_code == 204 and again.text == ""
 
 
 async def test_claim_reply_resolve_reach_the_citizen_through_the_outbox(web: Console) -> None:

@@ -1,4 +1,4 @@
-"""The queues: counts, filters, rows; the rows reload (HTMX polling) when tickets move."""
+"""The queues: counts, filters, rows; rows and counts reload (HTMX polling) when tickets move."""
 
 from __future__ import annotations
 
@@ -80,7 +80,8 @@ async def _page(request: Request, session: Session, form: FormData) -> Response:
 
 
 async def _rows(request: Request, session: Session, form: FormData) -> Response:
-    """The table body alone (polled); 204 when nothing changed since `since`."""
+    """The table body (polled) and the tab bar's counts, swapped out of band; 204 (without
+    a count) when nothing changed since `since`."""
     if not queue_of(request):
         return Response(status_code=404)
     ctx = context(request)
@@ -88,7 +89,7 @@ async def _rows(request: Request, session: Session, form: FormData) -> Response:
     latest = await QueueStore(ctx.store.conn, ctx.desk.calendar).latest_change()
     if since == str(latest):
         return Response(status_code=204)
-    return render(request, "_queue_body.html", session.lang, **await _values(request, session))
+    return render(request, "_queue_rows.html", session.lang, **await _values(request, session))
 
 
 ROUTES = [
