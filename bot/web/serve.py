@@ -21,6 +21,7 @@ from bot.matching.matcher import Matcher
 from bot.reload import KnowledgeReloader
 from bot.store import Store
 from bot.store.backend import DB_HELP, location
+from bot.supervise import supervised
 from bot.tickets.service import TicketDesk
 from bot.web.app import create_app
 from bot.web.context import WebContext
@@ -103,11 +104,16 @@ async def serve(
         ctx = WebContext(store, desk, settings, secure_cookies=secure, reloader=reloader, lock=lock)
         app = create_app(ctx, extra=routes.routes())
         stopping = asyncio.Event()  # the watcher's own: set when serving ends
-        processing = asyncio.create_task(processor.run())
-        sweeping = asyncio.create_task(routes.files.sweep_forever())
-        watching = asyncio.create_task(processor.watch_outbox())
+        # Each restarted after a failure (logged): the desk keeps answering.
+        processing = asyncio.create_task(supervised("web chat processing", processor.run))
+        sweeping = asyncio.create_task(
+            supervised("web chat file sweep", routes.files.sweep_forever)
+        )
+        watching = asyncio.create_task(supervised("outbox watcher", processor.watch_outbox))
         # The KB files, as `run` watches them: an edit is reloaded, a broken one reported.
-        kb_watch = asyncio.create_task(reloader.watch(stopping))
+        kb_watch = asyncio.create_task(
+            supervised("knowledge file watcher", lambda: reloader.watch(stopping))
+        )
         config = uvicorn.Config(
             app, host=host, port=port, log_config=None, proxy_headers=True, access_log=False
         )
