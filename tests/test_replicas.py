@@ -258,3 +258,43 @@ entries:
     questions: {zh: [养狗要办证吗], en: [Do I need a dog licence?]}
     answer: {summary: {zh: 到镇派出所办理犬只登记。, en: Register your dog at the police station.}}
 """
+
+
+async def test_a_sender_that_loses_its_lock_connection_stops_sending(
+    emulator: BotApiEmulator, sample_kb: KnowledgeBase, postgres_url: str
+) -> None:
+    """The sending replica's lock connection is cut while its process lives on (a network
+    blip, a restarted pooler): PostgreSQL frees the lock for another holder (here the test
+    itself), and the replica must send nothing until the lock is its own again, or two
+    senders would deliver the same outbox rows."""
+    async with running_bot(emulator, sample_kb, postgres_url) as bot:
+        emulator.add_message(7099, "低保怎么申请", user_id=7099)
+        await emulator.wait_for_sent(7099, 1, timeout=30)  # the sender is at work
+        assert await bot.duties_lead.held()
+        lock_conn = bot.duties_lead.conn
+        assert lock_conn is not None
+        pid = lock_conn.raw.info.backend_pid  # type: ignore[attr-defined]
+        holder = await backend.connect(postgres_url)
+        try:
+            await holder.execute("SELECT pg_terminate_backend(?)", (pid,))
+            # The test is the other replica now: it holds the sending lock.
+            await holder.execute("SELECT pg_advisory_lock(?)", (replicas.DUTIES_LOCK,))
+            chats = range(7100, 7110)
+            for chat in chats:
+                emulator.add_message(chat, "低保怎么申请", user_id=chat)
+            async with Store.opened(postgres_url) as store:
+                for _ in range(200):  # every question processed, its reply queued
+                    if await store.outbox_backlog() >= len(chats):
+                        break
+                    await asyncio.sleep(0.05)
+                assert await store.outbox_backlog() >= len(chats)
+                await asyncio.sleep(2)  # a sender that still sent would have by now
+                assert [len(emulator.sent(chat)) for chat in chats] == [0] * len(chats)
+                assert not bot.duties_lead.leading
+            await holder.execute("SELECT pg_advisory_unlock(?)", (replicas.DUTIES_LOCK,))
+        finally:
+            await holder.close()
+        for chat in chats:  # the lock is free again: the replica takes it and delivers once
+            await emulator.wait_for_sent(chat, 1, timeout=30)
+        await asyncio.sleep(1)
+        assert [len(emulator.sent(chat)) for chat in chats] == [1] * len(chats)

@@ -809,18 +809,22 @@ class TelegramService:
         does not stall delivery. A crash can leave in doubt only the messages in flight:
         they are sent again, never lost.
         """
-        if not await self.duties_lead.wait(self.stopping):
-            return
-        sender = _Sender(self, store, runtime)
-        delay = 1.0
-        while True:
-            try:
-                await sender.run()
+        while await self.duties_lead.wait(self.stopping):
+            sender = _Sender(self, store, runtime)
+            delay = 1.0
+            while True:
+                try:
+                    await sender.run()
+                    break
+                except Exception:
+                    log.exception("delivering the outbox failed; retrying in %.0f s", delay)
+                    await self._sleep(delay)
+                    delay = min(delay * 2, MAX_BACKOFF)
+            if not sender.lost_lead:
                 return
-            except Exception:
-                log.exception("delivering the outbox failed; retrying in %.0f s", delay)
-                await self._sleep(delay)
-                delay = min(delay * 2, MAX_BACKOFF)
+            # The sending lock's connection was lost while this process lived on: another
+            # replica may hold the lock now, so send nothing more until it is ours again.
+            log.warning("no longer the sending replica; waiting for the lead again")
 
     async def record(self, store: Store, outcomes: list[Delivered]) -> None:
         """Record sends' outcomes in one transaction."""
@@ -935,6 +939,8 @@ class _Sender:
         self.flying: dict[int, tuple[OutboxItem, asyncio.Task[Delivered]]] = {}
         #: The last look found more messages due than could be started.
         self.more_due = False
+        #: The sending lock was lost: start nothing more, record what is in flight.
+        self.lost_lead = False
 
     async def run(self) -> None:
         """Send until stopping, and then until nothing is due or in flight."""
@@ -944,7 +950,7 @@ class _Sender:
             await self._record_finished()
             pause = await self._start_due()
             if not self.flying:
-                if self.service.stopping.is_set() and pause is None:
+                if self.lost_lead or (self.service.stopping.is_set() and pause is None):
                     return
                 if pause is None:
                     due = await self.store.next_outbox_time()
@@ -1006,6 +1012,11 @@ class _Sender:
         self.last_sent = paced  # forget chats not written to lately
         free = SEND_CONCURRENCY - len(self.flying)
         if free <= 0:
+            return SEND_POLL
+        # Still the one sender? (One round trip on the lock's connection, checked before
+        # every batch: a lost connection releases the lock to another replica.)
+        if self.lost_lead or not await self.service.duties_lead.held():
+            self.lost_lead = True
             return SEND_POLL
         # Not the chats in flight (one message per chat at a time) nor those written to
         # less than `interval` ago.
