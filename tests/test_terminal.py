@@ -13,7 +13,7 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -87,10 +87,14 @@ class Terminal:
 
     def wait_for(self, text: str, timeout: float = TIMEOUT) -> str:
         """Read until `text` is on the screen; fail with the screen if it never comes."""
+        return self.wait_until(lambda screen: text in screen, repr(text), timeout)
+
+    def wait_until(self, ok: Callable[[str], bool], what: str, timeout: float = TIMEOUT) -> str:
+        """Read until `ok(screen)`; fail with the screen if `what` never comes."""
         deadline = time.monotonic() + timeout
-        while text not in self.screen:
+        while not ok(self.screen):
             if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} never appeared:\n{self.screen}")
+                raise AssertionError(f"{what} never appeared:\n{self.screen}")
             self.read(0.1)
         return self.screen
 
@@ -220,8 +224,12 @@ def test_staff_reply_and_outcome_appear_without_typing(terminal: Terminal, tmp_p
     staff(tmp_path / "db.sqlite3", "reply", number, "已通知保洁公司明早清运")
     terminal.wait_for("已通知保洁公司明早清运", timeout=ACK)
     staff(tmp_path / "db.sqlite3", "resolve", number, "垃圾已清运，并增设一个垃圾桶")
-    screen = terminal.wait_for("垃圾已清运，并增设一个垃圾桶", timeout=ACK)
-    assert screen.rstrip().endswith(">")  # the prompt is shown again below the update
+    terminal.wait_for("垃圾已清运，并增设一个垃圾桶", timeout=ACK)
+    # The prompt is shown again below the update (its bytes may follow the text a moment later).
+    screen = terminal.wait_until(
+        lambda s: s.rstrip().endswith(">"), "the prompt below the update", timeout=ACK
+    )
+    assert screen.index("垃圾已清运，并增设一个垃圾桶") < screen.rstrip().rindex(">")
     rating = choice_number(terminal.screen, t("rating_5", "zh"))
     terminal.type(rating)
     assert ratings_of(tmp_path / "db.sqlite3", tickets_of(tmp_path / "db.sqlite3")[0].id) == [
