@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,11 @@ def cli(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[st
     )
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server started next)."""
+    return _free_port()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -56,13 +61,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def web_server(db: Path, cwd: Path) -> Iterator[str]:
-    """`citizen-desk web` (console and chat) on `db` and a free loopback port; its URL."""
+def web_server(db: Path, cwd: Path, settings: Mapping[str, str] | None = None) -> Iterator[str]:
+    """`citizen-desk web` (console and chat) on `db` and a free loopback port, with the
+    CITIZEN_DESK_* `settings` given; its URL."""
     port = _free_port()
     command = [sys.executable, "-m", "bot.cli", "web", "--listen", f"127.0.0.1:{port}"]
     command += ["--db", str(db)]
+    env = {**_env(), **(settings or {})}
     proc = subprocess.Popen(
-        command, env=_env(), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         deadline = time.monotonic() + 30

@@ -11,14 +11,15 @@ from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.knowledge.model import KnowledgeBase
 from bot.webchat.limits import PER_ADDRESS, PER_VISITOR
-from tests.webchat_env import BASE, Chat, events, join, say, webchat
+from tests.webchat_env import SECURE_BASE, Chat, events, join, say, webchat
 
 PORTAL = "https://www.example-county.gov.cn"
 
 
 @pytest.fixture
 async def chat(tmp_path: Path, sample_kb: KnowledgeBase) -> AsyncIterator[Chat]:
-    async with webchat(tmp_path / "db.sqlite3", sample_kb, origins=(PORTAL,)) as c:
+    db = tmp_path / "db.sqlite3"
+    async with webchat(db, sample_kb, origins=(PORTAL,), base=SECURE_BASE) as c:
         yield c
 
 
@@ -53,7 +54,7 @@ async def test_only_configured_sites_may_frame_the_chat(chat: Chat) -> None:
     async with chat.client() as client:
         page = await client.get("/chat")
         csp = page.headers["content-security-policy"]
-        assert f"frame-ancestors 'self' {PORTAL}" in csp
+        assert f"frame-ancestors {PORTAL};" in csp  # exactly the configured sites
         assert "x-frame-options" not in page.headers
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
         console = await client.get("/login")
@@ -74,10 +75,10 @@ async def test_the_embed_snippet_is_a_floating_button_to_the_chat(chat: Chat) ->
     async with chat.client() as client:
         zh = await client.get("/chat/embed.js")
         assert zh.headers["content-type"].startswith("text/javascript")
-        assert '"在线咨询"' in zh.text and f'"{BASE}/chat"' in zh.text
+        assert '"在线咨询"' in zh.text and f'"{SECURE_BASE}/chat"' in zh.text
         assert 'position = "fixed"' in zh.text
         en = await client.get("/chat/embed.js", params={"lang": "en"})
-        assert '"Chat with us"' in en.text and f'"{BASE}/chat?lang=en"' in en.text
+        assert '"Chat with us"' in en.text and f'"{SECURE_BASE}/chat?lang=en"' in en.text
 
 
 async def test_a_recovery_code_continues_the_conversation_elsewhere(chat: Chat) -> None:
@@ -87,12 +88,18 @@ async def test_a_recovery_code_continues_the_conversation_elsewhere(chat: Chat) 
         await chat.processor.process_pending()
         on_phone = events(await phone.get("/chat/events"))
         assert on_phone
-        code = (await phone.post("/chat/code", json={}, headers={"origin": BASE})).json()["code"]
+        code = (await phone.post("/chat/code", json={}, headers={"origin": SECURE_BASE})).json()[
+            "code"
+        ]
         await join(laptop)
         assert events(await laptop.get("/chat/events")) == []
-        wrong = await laptop.post("/chat/restore", json={"code": "nope"}, headers={"origin": BASE})
+        wrong = await laptop.post(
+            "/chat/restore", json={"code": "nope"}, headers={"origin": SECURE_BASE}
+        )
         assert wrong.status_code == 400 and "恢复码不正确" in wrong.json()["message"]
-        right = await laptop.post("/chat/restore", json={"code": code}, headers={"origin": BASE})
+        right = await laptop.post(
+            "/chat/restore", json={"code": code}, headers={"origin": SECURE_BASE}
+        )
         assert right.status_code == 200
         await join(laptop)  # the page again, with the restored key
         assert events(await laptop.get("/chat/events")) == on_phone
@@ -102,5 +109,5 @@ async def test_the_recovery_code_is_given_only_to_its_own_page(chat: Chat) -> No
     async with chat.client() as client:
         await join(client)
         del client.headers["x-csrf-token"]
-        refused = await client.post("/chat/code", json={}, headers={"origin": BASE})
+        refused = await client.post("/chat/code", json={}, headers={"origin": SECURE_BASE})
         assert refused.status_code == 403 and "code" not in refused.json()

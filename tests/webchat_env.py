@@ -32,6 +32,8 @@ from bot.webchat.upload import FileRoutes
 from bot.workdays import WorkCalendar
 
 BASE = "http://desk.test"
+#: The chat behind HTTPS: an embedded chat's cookie is Secure, so httpx sends it only so.
+SECURE_BASE = "https://desk.test"
 
 
 @dataclass
@@ -43,18 +45,24 @@ class Chat:
     desk: TicketDesk
     store: Store
     files: FileRoutes
+    base: str = BASE
 
     def client(self, address: str = "10.0.0.1") -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app, client=(address, 50000))
-        return httpx.AsyncClient(transport=transport, base_url=BASE)
+        return httpx.AsyncClient(transport=transport, base_url=self.base)
 
 
 @asynccontextmanager
 async def webchat(
-    path: Path, kb: KnowledgeBase, origins: tuple[str, ...] = (), stream_seconds: float = 0
+    path: Path,
+    kb: KnowledgeBase,
+    origins: tuple[str, ...] = (),
+    stream_seconds: float = 0,
+    base: str = BASE,
 ) -> AsyncIterator[Chat]:
-    """The console and the chat on the database file `path`, each with its connection; an
-    event stream ends after `stream_seconds` (0: once it has sent what is there)."""
+    """The console and the chat on the database file `path`, each with its connection, its
+    clients at `base`; an event stream ends after `stream_seconds` (0: once it has sent
+    what is there)."""
     settings = load_settings(environ={}, overrides={"db_path": path})
     async with Store.opened(path) as store, Store.opened(path) as chat_store:
         desk = TicketDesk(store, kb, WorkCalendar(), OutboxNotifier(store, -100))
@@ -69,7 +77,7 @@ async def webchat(
         )
         routes = ChatRoutes(context)
         app = create_app(WebContext(store, desk, settings), extra=routes.routes())
-        yield Chat(app, processor, desk, store, routes.files)
+        yield Chat(app, processor, desk, store, routes.files, base)
 
 
 CSRF_RE = re.compile(r'name="chat-csrf" content="([0-9a-f]+)"')
@@ -86,8 +94,11 @@ async def join(client: httpx.AsyncClient) -> str:
 
 
 async def say(client: httpx.AsyncClient, client_id: str, **body: str) -> httpx.Response:
-    """POST a message as the page does."""
-    return await client.post("/chat/send", json={"id": client_id, **body}, headers={"origin": BASE})
+    """POST a message as the page does (from its own origin)."""
+    origin = f"{client.base_url.scheme}://{client.base_url.netloc.decode()}"
+    return await client.post(
+        "/chat/send", json={"id": client_id, **body}, headers={"origin": origin}
+    )
 
 
 def events(response: httpx.Response) -> list[tuple[int, dict[str, Any]]]:

@@ -119,6 +119,11 @@ async def serve(
         )
         server = _Server(config)
         log.info("web console on http://%s:%d/, citizens' chat at /chat", host, port)
+        if settings.web_origins and not secure:
+            log.warning(
+                "CITIZEN_DESK_WEB_ORIGINS is set: the chat's cookie is SameSite=None; Secure, "
+                "which browsers keep only over HTTPS (or on localhost): serve it behind HTTPS"
+            )
         try:
             if stop is None:
                 await server.serve()

@@ -32,6 +32,17 @@ def slow_down(lang: str, wait: float) -> JSONResponse:
 
 
 def csrf_ok(request: Request, key: str) -> bool:
-    """The POST carries the page's token for this visitor, from our origin."""
+    """The POST carries the page's token for this visitor and comes from a page of ours: its
+    Origin (when sent) is this server's, and so is its Sec-Fetch-Site (when sent).
+
+    Framed by a portal, the chat's page is still ours (the iframe's document comes from
+    this server), so its POSTs pass. A POST made by the portal's own page, or forged by
+    any other site, is refused, although an embedded chat's cookie (SameSite=None) goes
+    with it: that page has another origin, and it cannot read the token either."""
     given = request.headers.get(HEADER, "")
-    return hmac.compare_digest(given, csrf_token(key)) and same_origin(request)
+    site = request.headers.get("sec-fetch-site", "same-origin")
+    return (
+        hmac.compare_digest(given, csrf_token(key))
+        and same_origin(request)
+        and site == "same-origin"
+    )

@@ -57,10 +57,20 @@ class ChatContext:
     files: Path | None = None
 
     @property
+    def embedded(self) -> bool:
+        """Portals may frame the chat: its cookie must then work in a cross-site iframe."""
+        return bool(self.origins)
+
+    @property
     def csp(self) -> str:
-        """The chat page's CSP: the console's, but framable by the configured sites."""
-        ancestors = " ".join(("'self'", *self.origins))
+        """The chat page's CSP: the console's, framable by exactly the configured sites
+        (none: 'none', and the console's X-Frame-Options DENY stays)."""
+        ancestors = " ".join(self.origins) or "'none'"
         return CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+
+    def keep_key(self, response: Response, key: str) -> None:
+        """Set the visitor's key cookie (SameSite=None; Secure; Partitioned when embedded)."""
+        set_key(response, key, self.secure_cookies, self.embedded)
 
     @property
     def files_dir(self) -> Path:
@@ -111,8 +121,9 @@ class ChatRoutes:
             max_chars=MAX_MESSAGE_CHARS,
             max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
         )
-        set_key(response, key, self.chat.secure_cookies)
-        response.headers["content-security-policy"] = self.chat.csp
+        self.chat.keep_key(response, key)
+        if self.chat.embedded:  # its own CSP; without one the console's (and DENY) apply
+            response.headers["content-security-policy"] = self.chat.csp
         return response
 
     async def embed(self, request: Request) -> Response:
@@ -148,7 +159,7 @@ class ChatRoutes:
         if not IDENTITY_KEY.match(given):
             return refuse("webchat_bad_code", lang, 400)
         response = JSONResponse({"ok": True, "csrf": csrf_token(given)})
-        set_key(response, given, self.chat.secure_cookies)
+        self.chat.keep_key(response, given)
         return response
 
     async def send(self, request: Request) -> Response:
