@@ -77,6 +77,7 @@ async def test_the_embed_snippet_is_a_floating_button_to_the_chat(chat: Chat) ->
         assert zh.headers["content-type"].startswith("text/javascript")
         assert '"在线咨询"' in zh.text and f'"{SECURE_BASE}/chat"' in zh.text
         assert 'position = "fixed"' in zh.text
+        assert f'["{PORTAL}"].indexOf(location.origin)' in zh.text  # data-frame: a panel there
         en = await client.get("/chat/embed.js", params={"lang": "en"})
         assert '"Chat with us"' in en.text and f'"{SECURE_BASE}/chat?lang=en"' in en.text
 

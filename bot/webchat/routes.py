@@ -127,9 +127,10 @@ class ChatRoutes:
         return response
 
     async def embed(self, request: Request) -> Response:
-        """The snippet a portal pastes: a floating 在线咨询 button that opens the chat."""
+        """The snippet a portal pastes: a floating 在线咨询 button that opens the chat (in a
+        new tab, or with data-frame on a configured site in a panel on the page)."""
         base = str(request.base_url).rstrip("/")
-        script = embed_script(base, lang_of(request))
+        script = embed_script(base, lang_of(request), self.chat.origins)
         headers = {"cache-control": "public, max-age=3600"}
         return Response(script, media_type="text/javascript", headers=headers)
 
