@@ -67,8 +67,12 @@ def describe(target: Path | str) -> str:
     return f"{scheme}://{credentials}{at}{host}"
 
 
-async def connect(target: Path | str) -> Connection:
-    """Open the database at `target` in autocommit mode, with the project's settings."""
+async def connect(target: Path | str, inline: bool = False) -> Connection:
+    """Open the database at `target` in autocommit mode, with the project's settings.
+
+    `inline` (SQLite only; PostgreSQL ignores it): short statements run on the event
+    loop's thread (`bot.store.inline`), for a connection of many small statements.
+    """
     if is_postgres(target):
         try:
             from bot.store import postgres
@@ -77,6 +81,10 @@ async def connect(target: Path | str) -> Connection:
                 "PostgreSQL needs psycopg: pip install 'citizen-desk[postgres]'"
             ) from exc
         return await postgres.connect(str(target))
+    if inline:
+        from bot.store.inline import connect as connect_inline
+
+        return await connect_inline(sqlite_path(target))
     conn = await aiosqlite.connect(sqlite_path(target), isolation_level=None)
     conn.row_factory = aiosqlite.Row
     await conn.execute("PRAGMA journal_mode=WAL")

@@ -22,9 +22,10 @@ class StoreBase:
         self.read_ahead: tuple[str, int, tuple[Any, ...] | None] | None = None
 
     @classmethod
-    async def open(cls, path: Path | str, create: bool = True) -> Self:
+    async def open(cls, path: Path | str, create: bool = True, inline: bool = False) -> Self:
         """Open (creating it if needed and `create`) and migrate the database at `path`:
-        an SQLite file (a path or `sqlite:///path`) or a `postgresql://` URL."""
+        an SQLite file (a path or `sqlite:///path`) or a `postgresql://` URL. `inline`:
+        see `backend.connect`."""
         if backend.is_postgres(path):
             store = cls(await backend.connect(path), path)
         else:
@@ -35,7 +36,7 @@ class StoreBase:
                 raise IsADirectoryError(f"{path} is a directory, not a database file")
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
-            store = cls(await backend.connect(path), path)
+            store = cls(await backend.connect(path, inline), path)
         try:
             await store.migrate()
         except BaseException:
@@ -45,9 +46,11 @@ class StoreBase:
 
     @classmethod
     @asynccontextmanager
-    async def opened(cls, path: Path | str, create: bool = True) -> AsyncIterator[Self]:
+    async def opened(
+        cls, path: Path | str, create: bool = True, inline: bool = False
+    ) -> AsyncIterator[Self]:
         """`async with Store.opened(path) as store:` — closed on exit."""
-        store = await cls.open(path, create)
+        store = await cls.open(path, create, inline)
         try:
             yield store
         finally:

@@ -75,7 +75,11 @@ async def serve(
     host, port = parse_listen(listen)
     result = load_or_raise(kb_dir)
     assert result.kb is not None
-    async with Store.opened(settings.db_path) as store, Store.opened(settings.db_path) as chat:
+    # The chat's connection runs its many small statements on the loop's thread.
+    async with (
+        Store.opened(settings.db_path) as store,
+        Store.opened(settings.db_path, inline=True) as chat,
+    ):
         desk = TicketDesk.from_settings(store, result.kb, settings)
         dialogue = Dialogue(Matcher(result.kb, settings.matching), chat)
         dialogue.attach_desk(TicketDesk.from_settings(chat, result.kb, settings), MAX_UPLOAD_BYTES)

@@ -39,6 +39,8 @@ MAX_BODY = 8 * MAX_MESSAGE_CHARS + 1024
 STREAM_SECONDS = 25.0
 #: A comment line keeps idle proxies from closing the stream.
 KEEPALIVE_SECONDS = 10.0
+#: Events read at a time; a full page is followed by another read at once.
+EVENTS_PAGE = 100
 
 
 @dataclass
@@ -218,15 +220,16 @@ class ChatRoutes:
             while True:
                 listener.woken.clear()  # before reading: a reply committed meanwhile wakes it
                 async with processor.lock:
-                    events = await self.chat.sql.events(visitor, after)
+                    events = await self.chat.sql.events(visitor, after, EVENTS_PAGE)
                 for event in events:
                     yield _sse(event)
                     after = listener.after = event.id
                 left = end - loop.time()
                 if left <= 0:
                     return
-                if events:
-                    continue
+                if len(events) == EVENTS_PAGE:
+                    continue  # more may be waiting; fewer: all was read, and a reply
+                    # committed since the read has set `woken` (cleared before it)
                 try:
                     timeout = min(left, KEEPALIVE_SECONDS)
                     await asyncio.wait_for(listener.woken.wait(), timeout=timeout)
