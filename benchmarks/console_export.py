@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import random
-import shlex
 import sys
 import tempfile
 import time
@@ -34,7 +33,8 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.tickets import bulk_load, machine, open_desk, shell_date
+from benchmarks.common import Took, command_line, machine, shell_date
+from benchmarks.tickets import bulk_load, open_desk
 from bot.config import load_settings
 from bot.knowledge.loader import load_knowledge, sample_kb_path
 from bot.tickets.model import Role
@@ -169,12 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--volume", type=int, default=100_000, help="tickets in the database")
     p.add_argument("--seed", type=int, default=12345)
     args = p.parse_args(argv)
-    shown = sys.argv if argv is None else ["benchmarks/console_export.py", *argv]
-    meta = {"machine": machine(), "date": shell_date(), "command": shlex.join(["python", *shown])}
-    start, load = time.perf_counter(), os.getloadavg()[0]
+    command = command_line("benchmarks/console_export.py", argv)
+    meta = {"machine": machine(), "date": shell_date(), "command": command}
+    took = Took()
     out = asyncio.run(run(args.volume, args.seed))
-    meta["elapsed"] = f"{time.perf_counter() - start:.0f} s"
-    meta["load"] = f"{load:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    meta["elapsed"] = f"{took.seconds():.0f} s"
+    meta["load"] = f"{took.loads()} on {os.cpu_count()} CPUs"
     print(render(out, meta, args.volume))
     return 0
 

@@ -8,7 +8,7 @@ A fresh database is filled with V tickets by `benchmarks/tickets.py`'s bulk load
 (`executemany`, one transaction: ~85 % closed, ~1 % answered, ~14 % open, one `file` event
 each). SQLite: a new file (`Store.open`: WAL, synchronous=NORMAL), checkpointed after the
 load. PostgreSQL: a database (C.UTF-8 locale, as docs/operations.md says) of a throwaway
-server started for the run and removed after it (`benchmarks/store_scale.py`'s
+server started for the run and removed after it (`benchmarks/common.py`'s
 `start_postgres`: tests/postgres_server.py's initdb + pg_ctl, its own Unix socket, default
 durability; never a shared server), given the `VACUUM ANALYZE` its autovacuum would run
 after such a load. A console account is linked to the busiest
@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import os
 import random
-import shlex
 import statistics
 import sys
 import tempfile
@@ -41,16 +40,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.store_scale import start_postgres, utf8_database
-from benchmarks.tickets import (
-    bulk_load,
-    db_bytes,
-    machine,
-    open_desk,
-    percentile,
-    shell_date,
-    staff_members,
-)
+from benchmarks.common import Took, command_line, machine, shell_date, start_postgres, utf8_database
+from benchmarks.tickets import bulk_load, db_bytes, open_desk, percentile, staff_members
 from bot.config import load_settings
 from bot.knowledge.loader import load_knowledge, sample_kb_path
 from bot.store.backend import fetchone
@@ -255,12 +246,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=20, help="timed requests per page")
     p.add_argument("--seed", type=int, default=12345)
     args = p.parse_args(argv)
-    shown = sys.argv if argv is None else ["benchmarks/console_queue.py", *argv]
-    meta = {"machine": machine(), "date": shell_date(), "command": shlex.join(["python", *shown])}
-    start, load = time.perf_counter(), os.getloadavg()[0]
+    command = command_line("benchmarks/console_queue.py", argv)
+    meta = {"machine": machine(), "date": shell_date(), "command": command}
+    took = Took()
     out = asyncio.run(run(args.engine, args.volume, args.runs, args.seed))
-    meta["elapsed"] = f"{time.perf_counter() - start:.0f} s"
-    meta["load"] = f"{load:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    meta["elapsed"] = f"{took.seconds():.0f} s"
+    meta["load"] = f"{took.loads()} on {os.cpu_count()} CPUs"
     print(render(out, meta, args.volume, args.runs))
     return 0
 

@@ -46,9 +46,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
 import random
-import shlex
 import sys
 import tempfile
 import time
@@ -63,6 +61,7 @@ import aiosqlite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.common import Took, command_line, machine, shell_date, start_postgres, utf8_database
 from benchmarks.tickets import (
     OPEN_STATUSES,
     OPEN_WEIGHTS,
@@ -70,12 +69,10 @@ from benchmarks.tickets import (
     VILLAGES,
     category,
     description,
-    machine,
     open_desk,
     percentile,
     phone,
     photo,
-    shell_date,
     staff_members,
 )
 from bot.knowledge.loader import load_knowledge, sample_kb_path
@@ -511,47 +508,6 @@ async def run(
     return out
 
 
-# -- PostgreSQL ---------------------------------------------------------------------------
-
-
-def start_postgres(max_connections: int = 20) -> Any:
-    """A throwaway server (tests/postgres_server.py) with PostgreSQL's default durability
-    (`benchmarks/telegram_load.py --engine postgres` uses it too, with more connections)."""
-    from tests.postgres_server import PostgresServer, server_bin_dir
-
-    class DurableServer(PostgresServer):
-        """The tests' server, but fsync, synchronous_commit and full-page writes left on."""
-
-        def start(self) -> None:
-            self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
-                      "--auth=trust", "--locale=C", "-E", "UTF8", "--no-sync")  # fmt: skip
-            options = (
-                f"-k {self.socket} -c listen_addresses='' -c max_connections={max_connections}"
-            )
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
-                      "-o", options, "-w", "start")  # fmt: skip
-
-    bin_dir = server_bin_dir()
-    if bin_dir is None:
-        raise SystemExit("no PostgreSQL server binaries (initdb, pg_ctl)")
-    server = DurableServer(bin_dir)
-    try:
-        server.start()
-    except BaseException:
-        server.stop()
-        raise
-    return server
-
-
-def utf8_database(server: Any, name: str) -> str:
-    """A new database with a UTF-8 `LC_CTYPE` (pg_trgm needs it for Chinese); its URL."""
-    import psycopg
-
-    with psycopg.connect(server.url(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'")
-    return str(server.url(name))
-
-
 # -- output -------------------------------------------------------------------------------
 
 
@@ -665,11 +621,11 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
     for volume in args.volume:
         for backend in args.backend:
             print(f"{backend}, {volume:,} tickets …", file=sys.stderr)
-            began, load = time.perf_counter(), os.getloadavg()[0]
+            took = Took()
             async with database(backend, volume, args.keep) as target:
                 out = await run(target, kb, volume, args.filings, args.runs, args.seed)
-            out["elapsed_s"] = time.perf_counter() - began
-            out["load"] = f"{load:.2f} / {os.getloadavg()[0]:.2f}"
+            out["elapsed_s"] = took.seconds()
+            out["load"] = took.loads()
             out["date"] = shell_date()
             out["runs"] = args.runs
             print(render(out), flush=True)
@@ -699,8 +655,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         print(combined(results))
         return 0
-    shown = sys.argv if argv is None else ["benchmarks/store_scale.py", *argv]
-    command = shlex.join(["python", *shown])
+    command = command_line("benchmarks/store_scale.py", argv)
     print(f"- Machine: {machine()}\n- Date: {shell_date()}\n- Command: `{command}`\n")
     asyncio.run(main_async(args))
     return 0

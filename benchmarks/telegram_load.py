@@ -79,7 +79,18 @@ from aiohttp import web  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
-from benchmarks.store_scale import start_postgres, utf8_database  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    PERFORMANCE,
+    children_of,
+    cpu_model,
+    cpu_seconds,
+    load_average,
+    python_version,
+    shell_date,
+    start_postgres,
+    utf8_database,
+    write_section,
+)
 from bot.channels.telegram_format import reply_payloads  # noqa: E402
 from bot.dialogue import Dialogue, Incoming, MemoryPreferences  # noqa: E402
 from bot.knowledge.loader import load_knowledge, sample_kb_path  # noqa: E402
@@ -92,7 +103,7 @@ from tests.telegram_harness import running_bot  # noqa: E402
 from tests.test_telegram_process import bot_env, spawn  # noqa: E402
 
 CASES = ROOT / "tests" / "eval" / "cases.yaml"
-DEFAULT_OUT = ROOT / "docs" / "performance.md"
+DEFAULT_OUT = PERFORMANCE
 SECTION = "## Telegram load"
 PG_SECTION = "## Telegram load on PostgreSQL, 1–3 replicas (issue 13)"
 FIRST_CHAT = 700_001
@@ -456,16 +467,7 @@ async def our_bot(
 def children_cpu() -> float:
     """CPU seconds used so far by this process's living child processes (Linux /proc;
     our bot's send worker). 0 where /proc is missing."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
-        for pid in children.read_text().split():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # it ended meanwhile
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return total
+    return sum((stat_cpu(pid) for pid in children_of(os.getpid())), 0.0)
 
 
 # -- bots in other processes (--engine postgres) --------------------------------------------
@@ -475,22 +477,9 @@ def stat_cpu(pid: int, reaped: bool = False) -> float:
     """CPU seconds of process `pid` (utime + stime; with `reaped`, also those of the
     children it has waited for); 0 once it is gone. Linux /proc."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return cpu_seconds(pid, reaped)
     except OSError:
         return 0.0
-    ticks = int(fields[11]) + int(fields[12])
-    if reaped:
-        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def children_of(pid: int) -> list[int]:
-    """The living child processes of `pid`."""
-    found: list[int] = []
-    for children in Path(f"/proc/{pid}/task").glob("*/children"):
-        with contextlib.suppress(OSError):
-            found += [int(p) for p in children.read_text().split()]
-    return found
 
 
 class Fleet:
@@ -896,31 +885,16 @@ def ours_cumulative(stats: pstats.Stats, limit: int = 15) -> list[tuple[str, int
 
 def machine() -> dict[str, str]:
     """CPU model, cores, Python and OS of this machine, and the date from `date`."""
-    cpu = platform.processor() or "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     logical = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else logical
-    date = subprocess.run(["date"], capture_output=True, text=True, check=False).stdout.strip()
     return {
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "cores": f"{logical} logical ({usable} usable)",
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "python": python_version(),
         "os": f"{platform.system()} {platform.release()} ({platform.machine()})",
-        "date": date,
+        "date": shell_date(),
         "load": load_average(),
     }
-
-
-def load_average() -> str:
-    """The 1-minute load average (other processes compete for the same cores)."""
-    try:
-        return Path("/proc/loadavg").read_text().split()[0]
-    except OSError:
-        return "unknown"
 
 
 def fmt(value: float, digits: int = 1) -> str:
@@ -1381,24 +1355,6 @@ def section_postgres(
                 "leaves out the benchmark's own `replica` column; its size on disk does not.",
             ]
     return "\n".join(lines).strip()
-
-
-def write_section(path: Path, body: str, name: str = SECTION) -> None:
-    """Replace the body of section `name` in `path`, leaving every other line alone."""
-    text = path.read_text("utf-8") if path.exists() else "# Performance\n"
-    lines = text.splitlines()
-    try:
-        start = next(i for i, line in enumerate(lines) if line.strip() == name)
-    except StopIteration:
-        tickets = [i for i, line in enumerate(lines) if line.strip() == "## Tickets"]
-        at = tickets[0] if tickets else len(lines)
-        lines[at:at] = [name, ""]
-        start = at
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    new = [*lines[: start + 1], "", *body.splitlines(), ""]
-    if end < len(lines):
-        new += lines[end:]
-    path.write_text("\n".join(new).rstrip("\n") + "\n", "utf-8")
 
 
 # -- main ----------------------------------------------------------------------------------

@@ -25,14 +25,9 @@ import asyncio
 import datetime as dt
 import json
 import math
-import os
-import platform
 import random
 import re
-import shlex
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +38,9 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import command_line, machine, shell_date
 from bot.config import load_settings
 from bot.knowledge.loader import load_knowledge, sample_kb_path
 from bot.knowledge.model import KnowledgeBase
@@ -431,34 +429,6 @@ def mib(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MiB"
 
 
-def proc_field(path: str, name: str) -> str:
-    """The first `name: value` of a /proc file ("" if none)."""
-    try:
-        for line in Path(path).read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == name:
-                return value.strip()
-    except OSError:
-        pass
-    return ""
-
-
-def machine() -> str:
-    """CPU, cores, RAM, Python, SQLite, OS."""
-    cpu = proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown CPU"
-    ram_kib = int((proc_field("/proc/meminfo", "MemTotal") or "0").split()[0])
-    return (
-        f"{cpu}, {os.cpu_count()} logical CPUs, {ram_kib / 1024 / 1024:.1f} GiB RAM; "
-        f"{platform.python_implementation()} {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version}, aiosqlite {aiosqlite.__version__}; "
-        f"{platform.system()} {platform.release()}"
-    )
-
-
-def shell_date() -> str:
-    return subprocess.run(["date"], capture_output=True, text=True, check=False).stdout.strip()
-
-
 def render(
     f: dict[str, float], vol: dict[str, Any], meta: dict[str, str], total: int, runs: int
 ) -> str:
@@ -531,11 +501,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=5, help="runs per timing (median)")
     p.add_argument("--seed", type=int, default=12345)
     args = p.parse_args(argv)
-    shown = sys.argv if argv is None else ["benchmarks/tickets.py", *argv]
     meta = {
         "machine": machine(),
         "date": shell_date(),
-        "command": shlex.join([sys.executable, *shown]),
+        "command": command_line("benchmarks/tickets.py", argv, sys.executable),
     }
     start = time.perf_counter()
     filing, vol = asyncio.run(run(args))

@@ -45,12 +45,10 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import platform  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
 import shlex  # noqa: E402
-import socket  # noqa: E402
 import sqlite3  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -62,10 +60,21 @@ from typing import Any  # noqa: E402
 import aiohttp  # noqa: E402
 import yaml  # noqa: E402
 
+from benchmarks.common import (  # noqa: E402
+    PERFORMANCE,
+    cpu_model,
+    cpu_seconds,
+    free_port,
+    python_version,
+    shell_date,
+    uptime,
+    wait_listening,
+    write_last_run,
+)
+
 CASES = ROOT / "tests" / "eval" / "cases.yaml"
-DEFAULT_OUT = ROOT / "docs" / "performance.md"
+DEFAULT_OUT = PERFORMANCE
 SECTION = "## Web chat load"
-LAST_RUN = "### Last run"
 TARGET_RATIO = 0.70
 LINE = re.compile(r":\d+\)$")
 CSRF_RE = re.compile(r'name="chat-csrf" content="([0-9a-f]+)"')
@@ -204,18 +213,6 @@ def serve_echo(listen: str) -> None:
 # -- servers -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class Server:
     """One server process on a loopback port."""
 
@@ -250,19 +247,7 @@ class Server:
             self.proc = subprocess.Popen(
                 self.command(), env=env, cwd=self.tmp, stdout=subprocess.DEVNULL, stderr=log
             )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} died: {self.log.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} did not start")
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-            except OSError:
-                await asyncio.sleep(0.05)
-                continue
-            writer.close()
-            return
+        await wait_listening(self.proc, self.port, self.log, self.name, timeout=60)
 
     def cpu(self) -> float:
         assert self.proc is not None
@@ -519,21 +504,12 @@ def profile_summary(raw: Path, top: int = 25) -> list[str]:
 
 
 def machine() -> dict[str, str]:
-    cpu = platform.processor() or "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
     return {
-        "cpu": f"{cpu}, {os.cpu_count()} logical",
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "date": subprocess.run(["date", "-u"], capture_output=True, text=True).stdout.strip(),
+        "cpu": f"{cpu_model()}, {os.cpu_count()} logical",
+        "python": python_version(),
+        "date": shell_date("-u"),
         "uptime": uptime(),
     }
-
-
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def table(results: Sequence[Result]) -> list[str]:
@@ -580,23 +556,6 @@ def report(
         for wrong in r.checks:
             lines.append(f"- {r.server}: NOT ANSWERED ONCE: {wrong}")
     return lines
-
-
-def write_last_run(path: Path, body: Sequence[str]) -> None:
-    """Replace `### Last run` inside `## Web chat load` (creating them at the end)."""
-    lines = path.read_text("utf-8").splitlines()
-    if SECTION not in lines:
-        lines += ["", SECTION, ""]
-    start = lines.index(SECTION)
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    part = lines[start:end]
-    if LAST_RUN in part:
-        at = start + part.index(LAST_RUN)
-        stop = next((i for i in range(at + 1, end) if lines[i].startswith(("### ", "## "))), end)
-        lines[at:stop] = [LAST_RUN, "", *body, ""]
-    else:
-        lines[end:end] = [LAST_RUN, "", *body, ""]
-    path.write_text("\n".join(lines).rstrip("\n") + "\n", "utf-8")
 
 
 # -- main ----------------------------------------------------------------------------------
@@ -647,7 +606,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines += ["", "Profile of ours (py-spy):", "", *profile_lines]
     print("\n".join(lines))
     if args.write:
-        write_last_run(DEFAULT_OUT, lines)
+        write_last_run(DEFAULT_OUT, SECTION, lines)
     return 1 if any(r.checks for r in results) else 0
 
 

@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from benchmarks.store_scale import render, run, utf8_database
+from benchmarks.common import utf8_database
+from benchmarks.store_scale import render, run
 from bot.knowledge.model import KnowledgeBase
 from bot.store import Store
 from bot.store.backend import fetchall, fetchone, is_postgres

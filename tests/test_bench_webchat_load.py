@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmarks.webchat_load import benchmark, report, write_last_run
+from benchmarks.common import write_last_run
+from benchmarks.webchat_load import SECTION, benchmark, report
 
 VISITORS, QUESTIONS = 3, 2
 
@@ -29,7 +30,7 @@ async def test_three_visitors_two_questions_each_are_answered_once(tmp_path: Pat
     info = {"date": "today", "cpu": "cpu", "python": "py", "uptime": "load"}
     lines = report(results, args, info, 1.0)
     assert any("ours / echo throughput" in line for line in lines)
-    write_last_run(doc, lines)
+    write_last_run(doc, SECTION, lines)
     text = doc.read_text()
     assert "Kept." in text and "old" not in text and text.endswith("## Next\n")
     assert "| ours | 6 |" in text
