@@ -36,10 +36,13 @@ class Figures:
 def measure(triager: Triager, cases: dict[str, Any]) -> Figures:
     """Triage every case of a case file.
 
-    Both shapes are read: tests/eval/triage.yaml's (a channel's `rule`, near misses as
-    plain strings) and tests/eval/blind/triage's (a channel's `channel`, near misses as
-    `{text, call: none}`).
+    Three shapes are read: tests/eval/triage.yaml's (a channel's `rule`, near misses as
+    plain strings), tests/eval/blind/triage's (a channel's `channel`, near misses as
+    `{text, call: none}`) and tests/eval/triage_dev4.yaml's (sections `emergency`,
+    `channel`, `near_miss`; an emergency's `want` is a number, 110/119/120/122, and a
+    channel's `want` a channel, `labour` being the packaged `arbitration`).
     """
+    cases = _common_shape(triager, cases)
     fig = Figures()
     for case in cases.get("emergencies", []):
         fig.emergencies += 1
@@ -80,3 +83,25 @@ def measure(triager: Triager, cases: dict[str, Any]) -> Figures:
         elif found is not None and found.outcome is Outcome.DOUBT:
             fig.near_doubt += 1
     return fig
+
+
+#: Channels of tests/eval/triage_dev4.yaml by their packaged rule (labour disputes go to
+#: labour arbitration, the `arbitration` channel of bot/defaults/complaints.yaml).
+CHANNEL_ALIASES = {"labour": "arbitration"}
+
+
+def _common_shape(triager: Triager, cases: dict[str, Any]) -> dict[str, Any]:
+    """A case file in the shape of tests/eval/triage.yaml (dev4's `want` translated)."""
+    if not any(k in cases for k in ("emergency", "channel", "near_miss")):
+        return cases
+    service = {number: name for name, number in triager.rules.numbers.items()}
+    return {
+        "emergencies": [
+            {"text": c["text"], "call": service[str(c["want"])]} for c in cases.get("emergency", [])
+        ],
+        "channels": [
+            {"text": c["text"], "rule": CHANNEL_ALIASES.get(c["want"], c["want"])}
+            for c in cases.get("channel", [])
+        ],
+        "near_misses": [c["text"] for c in cases.get("near_miss", [])],
+    }
