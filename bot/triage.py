@@ -28,9 +28,11 @@ EMERGENCY_RULE = "emergency"
 #: The services a KB's own emergency phrases call for (the kind is not known).
 GENERAL_SERVICES = ("police", "fire", "medical")
 _LATIN_RE = re.compile("[a-z]")
-_MARKERS = ("idioms", "urgent", "past", "hazard", "question", "present")
+_MARKERS = ("idioms", "figurative", "urgent", "past", "hazard", "question", "present")
 #: Dialect sentence-final particles read as 了 (烧着咧, 起火嘞, 着火哩).
 _DIALECT_LE = re.compile("[咧嘞哩]")
+#: Interjections, which say nothing about what happened (救命啊啊啊 is bare panic).
+_INTERJECTIONS = re.compile("[啊呀哇呜啦吧呢嘛哦喂哎唉呐嗷]")
 #: What is left of a message once its signals are cut out: Han characters, Latin words.
 _HAN_RE = re.compile(r"[\u3400-\u9fff]")
 _WORD_RE = re.compile(r"[a-z]+")
@@ -253,7 +255,10 @@ class Triager:
             rule = EMERGENCY_RULE
             kinds.append(EMERGENCY_RULE)
             services.extend(s for s in GENERAL_SERVICES if s not in services)
-        outcome = self._decide(rest, markers, self._is_account(rest, han, latin))
+        if all(s.fallback for s in ordered) and kb_hit is None:
+            outcome = self._panic_only(rest, markers, han, latin)
+        else:
+            outcome = self._decide(rest, markers, self._is_account(rest, han, latin))
         if outcome is None:
             return None
         return Triage(outcome, tuple(kinds), tuple(services), rule)
@@ -275,11 +280,35 @@ class Triager:
             or len(_WORD_RE.findall(rest)) >= ACCOUNT_WORDS
         )
 
+    def _panic_only(
+        self, rest: str, markers: Mapping[str, re.Pattern[str]], han: bool, latin: bool
+    ) -> Outcome:
+        """救命 with no kind of danger named (docs/triage.md, the decision, 8).
+
+        Bare (救命啊, "help!"), or with another urgent word, it is an emergency; said
+        before an account that names no danger (救命 这个网上申报我弄了一下午也弄不好) it
+        may be a figure of speech: the numbers first, then the usual reply.
+        """
+        cut = rest
+        for signal in self.rules.signals:
+            if signal.fallback:
+                cut = signal.cut(cut, han, latin)
+        if markers["figurative"].search(cut) is not None:
+            return Outcome.DOUBT
+        if markers["urgent"].search(cut) is not None:
+            return Outcome.EMERGENCY
+        cut = _INTERJECTIONS.sub(" ", cut)
+        if markers["question"].search(cut) is not None or self._is_account(cut, han, latin):
+            return Outcome.DOUBT
+        return Outcome.EMERGENCY
+
     @staticmethod
     def _decide(rest: str, markers: Mapping[str, re.Pattern[str]], account: bool) -> Outcome | None:
         def has(name: str) -> bool:
             return markers[name].search(rest) is not None
 
+        if has("figurative"):
+            return Outcome.DOUBT
         if has("urgent"):
             return Outcome.EMERGENCY
         if has("question"):
