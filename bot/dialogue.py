@@ -275,9 +275,9 @@ class Dialogue:
             lang = detect_language(text, lang)
         # Triage comes before everything that reads the text (docs/triage.md).
         found = self._triage(text, draft) if incoming.is_text else None
-        if found is not None and found.outcome is not Outcome.DOUBT:
+        if found is not None and found.outcome is not Outcome.DOUBT and found.named:
             return await self._triaged(incoming.user, text, lang, found, draft)
-        first = [doubt_reply(found, self.triager.rules, lang)] if found is not None else []
+        first = self._notes(found, lang)
         if draft is not None:
             handled = await self._form_step(incoming, text, draft)
             if handled is not None:
@@ -329,6 +329,17 @@ class Dialogue:
         found = self.triager.triage(strip_controls(text), channels=False)
         return found is not None and found.outcome is Outcome.EMERGENCY
 
+    def _notes(self, found: Triage | None, lang: str) -> list[Reply]:
+        """What comes before the usual reply: the numbers in doubt, a channel described."""
+        if found is None:
+            return []
+        notes = [doubt_reply(found, self.triager.rules, lang)] if found.services else []
+        if found.outcome is Outcome.CHANNEL:
+            channel = self.triager.channel(found.rule or "")
+            assert channel is not None
+            notes.append(text_reply(channel.message.get(lang)))
+        return notes
+
     def _triage(self, text: str, draft: Draft | None) -> Triage | None:
         """Triage a message; at a form step that is not free text, emergencies only."""
         if not text or not has_content(text):
@@ -350,6 +361,8 @@ class Dialogue:
             channel = self.triager.channel(found.rule or "")
             assert channel is not None
             replies = [channel_reply(channel, lang, self.way_on(lang))]
+            if found.services:  # emergency words in doubt as well: the numbers first
+                replies.insert(0, doubt_reply(found, self.triager.rules, lang))
         else:
             extra = None
             if found.rule == EMERGENCY_RULE:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 from importlib import resources
@@ -64,6 +64,10 @@ class Triage:
     services: tuple[str, ...] = ()
     #: The KB triage rule: a channel's id, or `emergency` for a KB's own phrase.
     rule: str | None = None
+    #: A channel named with one of the rule's own phrases (起诉, 仲裁, 信访): the channel
+    #: is the reply. False when only bot/defaults/triage.yaml's patterns found the matter
+    #: described (借了我钱不还, 把我开了): the channel's message, then the usual reply.
+    named: bool = True
 
     @property
     def label(self) -> str:
@@ -112,6 +116,12 @@ class Rules:
     numbers: Mapping[str, str]
     signals: tuple[Signal, ...]
     markers: Mapping[str, re.Pattern[str]]
+    #: Packaged patterns of a channel (by rule id), beside the KB rule's plain phrases.
+    channels: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    #: Cut out before channels are looked for (告诉 holds 告, 报告 holds 告).
+    channel_idioms: re.Pattern[str] | None = None
+    #: A channel phrase right after one of these is not asked for (不想去打官司).
+    channel_negation: re.Pattern[str] | None = None
 
 
 def _compile(patterns: list[str]) -> re.Pattern[str]:
@@ -143,7 +153,12 @@ def rules_from(doc: Mapping[str, Any]) -> Rules:
         leads = tuple(str(k) for k in spec.get("leads", ()))
         signals.append(Signal(str(kind), services, han, latin, fallback, leads))
     markers = {name: _compile(list(doc[name])) for name in _MARKERS}
-    return Rules(numbers, tuple(signals), markers)
+    channels = {str(k): _compile([str(p) for p in v]) for k, v in doc.get("channels", {}).items()}
+    idioms = _compile_some([str(p) for p in doc.get("channel_idioms", ())])
+    negation = doc.get("channel_negation", ())
+    # Anchored at the end: the cue must come right before the phrase (spaces allowed).
+    negated = _compile([f"(?:{p}) ?$" for p in negation]) if negation else None
+    return Rules(numbers, tuple(signals), markers, channels, idioms, negated)
 
 
 @lru_cache(maxsize=1)
@@ -158,19 +173,30 @@ def default_rules() -> Rules:
 
 @dataclass(frozen=True)
 class Channel:
-    """A KB triage rule for another channel: its phrases (normalised) and message."""
+    """A KB triage rule for another channel: its phrases (normalised) and message.
+
+    `packaged` is bot/defaults/triage.yaml's pattern for the rule's id, if any.
+    """
 
     id: str
     phrases: tuple[str, ...]
     message: LocalText
+    packaged: re.Pattern[str] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_pattern", _phrases_pattern(self.phrases))
 
-    def found_in(self, norm: str) -> bool:
-        """Whether a normalised message holds one of the phrases."""
+    def found_in(self, norm: str, negation: re.Pattern[str] | None = None) -> bool | None:
+        """Whether a normalised message holds one of the phrases, not negated: True for
+        the rule's own phrases, False for the packaged pattern only, None for neither."""
         pattern: re.Pattern[str] | None = self.__dict__["_pattern"]
-        return pattern is not None and pattern.search(norm) is not None
+        for p, named in ((pattern, True), (self.packaged, False)):
+            if p is None:
+                continue
+            for m in p.finditer(norm):
+                if negation is None or negation.search(norm, 0, m.start()) is None:
+                    return named
+        return None
 
 
 def _phrases_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
@@ -201,7 +227,8 @@ class Triager:
             if rule.id == EMERGENCY_RULE:
                 extra.extend(phrases)
             else:
-                channels.append(Channel(rule.id, phrases, rule.message))
+                packaged = self.rules.channels.get(rule.id)
+                channels.append(Channel(rule.id, phrases, rule.message, packaged))
         self.kb_emergency = _phrases_pattern(tuple(p for p in extra if p))
         self.channels = tuple(channels)
 
@@ -219,13 +246,31 @@ class Triager:
         if not norm:
             return None
         found = self.emergency(norm)
-        if found is not None:
+        if found is not None and found.outcome is Outcome.EMERGENCY:
             return found
         if channels:
-            for channel in self.channels:
-                if channel.found_in(norm):
-                    return Triage(Outcome.CHANNEL, rule=channel.id)
-        return None
+            hit = self._channel_in(norm)
+            if hit is not None:
+                # In doubt too (a past injury, a lawsuit now): the channel, with the
+                # numbers shown first (the doubt's kinds and services are kept).
+                kinds, services = (found.kinds, found.services) if found else ((), ())
+                return Triage(Outcome.CHANNEL, kinds, services, hit[0].id, hit[1])
+        return found
+
+    def _channel_in(self, norm: str) -> tuple[Channel, bool] | None:
+        """The first channel named in a message (a rule's phrase), else the first one
+        described (a packaged pattern); idioms are cut out and negated phrases skipped."""
+        rules = self.rules
+        if rules.channel_idioms is not None:
+            norm = rules.channel_idioms.sub(" ", norm)
+        described: Channel | None = None
+        for channel in self.channels:
+            named = channel.found_in(norm, rules.channel_negation)
+            if named:
+                return channel, True
+            if named is False and described is None:
+                described = channel
+        return (described, False) if described is not None else None
 
     def emergency(self, norm: str) -> Triage | None:
         """Emergency or doubt for a normalised message (docs/triage.md, the decision)."""
@@ -255,6 +300,7 @@ class Triager:
             rule = EMERGENCY_RULE
             kinds.append(EMERGENCY_RULE)
             services.extend(s for s in GENERAL_SERVICES if s not in services)
+        outcome: Outcome | None
         if all(s.fallback for s in ordered) and kb_hit is None:
             outcome = self._panic_only(rest, markers, han, latin)
         else:
