@@ -9,6 +9,7 @@ message). How the decision is made: docs/triage.md.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,13 @@ EMERGENCY_RULE = "emergency"
 #: The services a KB's own emergency phrases call for (the kind is not known).
 GENERAL_SERVICES = ("police", "fire", "medical")
 _LATIN_RE = re.compile("[a-z]")
+#: The regular expression parser and its opcodes (private to `re`: if they move, patterns
+#: are compiled without a prefilter, as correct and slower).
+try:
+    _sre_parser: Any = importlib.import_module("re._parser")
+    _sre: Any = importlib.import_module("re._constants")
+except ImportError:  # pragma: no cover - another Python
+    _sre_parser = _sre = None
 _MARKERS = ("idioms", "figurative", "urgent", "past", "hazard", "question", "present")
 #: Dialect sentence-final particles read as 了 (烧着咧, 起火嘞, 着火哩).
 _DIALECT_LE = re.compile("[咧嘞哩]")
@@ -125,7 +133,58 @@ class Rules:
 
 
 def _compile(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
+    return _prefiltered("|".join(f"(?:{p})" for p in patterns))
+
+
+def _prefiltered(source: str) -> re.Pattern[str]:
+    """A pattern led by a lookahead for the characters its matches can start with.
+
+    Python's engine then skips to those characters instead of trying every branch at
+    every position: a 300-character message with no emergency word is read about 5
+    times faster (docs/triage.md, Measured). Patterns whose first character can be
+    anything (., a range) are compiled as they are.
+    """
+    try:
+        first = _first_chars(list(_sre_parser.parse(source)))
+    except Exception:  # an engine whose parser differs: the plain pattern is as good
+        first = None
+    if not first:
+        return re.compile(source)
+    chars = "".join(re.escape(c) for c in sorted(first))
+    return re.compile(f"(?=[{chars}])(?:{source})")
+
+
+def _first_chars(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """The characters a parsed sequence can start with (None: any, or it may be empty)."""
+    out: set[str] = set()
+    for op, av in items:
+        if op is _sre.LITERAL:
+            return out | {chr(av)}
+        if op is _sre.IN:
+            if any(o is not _sre.LITERAL for o, _ in av):
+                return None
+            return out | {chr(a) for _, a in av}
+        if op is _sre.BRANCH or op is _sre.SUBPATTERN:
+            alternatives = av[1] if op is _sre.BRANCH else [av[3]]
+            for alternative in alternatives:
+                found = _first_chars(list(alternative))
+                if found is None:
+                    return None
+                out |= found
+            return out
+        if op is _sre.MAX_REPEAT or op is _sre.MIN_REPEAT:
+            low, _, sub = av
+            found = _first_chars(list(sub))
+            if found is None:
+                return None
+            out |= found
+            if low > 0:
+                return out
+            continue  # it may be absent: what follows may come first
+        if op is _sre.AT or op is _sre.ASSERT or op is _sre.ASSERT_NOT:
+            continue  # zero width
+        return None
+    return None
 
 
 def _scripts(norm: str) -> tuple[bool, bool]:
@@ -209,7 +268,7 @@ def _phrases_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
         if phrase[-1:].isascii() and phrase[-1:].isalnum():
             part += r"(?![a-z0-9])"
         parts.append(part)
-    return re.compile("|".join(parts)) if parts else None
+    return _prefiltered("|".join(parts)) if parts else None
 
 
 class Triager:

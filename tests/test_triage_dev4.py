@@ -9,14 +9,18 @@ the web chat over ASGI.
 
 from __future__ import annotations
 
+import re
+from importlib import resources
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot import gaps
+from bot import triage as triage_module
 from bot.dialogue import TRIAGE_ROUTE
 from bot.knowledge.model import KnowledgeBase
+from bot.knowledge.yamlsafe import load_yaml_text
 from bot.matching.matcher import Matcher
 from bot.messages import t
 from bot.triage import Outcome, Triager
@@ -29,6 +33,7 @@ from tests.webchat_env import events, join, say, webchat
 __all__ = ["calendar", "clock", "env"]  # the fixtures, shared with test_tickets
 
 DEV4 = yaml.safe_load((EVAL_DIR / "triage_dev4.yaml").read_text("utf-8"))
+RULES_TEXT = resources.files("bot.defaults").joinpath("triage.yaml").read_text("utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -246,3 +251,17 @@ async def test_the_web_chat_triages_before_matching(
     assert got[0].startswith("【这可能是紧急情况！请马上拨打 119")
     assert "临时救助" not in got[0]
     assert any("12368" in text for text in got[1:])
+
+
+def test_the_first_character_prefilter_changes_no_decision(
+    sample_kb: KnowledgeBase, triager: Triager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every pattern is led by a lookahead for its first characters (for speed only)."""
+    rules = triager.rules
+    assert all(p.pattern.startswith("(?=[") for s in rules.signals for p in (s.han, s.latin) if p)
+    monkeypatch.setattr(triage_module, "_prefiltered", re.compile)
+    plain = Triager(sample_kb, triage_module.rules_from(load_yaml_text(RULES_TEXT).value))
+    texts = [c["text"] for section in ("emergency", "channel", "near_miss") for c in DEV4[section]]
+    texts += [q for e in sample_kb.entries for qs in e.questions.values.values() for q in qs]
+    assert not plain.rules.signals[0].han.pattern.startswith("(?=[")  # type: ignore[union-attr]
+    assert [plain.triage(x) for x in texts] == [triager.triage(x) for x in texts]
