@@ -37,6 +37,7 @@ ENVIRONMENT: dict[str, str] = {
     "CITIZEN_DESK_ADMINS": "admins",
     "CITIZEN_DESK_SCAN_INTERVAL": "scan_interval",
     "CITIZEN_DESK_RETENTION_YEARS": "retention_years",
+    "CITIZEN_DESK_TRANSPORT_RETENTION_DAYS": "transport_retention_days",
     "CITIZEN_DESK_CHAT_INTERVAL": "chat_interval",
     "CITIZEN_DESK_SEND_WORKER": "send_worker",
     "CITIZEN_DESK_WEB_ORIGINS": "web_origins",
@@ -86,6 +87,11 @@ class Settings:
     scan_interval: float = 60.0
     #: Personal data in tickets closed longer than this is anonymised.
     retention_years: int = 3
+    #: Processed updates, delivered outbox messages and processed web chat messages
+    #: (emptied when done) are deleted this many days after they were written; it is
+    #: also how far back a reopened web chat page shows, and how long a retried web chat
+    #: POST is recognised.
+    transport_retention_days: int = 30
     #: Official days off and worked weekends not yet in the holiday library (TOML lists).
     extra_holidays: tuple[dt.date, ...] = ()
     extra_workdays: tuple[dt.date, ...] = ()
@@ -170,6 +176,8 @@ def _validate(values: dict[str, Any]) -> Settings:
         raise ConfigError("rate_limit must be ≥ 0")
     if settings.retention_years < 1:
         raise ConfigError("retention_years must be ≥ 1")
+    if settings.transport_retention_days < 1:
+        raise ConfigError("transport_retention_days must be ≥ 1")
     if settings.scan_interval <= 0 or settings.poll_timeout < 1 or settings.chat_interval < 0:
         raise ConfigError("scan_interval must be > 0, poll_timeout ≥ 1, chat_interval ≥ 0")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -205,7 +213,13 @@ def _convert(name: str, raw: Any) -> Any:
         return raw if isinstance(raw, Path) else location(str(raw))
     if name in ("kb_dir", "webchat_files"):
         return Path(str(raw)).expanduser()
-    if name in ("flood_messages", "poll_timeout", "staff_chat", "retention_years"):
+    if name in (
+        "flood_messages",
+        "poll_timeout",
+        "staff_chat",
+        "retention_years",
+        "transport_retention_days",
+    ):
         return int(raw)
     if name in ("flood_window", "rate_limit", "scan_interval", "chat_interval"):
         return float(raw)

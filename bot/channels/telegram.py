@@ -73,6 +73,7 @@ from bot.store import OutboxItem, Store, TicketStore, replicas
 from bot.store.replicas import Leadership
 from bot.tickets.model import Attachment
 from bot.tickets.service import TicketDesk
+from bot.transport import purge_logged
 
 log = logging.getLogger(__name__)
 
@@ -571,14 +572,20 @@ class TelegramService:
         if past_review(self.dialogue.kb, dt.date.today()):
             await self.notices.put(self.admin.review_text(dt.date.today()))
 
-    async def _retention_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Daily: anonymise personal data in tickets closed longer than the retention period."""
+    async def _retention_job(self, context: ContextTypes.DEFAULT_TYPE | None) -> None:
+        """Daily: anonymise personal data in tickets closed longer than the retention period;
+        then (the replica that sends) delete finished transport rows older than
+        `transport_retention_days`, a chunk per transaction (bot/transport.py)."""
         async with self.db_lock, self.processing.transaction():
             count = await apply_retention(
                 self.processing, dt.datetime.now(dt.UTC), self.settings.retention_years
             )
         if count:
             log.info("retention: anonymised %d tickets", count)
+        if await self.duties_lead.held():
+            await purge_logged(
+                self.processing, self.settings.transport_retention_days, self.db_lock
+            )
 
     async def _scan_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """JobQueue: the deadline scan reads the database, so a restart misses nothing."""

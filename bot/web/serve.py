@@ -23,6 +23,7 @@ from bot.store import Store
 from bot.store.backend import DB_HELP, location
 from bot.supervise import supervised
 from bot.tickets.service import TicketDesk
+from bot.transport import purge_forever
 from bot.web.app import create_app
 from bot.web.context import WebContext
 from bot.webchat.files import MAX_UPLOAD_BYTES
@@ -114,6 +115,14 @@ async def serve(
             supervised("web chat file sweep", routes.files.sweep_forever)
         )
         watching = asyncio.create_task(supervised("outbox watcher", processor.watch_outbox))
+        # Hourly, as the file sweep: finished transport rows past their days are deleted, a
+        # chunk per transaction, on the chat's connection between its own transactions.
+        purging = asyncio.create_task(
+            supervised(
+                "transport retention",
+                lambda: purge_forever(chat, settings.transport_retention_days, processor.lock),
+            )
+        )
         # The KB files, as `run` watches them: an edit is reloaded, a broken one reported.
         kb_watch = asyncio.create_task(
             supervised("knowledge file watcher", lambda: reloader.watch(stopping))
@@ -138,7 +147,7 @@ async def serve(
             await task
         finally:
             stopping.set()
-            for worker in (processing, sweeping, watching, kb_watch):
+            for worker in (processing, sweeping, watching, purging, kb_watch):
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
