@@ -325,3 +325,14 @@ def test_the_setting_is_read_and_checked() -> None:
     assert load_settings(environ=env).transport_retention_days == 90
     with pytest.raises(ConfigError, match="transport_retention_days"):
         load_settings(environ={"CITIZEN_DESK_TRANSPORT_RETENTION_DAYS": "0"})
+
+
+async def test_web_chat_events_are_no_outbox_backlog(db_target: Path | str) -> None:
+    """They stay pending for good (the page's history): `citizen-desk health` and the
+    bot's health endpoint count only messages waiting for a sender."""
+    async with Store.opened(db_target) as store:
+        for _ in range(3):
+            await outbox(store, "webchat", "pending", YOUNG)
+        await outbox(store, "send", "pending", YOUNG)
+        await outbox(store, "send", "sent", YOUNG)
+        assert await store.outbox_backlog() == 1

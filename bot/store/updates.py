@@ -201,8 +201,13 @@ class OutboxMixin(StoreBase):
         )
 
     async def outbox_backlog(self) -> int:
-        """How many messages wait for delivery."""
-        row = await fetchone(self.conn, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+        """How many messages wait for delivery. Not the web chat's events: they stay
+        `pending` for good (the page reads them as its history, nothing marks them sent),
+        so counting them made `citizen-desk health` fail after 1,000 web chat replies."""
+        row = await fetchone(
+            self.conn,
+            "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND kind <> 'webchat'",
+        )
         return int(row[0]) if row else 0
 
     # -- menus (who may press a message's buttons) ----------------------------------------
