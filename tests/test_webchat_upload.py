@@ -334,9 +334,19 @@ async def test_a_visitor_who_erases_their_data_erases_their_photos(site: Site):
         stray.write_text("an admin's note")
         assert await site.chat.files.sweep(grace=0) == 0  # a named file stays
         assert on_disk.exists() and (await client.get(url)).status_code == 200
+        history = events(await client.get("/chat/events"))
+        assert len(history) >= 4
         await say(site, client, 20, text="/forget")
-        done = await say(site, client, 21, action="pd:forget")
-        assert done and "1" in done[-1]["text"]
+        await client.post("/chat/send", json={"id": "msg-000021", "action": "pd:forget"})
+        await site.chat.processor.process_pending()
+        # The page reopened (no Last-Event-ID) shows only what came after the erasure.
+        after = events(await client.get("/chat/events"))
+        assert after and all(n > history[-1][0] for n, _ in after)
+        done = [p for _, p in after]
+        assert "1" in done[-1]["text"]
+        assert not any("门口" in str(p) for p in done)
+        blank = "SELECT count(*) FROM outbox WHERE kind = 'webchat' AND owner IS NULL"
+        assert await site.scalar(blank) >= len(history)
         assert (await client.get(url)).status_code == 404
     assert await site.scalar("SELECT count(*) FROM webchat_files") == 0
     erased = await site.chat.desk.tickets.by_number(ticket.number)

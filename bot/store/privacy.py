@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.store.backend import fetchall
 from bot.store.search import purge_erased
+from bot.store.webchat import KIND as WEBCHAT_KIND
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -102,9 +103,14 @@ class PrivacyStore:
             await self.conn.execute(f"DELETE FROM {table} WHERE user_key = ?", (user,))
         await self.conn.execute("DELETE FROM menus WHERE owner = ?", (user,))
         await self.conn.execute("DELETE FROM webchat_files WHERE visitor = ?", (user,))
+        # Sent messages, and the web chat's events (which stay pending: they are the page's
+        # history, shown again on every visit): emptied and no longer the person's, so a
+        # page reopened with the same key shows nothing from before. The rows stay (their
+        # ids keep open streams in order) until transport retention deletes them.
         await self.conn.execute(
-            "UPDATE outbox SET payload = '{}', owner = NULL WHERE owner = ? AND state != 'pending'",
-            (user,),
+            "UPDATE outbox SET payload = '{}', owner = NULL "
+            "WHERE owner = ? AND (state != 'pending' OR kind = ?)",
+            (user, WEBCHAT_KIND),
         )
         return counts
 
