@@ -4,13 +4,32 @@ thread, a statement that meets another writer's lock handed to the thread, in or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
 
 from bot.store import Store
 from bot.store.inline import CHECKPOINT_EVERY, InlineConnection
+
+#: One inbox row: (visitor, client id); the time does not matter here.
+INSERT = (
+    "INSERT INTO webchat_inbox (visitor, client_id, payload, received_at) "
+    "VALUES (?, ?, '{}', '2026-12-07T00:00:00+00:00')"
+)
+
+
+@contextlib.asynccontextmanager
+async def another_writer(path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    """A second (plain) connection holding the write lock until it commits."""
+    other = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await other.execute("BEGIN IMMEDIATE")
+        yield other
+    finally:
+        await other.close()
 
 
 async def _inline(store: Store) -> InlineConnection:
@@ -27,11 +46,7 @@ async def test_short_statements_run_on_the_loop_thread(tmp_path: Path) -> None:
         for n in range(10):
             async with store.transaction():
                 await store.conn.execute("SELECT tid()")
-                await store.conn.execute(
-                    "INSERT INTO webchat_inbox (visitor, client_id, payload, received_at) "
-                    "VALUES ('chat:x', ?, '{}', '2026-12-07T00:00:00+00:00')",
-                    (f"c{n}",),
-                )
+                await store.conn.execute(INSERT, ("chat:x", f"c{n}"))
         assert threads == {threading.get_ident()}
         assert conn.thread_calls == before
         rows = await store.conn.execute_fetchall("SELECT COUNT(*) FROM webchat_inbox")
@@ -42,13 +57,8 @@ async def test_a_locked_database_waits_on_the_thread_not_the_loop(tmp_path: Path
     path = tmp_path / "d.db"
     async with Store.opened(path, inline=True) as store:
         conn = await _inline(store)
-        other = await aiosqlite.connect(path, isolation_level=None)
-        try:
-            await other.execute("BEGIN IMMEDIATE")
-            await other.execute(
-                "INSERT INTO webchat_inbox (visitor, client_id, payload, received_at) "
-                "VALUES ('chat:other', 'first', '{}', '2026-12-07T00:00:00+00:00')"
-            )
+        async with another_writer(path) as other:
+            await other.execute(INSERT, ("chat:other", "first"))
             ticks = 0
 
             async def tick() -> None:
@@ -62,10 +72,7 @@ async def test_a_locked_database_waits_on_the_thread_not_the_loop(tmp_path: Path
 
             async def write() -> None:
                 async with store.transaction():
-                    await store.conn.execute(
-                        "INSERT INTO webchat_inbox (visitor, client_id, payload, received_at) "
-                        "VALUES ('chat:me', 'second', '{}', '2026-12-07T00:00:01+00:00')"
-                    )
+                    await store.conn.execute(INSERT, ("chat:me", "second"))
 
             writing = asyncio.create_task(write())
             await asyncio.sleep(0.3)
@@ -83,8 +90,6 @@ async def test_a_locked_database_waits_on_the_thread_not_the_loop(tmp_path: Path
             after = conn.thread_calls
             await store.conn.execute_fetchall("SELECT 1")
             assert conn.thread_calls == after
-        finally:
-            await other.close()
 
 
 async def test_calls_queue_behind_one_on_the_thread(tmp_path: Path) -> None:
@@ -92,17 +97,11 @@ async def test_calls_queue_behind_one_on_the_thread(tmp_path: Path) -> None:
     path = tmp_path / "d.db"
     async with Store.opened(path, inline=True) as store:
         conn = await _inline(store)
-        other = await aiosqlite.connect(path, isolation_level=None)
-        try:
-            await other.execute("BEGIN IMMEDIATE")
-            insert = (
-                "INSERT INTO webchat_inbox (visitor, client_id, payload, received_at) "
-                "VALUES ('chat:q', ?, '{}', '2026-12-07T00:00:00+00:00')"
-            )
-            first = asyncio.create_task(store.conn.execute(insert, ("a",)))
+        async with another_writer(path) as other:
+            first = asyncio.create_task(store.conn.execute(INSERT, ("chat:q", "a")))
             await asyncio.sleep(0.05)
             before = conn.thread_calls
-            second = asyncio.create_task(store.conn.execute(insert, ("b",)))
+            second = asyncio.create_task(store.conn.execute(INSERT, ("chat:q", "b")))
             await asyncio.sleep(0.05)
             assert conn.thread_calls == before + 1  # queued, not run inline
             await other.execute("COMMIT")
@@ -111,22 +110,16 @@ async def test_calls_queue_behind_one_on_the_thread(tmp_path: Path) -> None:
                 "SELECT client_id FROM webchat_inbox ORDER BY id"
             )
             assert [r[0] for r in rows] == ["a", "b"]
-        finally:
-            await other.close()
 
 
 async def test_executemany_outside_a_transaction_goes_to_the_thread(tmp_path: Path) -> None:
     async with Store.opened(tmp_path / "d.db", inline=True) as store:
         conn = await _inline(store)
-        sql = (
-            "INSERT INTO webchat_inbox (visitor, client_id, payload, received_at) "
-            "VALUES ('chat:m', ?, '{}', '2026-12-07T00:00:00+00:00')"
-        )
         before = conn.thread_calls
-        await store.conn.executemany(sql, [("a",), ("b",)])
+        await store.conn.executemany(INSERT, [("chat:m", "a"), ("chat:m", "b")])
         assert conn.thread_calls == before + 1
         async with store.transaction():
-            await store.conn.executemany(sql, [("c",), ("d",)])
+            await store.conn.executemany(INSERT, [("chat:m", "c"), ("chat:m", "d")])
         assert conn.thread_calls == before + 1
 
 
@@ -141,11 +134,7 @@ async def test_checkpoints_run_on_the_thread(tmp_path: Path) -> None:
         before = conn.thread_calls
         for n in range(CHECKPOINT_EVERY):
             async with store.transaction():
-                await store.conn.execute(
-                    "INSERT INTO webchat_inbox (visitor, client_id, payload, received_at) "
-                    "VALUES ('chat:c', ?, '{}', '2026-12-07T00:00:00+00:00')",
-                    (str(n),),
-                )
+                await store.conn.execute(INSERT, ("chat:c", str(n)))
         assert conn.thread_calls == before + 1
         # The rows were copied from the WAL into the database file itself.
         assert path.stat().st_size > size
