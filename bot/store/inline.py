@@ -55,8 +55,7 @@ class InlineConnection(aiosqlite.Connection):
         super().__init__(connector, iter_chunk_size)
         #: Calls handed to the thread and not finished: later calls queue behind them.
         self._on_thread = 0
-        #: Calls run on the loop's thread and on aiosqlite's (for tests and benchmarks).
-        self.inline_calls = 0
+        #: Calls run on aiosqlite's thread (for tests).
         self.thread_calls = 0
         self._commits = 0
 
@@ -70,7 +69,6 @@ class InlineConnection(aiosqlite.Connection):
                 if not _busy(exc):
                     raise
             else:
-                self.inline_calls += 1
                 if args and args[0] == "COMMIT":
                     await self._count_commit()
                 return result
