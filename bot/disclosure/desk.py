@@ -8,6 +8,7 @@ deadline, so the desk's scan reminds and escalates as for any ticket (docs/discl
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.disclosure.answers import ABANDONED_ROW, ADVERSE, Answer, Applicant, result_row
@@ -147,26 +148,18 @@ class DisclosureDesk:
     ) -> Ticket:
         """The one-time 补正 notice (Art. 30): what to correct and by when; the clock stops."""
         ticket, request = await self._request(number)
-        try:
-            if period_days is None:
-                clock = request.clock.request_correction(self.cal, self.desk.today())
-            else:
-                clock = request.clock.request_correction(self.cal, self.desk.today(), period_days)
-        except ClockError as exc:
-            raise TicketError(exc.key, number=ticket.number) from exc
+        today = self.desk.today()
+        if period_days is None:
+            clock = _clocked(ticket, lambda: request.clock.request_correction(self.cal, today))
+        else:
+            clock = _clocked(
+                ticket, lambda: request.clock.request_correction(self.cal, today, period_days)
+            )
         assert clock.correction_by is not None
         by = clock.correction_by.isoformat()
-        ticket = await self.desk._move(
-            ticket,
-            actor.key,
-            Action.REQUEST_CORRECTION,
-            f"{by}: {what}",
-            True,
-            deadline=by,
-            reminded=0,
-            overdue=0,
+        ticket = await self._move_clock(
+            ticket, clock, actor.key, Action.REQUEST_CORRECTION, f"{by}: {what}", True, deadline=by
         )
-        await self.requests.update(ticket.id, clock=clock)
         await self.desk.notifier.notify(
             ticket.citizen, correction_notice(ticket, what, by), ticket.id
         )
@@ -177,23 +170,18 @@ class DisclosureDesk:
     ) -> Ticket:
         """The correction arrived (in chat, or recorded by staff); Art. 31 sets its day."""
         ticket, request = await self._request(number)
-        try:
-            clock = request.clock.record_correction(self.received(arrival))
-        except ClockError as exc:
-            raise TicketError(exc.key, number=ticket.number) from exc
+        clock = _clocked(ticket, lambda: request.clock.record_correction(self.received(arrival)))
         due = clock.next_deadline(self.cal).isoformat()
-        ticket = await self.desk._move(
+        ticket = await self._move_clock(
             ticket,
+            clock,
             actor,
             Action.CORRECT,
             text,
             True,
             deadline=due,
             description=f"{ticket.description}\n{t('disclosure_correction_label', 'zh')}{text}",
-            reminded=0,
-            overdue=0,
         )
-        await self.requests.update(ticket.id, clock=clock)
         await self.desk._to_citizen(ticket, "disclosure_corrected", deadline=due)
         await self.desk.notifier.notify(
             ticket.assignee or STAFF_CHAT,
@@ -209,67 +197,40 @@ class DisclosureDesk:
         ticket, request = await self._request(number)
         if ticket.status is Status.CORRECTION:
             raise TicketError("disclosure_clock_stopped", number=ticket.number)
-        try:
-            clock = request.clock.extend(days)
-        except ClockError as exc:
-            raise TicketError(exc.key, number=ticket.number) from exc
+        clock = _clocked(ticket, lambda: request.clock.extend(days))
         due = clock.next_deadline(self.cal).isoformat()
-        ticket = await self.desk._move(
+        ticket = await self._move_clock(
             ticket,
+            clock,
             actor.key,
             Action.EXTEND,
             f"{due}: {reason}",
             True,
             deadline=due,
             extended=1,
-            overdue=0,
-            reminded=0,
         )
-        await self.requests.update(ticket.id, clock=clock)
         await self.desk._to_citizen(ticket, "disclosure_extended", deadline=due, reason=reason)
         return ticket
 
     async def start_consultation(self, actor: StaffMember, number: str, third_party: str) -> Ticket:
         """Ask a third party (Art. 32); its 15 working days do not count (Art. 33)."""
         ticket, request = await self._request(number)
-        try:
-            clock = request.clock.start_consultation(self.desk.today())
-        except ClockError as exc:
-            raise TicketError(exc.key, number=ticket.number) from exc
+        clock = _clocked(ticket, lambda: request.clock.start_consultation(self.desk.today()))
         due = clock.next_deadline(self.cal).isoformat()
-        ticket = await self.desk._move(
-            ticket,
-            actor.key,
-            Action.CONSULT,
-            f"{due}: {third_party}",
-            False,
-            deadline=due,
-            reminded=0,
-            overdue=0,
+        ticket = await self._move_clock(
+            ticket, clock, actor.key, Action.CONSULT, f"{due}: {third_party}", False, deadline=due
         )
-        await self.requests.update(ticket.id, clock=clock)
         await self.desk._to_citizen(ticket, "disclosure_consulting")
         return ticket
 
     async def end_consultation(self, actor: StaffMember, number: str, note: str) -> Ticket:
         """The third party answered (or did not within 15 days); the clock runs again."""
         ticket, request = await self._request(number)
-        try:
-            clock = request.clock.end_consultation(self.desk.today())
-        except ClockError as exc:
-            raise TicketError(exc.key, number=ticket.number) from exc
+        clock = _clocked(ticket, lambda: request.clock.end_consultation(self.desk.today()))
         due = clock.next_deadline(self.cal).isoformat()
-        ticket = await self.desk._move(
-            ticket,
-            actor.key,
-            Action.CONSULT_END,
-            note or None,
-            False,
-            deadline=due,
-            reminded=0,
-            overdue=0,
+        ticket = await self._move_clock(
+            ticket, clock, actor.key, Action.CONSULT_END, note or None, False, deadline=due
         )
-        await self.requests.update(ticket.id, clock=clock)
         return ticket
 
     async def answer(
@@ -395,6 +356,24 @@ class DisclosureDesk:
         except ReceiptError as exc:
             raise TicketError(exc.key) from exc
 
+    async def _move_clock(
+        self,
+        ticket: Ticket,
+        clock: RequestClock,
+        actor: str,
+        action: Action,
+        note: str | None,
+        public: bool,
+        **fields: object,
+    ) -> Ticket:
+        """Move the ticket on a new clock: its deadline set afresh (not reminded, not
+        overdue), the request's clock stored with it."""
+        ticket = await self.desk._move(
+            ticket, actor, action, note, public, reminded=0, overdue=0, **fields
+        )
+        await self.requests.update(ticket.id, clock=clock)
+        return ticket
+
     async def _request(self, number: str) -> tuple[Ticket, DisclosureRequest]:
         ticket = await self.desk._find(number)
         request = await self.requests.get(ticket.id)
@@ -411,6 +390,14 @@ class DisclosureDesk:
     def today(self) -> dt.date:
         """Today in China."""
         return self.desk.today()
+
+
+def _clocked(ticket: Ticket, change: Callable[[], RequestClock]) -> RequestClock:
+    """The clock after `change`, or the refusal as the ticket desk's error."""
+    try:
+        return change()
+    except ClockError as exc:
+        raise TicketError(exc.key, number=ticket.number) from exc
 
 
 def _text(text: str) -> Reply:
