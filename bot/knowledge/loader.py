@@ -291,11 +291,9 @@ def _cross_check(
             continue
         # Reported once, where the id is used again, naming where it was first.
         found.append(
-            Problem.of(
+            _about(
                 Level.ERROR,
-                entry.source.file,
-                entry.source.line,
-                entry.id,
+                entry,
                 "duplicate_id",
                 id=entry.id,
                 first=str(first.source),
@@ -304,32 +302,23 @@ def _cross_check(
     declared = {c.id for content in contents for c in content.categories}
     seen_questions: dict[str, Entry] = {}
     for entry in entries:
-        src = entry.source
         for rel in entry.related:
             if rel not in by_id and rel not in (dropped or {}):
-                found.append(
-                    Problem.of(
-                        Level.ERROR, src.file, src.line, entry.id, "related_not_found", id=rel
-                    )
-                )
+                found.append(_about(Level.ERROR, entry, "related_not_found", id=rel))
         if entry.review_by and entry.review_by < today:
             found.append(
-                Problem.of(
+                _about(
                     Level.WARNING,
-                    src.file,
-                    src.line,
-                    entry.id,
+                    entry,
                     "past_review",
                     date=entry.review_by.isoformat(),
                 )
             )
         if declared and entry.category and entry.category not in declared:
             found.append(
-                Problem.of(
+                _about(
                     Level.WARNING,
-                    src.file,
-                    src.line,
-                    entry.id,
+                    entry,
                     "undeclared_category",
                     category=entry.category,
                 )
@@ -338,11 +327,9 @@ def _cross_check(
             other = seen_questions.setdefault(question, entry)
             if other.id != entry.id:
                 found.append(
-                    Problem.of(
+                    _about(
                         Level.WARNING,
-                        src.file,
-                        src.line,
-                        entry.id,
+                        entry,
                         "shared_question",
                         question=repr(question),
                         other=other.id,
@@ -350,6 +337,11 @@ def _cross_check(
                     )
                 )
     return found
+
+
+def _about(level: Level, entry: Entry, key: str, /, **values: Any) -> Problem:
+    """A problem found with `entry`, reported where the entry starts."""
+    return Problem.of(level, entry.source.file, entry.source.line, entry.id, key, **values)
 
 
 def _question_key(question: str) -> str:
