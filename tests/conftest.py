@@ -57,6 +57,19 @@ def matcher(sample_kb: KnowledgeBase) -> Matcher:
     return Matcher(sample_kb)
 
 
+#: A one-entry KB file (a passport entry, outside the sample KB's topics).
+PASSPORT_ENTRY = """
+entries:
+  - id: passport-apply
+    title: 普通护照申领
+    questions: [怎么办护照, 护照在哪里办]
+    keywords: [护照]
+    answer:
+      summary: 携带身份证到县公安局出入境窗口申请。
+      time_limit: 7个工作日
+"""
+
+
 def write_kb(directory: Path, files: dict[str, str]) -> Path:
     """Write YAML files (name → text) into `directory` and return it."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
 from bot.privacy import ERASED
 from bot.store import Store, TicketStore, now_iso
-from tests.conftest import write_kb
+from tests.conftest import PASSPORT_ENTRY, write_kb
 
 #: Six ways to ask about renewing a driving licence: the sample KB has no such entry.
 LICENCE = [
@@ -53,17 +53,6 @@ ANSWERED = "低保怎么申请"
 OLD = "驾驶证到期以后怎么换"
 
 ID_RE = re.compile(r"^[a-z0-9-]+$")
-
-MINIMAL_KB = """
-entries:
-  - id: passport-apply
-    title: 普通护照申领
-    questions: [怎么办护照, 护照在哪里办]
-    keywords: [护照]
-    answer:
-      summary: 携带身份证到县公安局出入境窗口申请。
-      time_limit: 7个工作日
-"""
 
 
 def user(n: int) -> str:
@@ -254,7 +243,7 @@ def check_new_entry(snippet: str, tmp_path: Path, name: str) -> dict[str, Any]:
     kb_dir = write_kb(
         tmp_path / name,
         {
-            "base.yaml": MINIMAL_KB,
+            "base.yaml": PASSPORT_ENTRY,
             "new.yaml": yaml.safe_dump({"entries": filled}, allow_unicode=True),
         },
     )

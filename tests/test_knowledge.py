@@ -17,6 +17,7 @@ from bot.errors import KnowledgeError
 from bot.knowledge.loader import LoadResult, load_knowledge, sample_kb_path
 from bot.knowledge.model import KnowledgeBase
 from bot.knowledge.problems import Level, Problem
+from tests.conftest import PASSPORT_ENTRY
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -66,16 +67,6 @@ GUIDE_FIELDS_IN_SAMPLE = (
     "phone",
 )
 
-PASSPORT = """
-entries:
-  - id: passport-apply
-    title: 普通护照申领
-    questions: [怎么办护照, 护照在哪里办]
-    keywords: [护照]
-    answer:
-      summary: 携带身份证到县公安局出入境窗口申请。
-      time_limit: 7个工作日
-"""
 
 GOOD = """
 entries:
@@ -130,7 +121,7 @@ def only_error(result: LoadResult) -> Problem:
 
 
 def test_minimal_plain_string_kb_loads(tmp_path: Path) -> None:
-    write(tmp_path, "kb.yaml", PASSPORT)
+    write(tmp_path, "kb.yaml", PASSPORT_ENTRY)
     result = load(tmp_path)
     kb = loaded(result)
     assert result.problems == []
@@ -145,7 +136,7 @@ def test_minimal_plain_string_kb_loads(tmp_path: Path) -> None:
 
 
 def test_plain_strings_fall_back_to_the_default_language(tmp_path: Path) -> None:
-    write(tmp_path, "kb.yaml", PASSPORT)
+    write(tmp_path, "kb.yaml", PASSPORT_ENTRY)
     entry = loaded(load(tmp_path)).get("passport-apply")
     assert entry is not None
     assert entry.title.get("en") == "普通护照申领"
@@ -255,7 +246,7 @@ def test_sample_kb_has_the_centre(sample: LoadResult) -> None:
 
 
 def test_subdirectories_are_read(tmp_path: Path) -> None:
-    write(tmp_path, "a/b/deep.yaml", PASSPORT)
+    write(tmp_path, "a/b/deep.yaml", PASSPORT_ENTRY)
     result = load(tmp_path)
     assert loaded(result).get("passport-apply") is not None
     assert result.files == 1
@@ -263,12 +254,12 @@ def test_subdirectories_are_read(tmp_path: Path) -> None:
 
 
 def test_yml_files_are_read(tmp_path: Path) -> None:
-    write(tmp_path, "kb.yml", PASSPORT)
+    write(tmp_path, "kb.yml", PASSPORT_ENTRY)
     assert loaded(load(tmp_path)).get("passport-apply") is not None
 
 
 def test_other_suffixes_are_not_read(tmp_path: Path) -> None:
-    write(tmp_path, "kb.yaml", PASSPORT)
+    write(tmp_path, "kb.yaml", PASSPORT_ENTRY)
     write(tmp_path, "notes.txt", "entries: [broken")
     write(tmp_path, "kb.yaml.bak", "entries: [broken")
     result = load(tmp_path)
@@ -277,7 +268,7 @@ def test_other_suffixes_are_not_read(tmp_path: Path) -> None:
 
 
 def test_hidden_files_and_directories_are_skipped(tmp_path: Path) -> None:
-    write(tmp_path, "kb.yaml", PASSPORT)
+    write(tmp_path, "kb.yaml", PASSPORT_ENTRY)
     write(tmp_path, ".kb.yaml.swp.yaml", "entries: [broken")
     write(tmp_path, ".git/hooks/x.yaml", "entries: [broken")
     write(tmp_path, "sub/.cache/y.yml", "- not a mapping")
@@ -287,7 +278,7 @@ def test_hidden_files_and_directories_are_skipped(tmp_path: Path) -> None:
 
 
 def test_a_file_without_entries_is_fine(tmp_path: Path) -> None:
-    write(tmp_path, "kb.yaml", PASSPORT)
+    write(tmp_path, "kb.yaml", PASSPORT_ENTRY)
     write(
         tmp_path,
         "centre.yaml",
@@ -564,7 +555,7 @@ def test_a_directory_that_does_not_exist_raises(tmp_path: Path) -> None:
 
 
 def test_a_path_that_is_a_file_raises(tmp_path: Path) -> None:
-    path = write(tmp_path, "kb.yaml", PASSPORT)
+    path = write(tmp_path, "kb.yaml", PASSPORT_ENTRY)
     with pytest.raises(KnowledgeError, match="is not a directory"):
         load(path)
 
@@ -681,7 +672,7 @@ def kb_check(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_kb_check_on_a_good_kb(tmp_path: Path) -> None:
-    write(tmp_path, "kb.yaml", PASSPORT)
+    write(tmp_path, "kb.yaml", PASSPORT_ENTRY)
     run = kb_check("--kb", str(tmp_path))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[1:] == ["1 file, 1 entry: 0 errors, 0 warnings"]
@@ -759,7 +750,7 @@ def test_cli_kb_check_on_a_missing_directory(tmp_path: Path) -> None:
     ],
 )
 def test_ids_in_button_data_are_short_and_plain(tmp_path: Path, text: str, what: str) -> None:
-    write(tmp_path, "kb.yaml", text if text.startswith("entries") else PASSPORT + text)
+    write(tmp_path, "kb.yaml", text if text.startswith("entries") else PASSPORT_ENTRY + text)
     result = load_knowledge(tmp_path)
     assert result.kb is None
     assert any(what in p.message for p in result.problems)

@@ -11,18 +11,7 @@ from bot.knowledge.model import KnowledgeBase
 from bot.matching.matcher import Matcher
 from bot.matching.routes import Route, find_ticket_number
 from bot.text import detect_language, normalize
-from tests.conftest import write_kb
-
-PASSPORT_KB = """
-entries:
-  - id: passport-apply
-    title: 普通护照申领
-    questions: [怎么办护照, 护照在哪里办]
-    keywords: [护照]
-    answer:
-      summary: 携带身份证到县公安局出入境窗口申请。
-      time_limit: 7个工作日
-"""
+from tests.conftest import PASSPORT_ENTRY, write_kb
 
 
 def test_normalize_folds_width_case_and_traditional() -> None:
@@ -137,7 +126,7 @@ entries:
 
 
 def test_minimal_plain_kb_answers_and_rejects(tmp_path: Path) -> None:
-    kb = load_knowledge(write_kb(tmp_path, {"kb.yaml": PASSPORT_KB})).kb
+    kb = load_knowledge(write_kb(tmp_path, {"kb.yaml": PASSPORT_ENTRY})).kb
     assert kb is not None
     matcher = Matcher(kb)
     assert matcher.match("护照在哪儿办理").entry_id == "passport-apply"
@@ -148,7 +137,7 @@ def test_minimal_plain_kb_answers_and_rejects(tmp_path: Path) -> None:
 
 def test_kb_routes_add_to_the_defaults(tmp_path: Path) -> None:
     files = {
-        "kb.yaml": PASSPORT_KB,
+        "kb.yaml": PASSPORT_ENTRY,
         "routes.yaml": "routes:\n  human:\n    zh: [找书记]\n",
     }
     kb = load_knowledge(write_kb(tmp_path, files)).kb
