@@ -14,7 +14,9 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import CHROMIUM, REPO, need_chromium, need_playwright
+from tests.conftest import CHROMIUM, need_chromium, need_playwright
+from tests.processes import clean_env
+from tests.processes import cli as run_cli
 
 #: The screenshots under docs/ (refreshed with CITIZEN_DESK_SCREENSHOTS=docs).
 SHOTS_ENV = "CITIZEN_DESK_SCREENSHOTS"
@@ -33,20 +35,9 @@ def shots_dir(fallback: Path) -> Path:
     return Path(named) if named else fallback
 
 
-def _env() -> dict[str, str]:
-    """This checkout, and none of the caller's CITIZEN_DESK_* settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITIZEN_DESK_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
-    return env
-
-
 def cli(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """`citizen-desk ARGS` on the database `db` (another process, as at the desk)."""
-    env = {**_env(), "CITIZEN_DESK_DB": str(db)}
-    command = [sys.executable, "-m", "bot.cli", *args]
-    return subprocess.run(
-        command, input=stdin, capture_output=True, text=True, env=env, cwd=db.parent, timeout=120
-    )
+    return run_cli(db, *args, stdin=stdin, cwd=db.parent)
 
 
 def free_port() -> int:
@@ -67,7 +58,7 @@ def web_server(db: Path, cwd: Path, settings: Mapping[str, str] | None = None) -
     port = _free_port()
     command = [sys.executable, "-m", "bot.cli", "web", "--listen", f"127.0.0.1:{port}"]
     command += ["--db", str(db)]
-    env = {**_env(), **(settings or {})}
+    env = {**clean_env(), **(settings or {})}
     proc = subprocess.Popen(
         command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from bot.knowledge.model import KnowledgeBase
@@ -13,18 +11,12 @@ from bot.matching.matcher import Matcher
 from bot.store import Store, TicketStore
 from bot.store.copying import row_counts
 from bot.workdays import WorkCalendar
+from tests.processes import cli as run_cli
 from tests.test_tickets import CITIZEN, OTHER, STAFF, SUPERVISOR, Clock, Env
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITIZEN_DESK_")}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return run_cli(None, *args)
 
 
 async def township(path: Path, kb: KnowledgeBase, matcher: Matcher, clock: Clock) -> None:

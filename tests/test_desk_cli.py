@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import getpass
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.processes import cli
+
 PHONE = "13812345678"
-
-
-def cli(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITIZEN_DESK_")}
-    env["CITIZEN_DESK_DB"] = str(db)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
 
 
 @pytest.fixture(scope="module")

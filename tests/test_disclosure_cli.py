@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from bot.disclosure.answers import Applicant
@@ -15,20 +12,9 @@ from bot.notify import OutboxNotifier
 from bot.store import Store
 from bot.tickets.service import TicketDesk
 from bot.workdays import WorkCalendar
+from tests.processes import cli
 
 ID_NUMBER = "110101199003071234"
-
-
-def cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITIZEN_DESK_")}
-    env["CITIZEN_DESK_DB"] = str(db)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
 
 
 async def filed(db: Path, kb: KnowledgeBase, applicants: list[Applicant]) -> tuple[str, ...]:

@@ -13,20 +13,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.processes import cli
+
 PASSWORD = "a long enough secret"
-
-
-def cli(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITIZEN_DESK_")}
-    env["CITIZEN_DESK_DB"] = str(db)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
 
 
 def free_port() -> int:
