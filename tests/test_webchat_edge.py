@@ -19,7 +19,10 @@ PORTAL = "https://www.example-county.gov.cn"
 @pytest.fixture
 async def chat(tmp_path: Path, sample_kb: KnowledgeBase) -> AsyncIterator[Chat]:
     db = tmp_path / "db.sqlite3"
-    async with webchat(db, sample_kb, origins=(PORTAL,), base=SECURE_BASE) as c:
+    # The HTTP limits are under test: flood control (8 per 10 s) would hold their bursts.
+    async with webchat(
+        db, sample_kb, origins=(PORTAL,), base=SECURE_BASE, flood_messages=PER_ADDRESS
+    ) as c:
         yield c
 
 

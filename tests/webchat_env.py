@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from bot.channels.pacing import Pacer
 from bot.config import load_settings
 from bot.dialogue import Dialogue
 from bot.knowledge.model import KnowledgeBase
@@ -59,11 +60,13 @@ async def webchat(
     origins: tuple[str, ...] = (),
     stream_seconds: float = 0,
     base: str = BASE,
+    **overrides: Any,
 ) -> AsyncIterator[Chat]:
     """The console and the chat on the database file `path`, each with its connection, its
     clients at `base`; an event stream ends after `stream_seconds` (0: once it has sent
-    what is there)."""
-    settings = load_settings(environ={}, overrides={"db_path": path})
+    what is there). `overrides` are settings (flood control's, for a test that sends
+    more than a person would)."""
+    settings = load_settings(environ={}, overrides={"db_path": path, **overrides})
     async with Store.opened(path) as store, Store.opened(path) as chat_store:
         desk = TicketDesk(store, kb, WorkCalendar(), OutboxNotifier(store, -100))
         dialogue = Dialogue(Matcher(kb, settings.matching), chat_store)
@@ -71,7 +74,9 @@ async def webchat(
             TicketDesk(chat_store, kb, WorkCalendar(), OutboxNotifier(chat_store, -100)),
             MAX_UPLOAD_BYTES,
         )
-        processor = ChatProcessor(chat_store, dialogue)
+        processor = ChatProcessor(
+            chat_store, dialogue, Pacer.from_settings(settings, dialogue.is_emergency)
+        )
         context = ChatContext(
             processor, stream_seconds=stream_seconds, origins=origins, files=settings.webchat_files
         )

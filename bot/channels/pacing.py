@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
+from bot.config import Settings
 from bot.flood import FloodGuard, Verdict
 from bot.messages import t
 from bot.replies import Paragraph, Reply
@@ -25,6 +26,11 @@ class Pacer:
     is_emergency: Callable[[str], bool]
     #: The emergency answered past flood control, per person: (message key, when).
     urgent: dict[str, tuple[Hashable, float]] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, is_emergency: Callable[[str], bool]) -> Pacer:
+        """The flood control every channel uses: `flood_messages` per `flood_window`."""
+        return cls(FloodGuard(settings.flood_messages, settings.flood_window), is_emergency)
 
     def admit(self, user: str, key: Hashable, text: str, sent_at: float, now: float) -> Verdict:
         """The verdict on a message `user` wrote at `sent_at` (judged at `now`)."""

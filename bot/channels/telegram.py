@@ -60,7 +60,6 @@ from bot.channels.telegram_worker import ApiWorker, WorkerConfig
 from bot.commands import available, describe
 from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
-from bot.flood import FloodGuard
 from bot.gaps import short_report
 from bot.knowledge.loader import sample_kb_path
 from bot.messages import LANGUAGES, t
@@ -432,10 +431,7 @@ class TelegramService:
         runtime = Runtime(
             dialogue=self.dialogue,
             store=processing,
-            pacer=Pacer(
-                FloodGuard(self.settings.flood_messages, self.settings.flood_window),
-                self.dialogue.is_emergency,
-            ),
+            pacer=Pacer.from_settings(self.settings, self.dialogue.is_emergency),
             bot_id=me.id,
             bot_username=me.username or "",
         )

@@ -314,6 +314,12 @@ MIGRATIONS: tuple[str | PerEngine, ...] = (
     # index of each ticket's characters and character pairs, replacing migration 13's
     # trigram indexes (which need three characters). SQLite: nothing (FTS5 serves it).
     PerEngine(lambda: [], lambda: list(search.GRAM_STATEMENTS)),
+    # 17: flood control holds a web chat message until it is due (bot/webchat/processor.py),
+    # as migration 7 does for Telegram's updates. The pending query keeps to the index of
+    # migration 10 (state, id): held rows are few, bounded by flood control's windows.
+    """
+    ALTER TABLE webchat_inbox ADD COLUMN not_before REAL NOT NULL DEFAULT 0;
+    """,
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ class ChatMessage:
     visitor: str
     client_id: str
     payload: dict[str, Any]
+    #: When it was stored (Unix seconds): the time the visitor wrote it, for flood control.
+    sent_at: float
 
 
 @dataclass(frozen=True)
@@ -48,15 +51,34 @@ class WebChatSQL:
         )
         return row is not None
 
-    async def pending(self, limit: int = 100) -> list[ChatMessage]:
-        """Messages stored but not processed yet, oldest first."""
+    async def pending(self, now: float, limit: int = 100) -> list[ChatMessage]:
+        """Messages stored but not processed yet, oldest first; a held one once it is due
+        (its `not_before` passed at `now`, Unix seconds)."""
         rows = await fetchall(
             self.conn,
-            "SELECT id, visitor, client_id, payload FROM webchat_inbox "
-            "WHERE state = 'pending' ORDER BY id LIMIT ?",
-            (limit,),
+            "SELECT id, visitor, client_id, payload, received_at FROM webchat_inbox "
+            "WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
+            (now, limit),
         )
-        return [ChatMessage(int(r[0]), str(r[1]), str(r[2]), json.loads(r[3])) for r in rows]
+        return [
+            ChatMessage(int(r[0]), str(r[1]), str(r[2]), json.loads(r[3]), _seconds(str(r[4])))
+            for r in rows
+        ]
+
+    async def hold(self, message_id: int, due: float) -> None:
+        """Leave a message pending until `due` (Unix seconds; in the caller's transaction)."""
+        await self.conn.execute(
+            "UPDATE webchat_inbox SET not_before = ? WHERE id = ?", (due, message_id)
+        )
+
+    async def next_due(self, now: float) -> float | None:
+        """When the first message held past `now` is due (Unix seconds), if any."""
+        row = await fetchone(
+            self.conn,
+            "SELECT MIN(not_before) FROM webchat_inbox WHERE state = 'pending' AND not_before > ?",
+            (now,),
+        )
+        return float(row[0]) if row and row[0] is not None else None
 
     async def done(self, message_id: int, state: str = "done") -> None:
         """Mark a message processed and drop its content (in the caller's transaction)."""
@@ -91,3 +113,8 @@ class WebChatSQL:
         )
         newest = max((int(r[2]) for r in rows), default=after)
         return newest, {str(r[1]): int(r[2]) for r in rows if r[0] == KIND}
+
+
+def _seconds(iso: str) -> float:
+    """A stored time stamp (ISO 8601, UTC) as Unix seconds."""
+    return dt.datetime.fromisoformat(iso).timestamp()

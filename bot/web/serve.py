@@ -12,6 +12,7 @@ from pathlib import Path
 import uvicorn
 
 from bot.actions import number
+from bot.channels.pacing import Pacer
 from bot.config import Settings, load_settings
 from bot.dialogue import Dialogue
 from bot.errors import UsageError
@@ -85,7 +86,9 @@ async def serve(
         dialogue = Dialogue(Matcher(result.kb, settings.matching), chat)
         dialogue.attach_desk(TicketDesk.from_settings(chat, result.kb, settings), MAX_UPLOAD_BYTES)
         dialogue.warm()
-        processor = ChatProcessor(chat, dialogue)
+        processor = ChatProcessor(
+            chat, dialogue, Pacer.from_settings(settings, dialogue.is_emergency)
+        )
         chat_context = ChatContext(
             processor,
             secure_cookies=secure,

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from bot.channels.pacing import Pacer, notice
 from bot.dialogue import Dialogue, Incoming
+from bot.flood import Verdict
 from bot.messages import t
 from bot.notify import OutboxNotifier
 from bot.replies import Paragraph, Reply
@@ -64,11 +67,19 @@ class _HandlerFailed(Exception):
 
 
 class ChatProcessor:
-    """Processes each stored message once: its effects and its done mark commit together."""
+    """Processes each stored message once: its effects and its done mark commit together.
 
-    def __init__(self, store: Store, dialogue: Dialogue, lock: asyncio.Lock | None = None):
+    Flood control (`pacer`, Telegram's) judges a message by when it was stored, not by
+    when it is processed: a backlog after downtime is no flood. A message it holds stays
+    pending until it is due, and is answered then, in order.
+    """
+
+    def __init__(
+        self, store: Store, dialogue: Dialogue, pacer: Pacer, lock: asyncio.Lock | None = None
+    ):
         self.store = store
         self.dialogue = dialogue
+        self.pacer = pacer
         self.notifier = OutboxNotifier(store, warn_unset=False)
         self.sql = WebChatSQL(store.conn)
         self.lock = lock or asyncio.Lock()
@@ -78,27 +89,23 @@ class ChatProcessor:
         self.streams = Streams()
 
     async def process_pending(self) -> int:
-        """Process every stored message; return how many. A database error (locked by
-        another writer, connection lost) propagates, the message left pending."""
+        """Process every stored message that is due; return how many were handled (held
+        ones are not counted). A database error (locked by another writer, connection
+        lost) propagates, the message left pending."""
         count = 0
         while True:
             async with self.lock:
-                batch = await self.sql.pending()
+                batch = await self.sql.pending(time.time())
             if not batch:
                 return count
             for message in batch:
-                await self._process(message)
-                count += 1
+                count += await self._process(message)
 
-    async def _process(self, message: ChatMessage) -> None:
+    async def _process(self, message: ChatMessage) -> bool:
+        """Process one message in its own transaction; False if flood control held it."""
         try:
             async with self.lock, self.store.transaction():
-                try:
-                    for reply in await self.dialogue.handle(_incoming(message)):
-                        await self.notifier.notify(message.visitor, reply)
-                except Exception as exc:  # one bad message must not stop the chat
-                    raise _HandlerFailed from exc
-                await self.sql.done(message.id)
+                answered = await self._paced(message)
         except _HandlerFailed:
             log.exception("web chat message %d failed", message.id)
             lang = await self.dialogue.language(Incoming(message.visitor))
@@ -106,26 +113,61 @@ class ChatProcessor:
                 sorry = Reply((Paragraph(t("internal_error", lang)),))
                 await self.notifier.notify(message.visitor, sorry)
                 await self.sql.done(message.id, "failed")
+            answered = True
         # Committed: the visitor's streams send the replies now, not after the whole batch.
         self.streams.wake(message.visitor)
+        return answered
+
+    async def _paced(self, message: ChatMessage) -> bool:
+        """Answer a message, or hold it for later, as flood control says (in the caller's
+        transaction); False if held."""
+        try:
+            incoming = _incoming(message)
+        except TypeError as exc:  # a stored record the core cannot read
+            raise _HandlerFailed from exc
+        visitor, now = message.visitor, time.time()
+        if incoming.action is not None:
+            # A button press is not counted, but waits for the messages held before it.
+            verdict = Verdict(self.pacer.follow(visitor, message.id, now))
+        else:
+            text = incoming.text or ""
+            verdict = self.pacer.admit(visitor, message.id, text, message.sent_at, now)
+        if verdict.notice is not None:
+            lang = await self.dialogue.language(Incoming(visitor, lang_hint=incoming.lang_hint))
+            await self.notifier.notify(visitor, notice(verdict.notice, lang))
+        if verdict.held(now):
+            await self.sql.hold(message.id, verdict.due)
+            return False
+        if not verdict.dropped:
+            try:
+                for reply in await self.dialogue.handle(incoming):
+                    await self.notifier.notify(visitor, reply)
+            except Exception as exc:  # one bad message must not stop the chat
+                raise _HandlerFailed from exc
+        await self.sql.done(message.id)
+        return True
 
     async def run(self, poll: float = 5.0, retry: float = 1.0) -> None:
-        """Process messages as they arrive (and any left from before a restart). After a
-        database error the loop waits (`retry` seconds, doubling) and tries again: the
-        message stays pending, to be answered, not given up."""
+        """Process messages as they arrive (and any left from before a restart), and held
+        ones when they are due. After a database error the loop waits (`retry` seconds,
+        doubling) and tries again: the message stays pending, to be answered, not given
+        up."""
         delay = retry
         while True:
             self.wake.clear()
             try:
                 await self.process_pending()
+                async with self.lock:
+                    due = await self.sql.next_due(time.time())
             except Exception:  # the database, not a message: logged, then tried again
                 log.exception("web chat processing failed; retrying in %.1f s", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
                 continue
             delay = retry
+            timeout = poll if due is None else min(poll, max(0.0, due - time.time()))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=poll)
+                await asyncio.wait_for(self.wake.wait(), timeout=timeout)
 
     async def watch_outbox(self, every: float = WATCH_SECONDS) -> None:
         """Wake the event streams when the outbox grows from elsewhere: a clerk's reply or
