@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -117,20 +118,8 @@ class Diagnosis:
 def diagnose(kb: KnowledgeBase, settings: MatchSettings | None = None) -> Diagnosis:
     """Measure `kb` on its own alternate questions and list its weak spots."""
     diagnosis = Diagnosis(len(kb.entries))
-    held: list[list[tuple[Entry, str]]] = [[] for _ in range(FOLDS)]
-    for entry in kb.entries:
-        position = 0
-        for questions in entry.questions.values.values():
-            for question in questions:
-                held[position % FOLDS].append((entry, question))
-                position += 1
-    total = sum(len(fold) for fold in held)
-    stride = max(1, -(-total // MAX_PROBES))
-    for number, fold in enumerate(held):
-        if not fold:
-            continue
-        matcher = Matcher(_without(kb, number), settings, cache_size=0)
-        for entry, question in fold[::stride]:
+    for matcher, fold in held_out(kb, settings):
+        for entry, question in fold:
             match = matcher.match(question)
             choices = tuple(c.entry_id for c in matcher.clarify_choices(match))
             first = match.candidates[0].entry_id if match.candidates else None
@@ -141,6 +130,25 @@ def diagnose(kb: KnowledgeBase, settings: MatchSettings | None = None) -> Diagno
     _alternates(kb, diagnosis)
     _keywords(kb, diagnosis)
     return diagnosis
+
+
+def held_out(
+    kb: KnowledgeBase, settings: MatchSettings | None = None
+) -> Iterator[tuple[Matcher, list[tuple[Entry, str]]]]:
+    """Each fold's questions (at most `MAX_PROBES` in all, spread over the KB), with a
+    matcher built on `kb` without them: every question is one that matcher has not seen."""
+    held: list[list[tuple[Entry, str]]] = [[] for _ in range(FOLDS)]
+    for entry in kb.entries:
+        position = 0
+        for questions in entry.questions.values.values():
+            for question in questions:
+                held[position % FOLDS].append((entry, question))
+                position += 1
+    total = sum(len(fold) for fold in held)
+    stride = max(1, -(-total // MAX_PROBES))
+    for number, fold in enumerate(held):
+        if fold:
+            yield Matcher(_without(kb, number), settings, cache_size=0), fold[::stride]
 
 
 def _without(kb: KnowledgeBase, fold: int) -> KnowledgeBase:

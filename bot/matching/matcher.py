@@ -209,33 +209,11 @@ class Matcher:
 
     def decide(self, candidates: tuple[Candidate, ...]) -> Match:
         """Apply the answer / clarify / none thresholds to ranked candidates."""
-        s = self.settings
-        if not candidates or candidates[0].score < s.clarify:
-            top = candidates[0].score if candidates else 0.0
-            return Match(Route.NONE, None, top, candidates)
-        best = candidates[0]
-        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        confident = best.score >= s.answer and best.score - runner_up >= s.margin
-        clear_winner = (
-            best.score >= s.answer_clear_winner and runner_up <= s.winner_ratio * best.score
-        )
-        if (confident or clear_winner) and best.covers:
-            return Match(Route.ANSWER, best.entry_id, best.score, candidates)
-        if not self._plausible(candidates):
-            return Match(Route.NONE, None, best.score, candidates)
-        return Match(Route.CLARIFY, None, best.score, candidates)
-
-    def _plausible(self, candidates: tuple[Candidate, ...]) -> list[Candidate]:
-        """The candidates worth offering: near the best and above the floor."""
-        s = self.settings
-        if not candidates:
-            return []
-        floor = max(s.choice_floor, candidates[0].score - s.clarify_window)
-        return [c for c in candidates if c.score >= floor]
+        return decide(candidates, self.settings)
 
     def clarify_choices(self, match: Match) -> tuple[Candidate, ...]:
         """The 1–3 entries to offer for a clarify: close to the best and plausible."""
-        return tuple(self._plausible(match.candidates)[: self.settings.max_choices])
+        return tuple(plausible(match.candidates, self.settings)[: self.settings.max_choices])
 
     def rank(self, analysis: Analysis, top: int | None = None) -> list[Candidate]:
         """Score the recalled entries and return them best first (only the `top` best).
@@ -287,3 +265,27 @@ class Matcher:
             float(ev.similarity[0]),
             float(ev.keyword[0]),
         )
+
+
+def decide(candidates: tuple[Candidate, ...], s: MatchSettings) -> Match:
+    """Apply the answer / clarify / none thresholds of `s` to ranked candidates."""
+    if not candidates or candidates[0].score < s.clarify:
+        top = candidates[0].score if candidates else 0.0
+        return Match(Route.NONE, None, top, candidates)
+    best = candidates[0]
+    runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+    confident = best.score >= s.answer and best.score - runner_up >= s.margin
+    clear_winner = best.score >= s.answer_clear_winner and runner_up <= s.winner_ratio * best.score
+    if (confident or clear_winner) and best.covers:
+        return Match(Route.ANSWER, best.entry_id, best.score, candidates)
+    if not plausible(candidates, s):
+        return Match(Route.NONE, None, best.score, candidates)
+    return Match(Route.CLARIFY, None, best.score, candidates)
+
+
+def plausible(candidates: tuple[Candidate, ...], s: MatchSettings) -> list[Candidate]:
+    """The candidates worth offering: near the best and above the floor."""
+    if not candidates:
+        return []
+    floor = max(s.choice_floor, candidates[0].score - s.clarify_window)
+    return [c for c in candidates if c.score >= floor]
