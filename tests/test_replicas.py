@@ -152,6 +152,34 @@ def test_the_lock_passes_on_within_seconds_when_its_holder_is_killed(postgres_ur
                 proc.wait(10)
 
 
+async def test_concurrent_callers_take_the_lock_once(postgres_url: str) -> None:
+    """Callers of `held()` at once (the sender, the deadline scan, a health check) share
+    one lock connection and take the lock on it once: the advisory lock is re-entrant,
+    so a second take would need a second unlock, and a second connection would keep the
+    lock after `release()`."""
+    for _ in range(5):
+        lead = replicas.Leadership(postgres_url, 4343, "test")
+        other = await backend.connect(postgres_url)
+        try:
+            assert await asyncio.gather(*(lead.held() for _ in range(4))) == [True] * 4
+            assert lead.conn is not None
+            # Taken once: one unlock frees it for another session.
+            await lead.conn.execute("SELECT pg_advisory_unlock(?)", (4343,))
+            row = await backend.fetchone(other, "SELECT pg_try_advisory_lock(?)", (4343,))
+            assert row is not None and row[0] is True
+            await other.execute("SELECT pg_advisory_unlock(?)", (4343,))
+            lead.leading = False  # the test gave the lock up behind its back
+            assert await asyncio.gather(*(lead.held() for _ in range(4))) == [True] * 4
+            await lead.release()
+            # Released: no other connection of `lead` keeps it.
+            row = await backend.fetchone(other, "SELECT pg_try_advisory_lock(?)", (4343,))
+            assert row is not None and row[0] is True
+            await other.execute("SELECT pg_advisory_unlock(?)", (4343,))
+        finally:
+            await lead.release()
+            await other.close()
+
+
 async def test_stored_updates_wake_a_listening_replica(postgres_url: str) -> None:
     wake, stopping = asyncio.Event(), asyncio.Event()
     listener = asyncio.create_task(

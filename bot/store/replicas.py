@@ -89,17 +89,25 @@ class Leadership:
 
     `held()` answers whether this replica leads, trying to take the lock when it does not;
     a lost connection (the database restarted) is a lost lead. SQLite: always held.
+    Callers in one process take turns (`_turn`): the lock is re-entrant per session, so two
+    tries at once would take it twice, and two connects at once would leave one connection
+    holding it unseen, past `release()`.
     """
 
     def __init__(self, target: Path | str, key: int, name: str):
         self.target, self.key, self.name = target, key, name
         self.conn: backend.Connection | None = None
         self.leading = not backend.is_postgres(target)
+        self._turn = asyncio.Lock()
 
     async def held(self) -> bool:
         """Whether this replica holds the lock (taking it if it is free)."""
         if not backend.is_postgres(self.target):
             return True
+        async with self._turn:
+            return await self._check()
+
+    async def _check(self) -> bool:
         import psycopg
 
         try:
@@ -135,7 +143,8 @@ class Leadership:
 
     async def release(self) -> None:
         """Give the lead up (closing its connection releases the lock)."""
-        await self._drop()
+        async with self._turn:
+            await self._drop()
 
 
 async def listen(
