@@ -130,6 +130,17 @@ class Rules:
     channel_idioms: re.Pattern[str] | None = None
     #: A channel phrase right after one of these is not asked for (不想去打官司).
     channel_negation: re.Pattern[str] | None = None
+    #: Dialect words read as their Mandarin (Cantonese 咗 → 了, 冇 → 没), and their pattern.
+    dialect: Mapping[str, str] = field(default_factory=dict)
+    dialect_re: re.Pattern[str] | None = None
+    #: A change of subject (算了, 不对, "actually"): what follows it is what is decided on.
+    pivot: re.Pattern[str] | None = None
+
+    def read_dialect(self, norm: str) -> str:
+        """The message with its dialect words in Mandarin."""
+        if self.dialect_re is None:
+            return norm
+        return self.dialect_re.sub(lambda m: self.dialect[m.group(0)], norm)
 
 
 def _compile(patterns: list[str]) -> re.Pattern[str]:
@@ -217,7 +228,14 @@ def rules_from(doc: Mapping[str, Any]) -> Rules:
     negation = doc.get("channel_negation", ())
     # Anchored at the end: the cue must come right before the phrase (spaces allowed).
     negated = _compile([f"(?:{p}) ?$" for p in negation]) if negation else None
-    return Rules(numbers, tuple(signals), markers, channels, idioms, negated)
+    dialect = {normalize(str(k)): normalize(str(v)) for k, v in doc.get("dialect", {}).items()}
+    # Longest first, so a word wins over the character it starts with (点算 before 点).
+    words = sorted(dialect, key=len, reverse=True)
+    dialect_re = _prefiltered("|".join(map(re.escape, words))) if words else None
+    pivot = _compile_some([str(p) for p in doc.get("pivot", ())])
+    return Rules(
+        numbers, tuple(signals), markers, channels, idioms, negated, dialect, dialect_re, pivot
+    )
 
 
 @lru_cache(maxsize=1)
@@ -334,9 +352,10 @@ class Triager:
     def emergency(self, norm: str) -> Triage | None:
         """Emergency or doubt for a normalised message (docs/triage.md, the decision)."""
         markers = self.rules.markers
-        norm = _DIALECT_LE.sub("了", norm)
+        norm = self.rules.read_dialect(_DIALECT_LE.sub("了", norm))
         if not self._any_signal(norm):  # the common case: no idiom can matter
             return None
+        norm = self._after_pivot(norm)
         rest = markers["idioms"].sub(" ", norm)
         han, latin = _scripts(rest)
         hits: list[tuple[int, Signal]] = []
@@ -367,6 +386,19 @@ class Triager:
         if outcome is None:
             return None
         return Triage(outcome, tuple(kinds), tuple(services), rule)
+
+    def _after_pivot(self, norm: str) -> str:
+        """What follows the last change of subject, when the danger is said there:
+        俺想问问户口迁移的事 哎 不对 外面有人在砸窗户 is decided on 外面有人在砸窗户, so the
+        question before it does not make the emergency a doubt."""
+        pivot = self.rules.pivot
+        if pivot is None:
+            return norm
+        ends = [m.end() for m in pivot.finditer(norm)]
+        if not ends:
+            return norm
+        tail = norm[ends[-1] :]
+        return tail if self._any_signal(tail) else norm
 
     def _any_signal(self, norm: str) -> bool:
         if self.kb_emergency is not None and self.kb_emergency.search(norm):
