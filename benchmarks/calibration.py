@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.kb_eval import DEV
+from benchmarks.kb_eval import DEV, percents
 from bot.doctor import held_out
 from bot.evaluation import evaluate, load_cases
 from bot.knowledge.loader import load_knowledge
@@ -171,14 +171,7 @@ def main(argv: list[str]) -> None:
             factor = factor_of(reference, scores[name], base)
             fig = figures(kb, cases_path, scaled(base, factor, everything))
             answered += round(fig["answer_accuracy"] * fig["in_scope"])
-            cells = (
-                "answer_accuracy",
-                "helpful_rate",
-                "wrong_answer_rate",
-                "out_of_scope_rejection",
-                "out_of_scope_none",
-            )
-            pct = " | ".join(f"{100 * fig[c]:.1f} %" for c in cells)
+            pct = percents(fig)
             print(f"| {method} | {name} | {factor:.2f} | {pct} |")
         print(f"| {method} | **answered right, all sets** | | **{answered}** | | | | |")
     if "--oracle" in argv:
