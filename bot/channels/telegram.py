@@ -17,7 +17,7 @@ import json
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,7 @@ from bot.commands import available, describe
 from bot.config import Settings
 from bot.dialogue import Dialogue, Incoming
 from bot.gaps import short_report
+from bot.intake import HandlerFailed, IntakeLoop
 from bot.knowledge.loader import sample_kb_path
 from bot.messages import LANGUAGES, t
 from bot.notify import OutboxNotifier
@@ -85,8 +86,6 @@ def menu_commands(lang: str) -> list[BotCommand]:
 EXIT_OK, EXIT_NO_TOKEN, EXIT_TOKEN_REJECTED = 0, 2, 3
 #: The update types the bot asks Telegram for.
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
-#: Updates processed per transaction.
-PROCESS_BATCH = 10
 #: Messages in flight at once, each to another chat (each chat's messages stay in order).
 SEND_CONCURRENCY = 32
 #: How long the sender waits for news (a send finishing, a new message) at most.
@@ -100,10 +99,6 @@ CONNECTIONS = SEND_CONCURRENCY + 8
 
 class TokenRejected(Exception):
     """The Bot API rejected the token."""
-
-
-class _HandlerFailed(Exception):
-    """A handler failed: roll back the batch being processed."""
 
 
 def update_chat(data: dict[str, Any]) -> int | None:
@@ -135,8 +130,6 @@ class Runtime:
     bot_id: int = 0
     bot_username: str = ""
     failed: bool = False
-    #: After a failed batch, process updates one by one to isolate a poison update.
-    isolate: bool = False
     wake_sender: asyncio.Event = field(default_factory=asyncio.Event)
     #: Who may press which menu (the `menus` table and those not yet recorded).
     menus: MenuBook = field(default_factory=MenuBook)
@@ -351,8 +344,6 @@ class TelegramService:
         #: With several replicas on PostgreSQL: who polls, and who sends and scans.
         self.polling_lead = Leadership(settings.db_path, replicas.POLLING_LOCK, "polling")
         self.duties_lead = Leadership(settings.db_path, replicas.DUTIES_LOCK, "sending")
-        #: Updates this replica claimed in the current round (the others took the rest).
-        self.claimed = 0
 
     @property
     def bot(self) -> Any:
@@ -701,92 +692,11 @@ class TelegramService:
     # -- processing -----------------------------------------------------------------------
 
     async def _process(self, store: Store, runtime: Runtime) -> None:
-        """Process stored updates in order; each one's effects commit with its done mark."""
-        delay = 1.0
-        while True:
-            try:
-                await self._process_pending(store, runtime)
-                return
-            except Exception:
-                # A database error, or an update python-telegram-bot cannot read: the
-                # batch was rolled back; try again (a poison update is isolated below).
-                log.exception("processing updates failed; retrying in %.0f s", delay)
-                await self._sleep(delay)
-                delay = min(delay * 2, MAX_BACKOFF)
-                runtime.isolate = True
-
-    async def _process_pending(self, store: Store, runtime: Runtime) -> None:
-        while True:
-            batch = await store.pending_updates()
-            if not batch:
-                if self.stopping.is_set():
-                    return
-                self.new_updates.clear()
-                await _wait_any(self.new_updates.wait(), self.stopping.wait(), timeout=1.0)
-                continue
-            size = 1 if runtime.isolate else PROCESS_BATCH
-            runtime.isolate = False
-            self.claimed = 0
-            for start in range(0, len(batch), size):
-                if not await self.process_batch(store, runtime, batch[start : start + size]):
-                    runtime.isolate = True  # the rest again, one update per transaction
-                    break
-            if not self.claimed:
-                # Every one is another replica's now: wait for it to finish them.
-                self.new_updates.clear()
-                await _wait_any(self.new_updates.wait(), self.stopping.wait(), timeout=0.05)
-
-    async def process_batch(
-        self, store: Store, runtime: Runtime, batch: list[tuple[int, str]]
-    ) -> bool:
-        """Process stored updates in one transaction: their effects and done marks commit
-        together (a crash rolls the whole batch back; none is half done).
-
-        A handler that fails rolls back the batch; False asks for it again one update per
-        transaction, where a failing update's effects are undone and it is marked failed.
-        (Handlers fail only on bugs, so batches do without a savepoint per update: two
-        database calls each. Flood control judges a redone update as the first time.)
-        Updates that flood control holds stay pending until they are due.
-        """
-        failed = False
-        runtime.held.clear()
-        try:
-            async with self.db_lock, store.transaction():
-                # Another replica may have taken some meanwhile: process only ours.
-                claimed = await store.claim_updates([u for u, _ in batch])
-                batch = [(u, payload) for u, payload in batch if u in claimed]
-                self.claimed += len(batch)
-                for update_id, payload in batch:
-                    try:
-                        update = Update.de_json(json.loads(payload), self.bot)
-                    except Exception:
-                        if len(batch) > 1:
-                            raise  # retried one by one, so only this update is marked failed
-                        log.exception("update %s cannot be read: marked failed", update_id)
-                        raise _HandlerFailed from None
-                    runtime.failed = False
-                    await self.application.process_update(update)
-                    if runtime.failed:
-                        raise _HandlerFailed
-                held = runtime.held
-                await store.mark_updates_done([u for u, _ in batch if u not in held])
-                if held:
-                    await store.hold_updates(list(held.items()))
-        except _HandlerFailed:
-            failed = True
-        runtime.wake_sender.set()
-        if batch:
-            await replicas.notify(store.conn, replicas.OUTBOX_CHANNEL)
-        if not failed:
-            return True
-        if len(batch) > 1:
-            return False
-        update_id, payload = batch[0]
-        async with self.db_lock, store.transaction():
-            await store.mark_updates_done([update_id], "failed")
-            await self._apologise(runtime, payload)
-        runtime.wake_sender.set()
-        return True
+        """Process stored updates in order, until stopping (bot/intake.py's loop)."""
+        loop = IntakeLoop(
+            _Updates(self, store, runtime), self.new_updates, self.stopping, max_backoff=MAX_BACKOFF
+        )
+        await loop.run(poll=1.0)
 
     async def _apologise(self, runtime: Runtime, payload: str) -> None:
         """Tell the sender of an update that failed that something went wrong."""
@@ -917,6 +827,86 @@ class TelegramService:
         return Delivered(item, message_id, has_menu=bool(markup))
 
 
+class _Updates:
+    """Stored updates as the shared intake loop takes them (bot/intake.py): claimed against
+    other replicas, read by python-telegram-bot, answered by the handlers above.
+
+    A batch's effects and done marks commit together; a handler's failure redoes the batch
+    one update per transaction, where only the failing update is marked failed. (Handlers
+    fail only on bugs, so batches do without a savepoint per update: two database calls
+    each. Flood control judges a redone update as the first time.) Updates that flood
+    control holds stay pending until they are due.
+    """
+
+    def __init__(self, service: TelegramService, store: Store, runtime: Runtime):
+        self.service = service
+        self.store = store
+        self.runtime = runtime
+        #: Updates taken in this round, and how many of them this replica claimed.
+        self.taken = 0
+        self.claimed = 0
+        #: Updates the last transaction processed (none: no replies to wake anyone for).
+        self.processed = 0
+
+    async def take(self) -> list[tuple[int, str]]:
+        """The stored updates that are due, oldest first."""
+        batch = await self.store.pending_updates()
+        self.taken, self.claimed = len(batch), 0
+        return batch
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """A transaction on the processing connection, this process's writer lock held."""
+        async with self.service.db_lock, self.store.transaction():
+            yield
+
+    async def process_batch(self, batch: list[tuple[int, str]]) -> int:
+        """Process stored updates in the caller's transaction; return how many were ours."""
+        runtime = self.runtime
+        runtime.held.clear()
+        # Another replica may have taken some meanwhile: process only ours.
+        claimed = await self.store.claim_updates([u for u, _ in batch])
+        batch = [(u, payload) for u, payload in batch if u in claimed]
+        self.claimed += len(batch)
+        self.processed = len(batch)
+        for update_id, payload in batch:
+            try:
+                update = Update.de_json(json.loads(payload), self.service.bot)
+            except Exception as exc:
+                if len(batch) == 1:  # logged once: when it is marked failed
+                    log.exception("update %s cannot be read: marked failed", update_id)
+                raise HandlerFailed from exc
+            runtime.failed = False
+            await self.service.application.process_update(update)
+            if runtime.failed:  # on_error logged it
+                raise HandlerFailed
+        held = runtime.held
+        await self.store.mark_updates_done([u for u, _ in batch if u not in held])
+        if held:
+            await self.store.hold_updates(list(held.items()))
+        return len(batch)
+
+    async def fail(self, item: tuple[int, str]) -> None:
+        """Mark an update failed and tell its sender something went wrong."""
+        update_id, payload = item
+        if not await self.store.claim_updates([update_id]):
+            return  # another replica has it now
+        self.processed = 1
+        await self.store.mark_updates_done([update_id], "failed")
+        await self.service._apologise(self.runtime, payload)
+
+    async def committed(self, batch: list[tuple[int, str]]) -> None:
+        """Wake the sender (and the replica that sends) for the replies."""
+        self.runtime.wake_sender.set()
+        if self.processed:
+            await replicas.notify(self.store.conn, replicas.OUTBOX_CHANNEL)
+
+    async def pause(self, poll: float) -> float:
+        """How long to wait for news: briefly if every update was another replica's (it
+        finishes them), else `poll`."""
+        return 0.05 if self.taken and not self.claimed else poll
+
+
 @dataclass(frozen=True)
 class Delivered:
     """How sending one outbox message went: sent (`step` None), or the step that records
@@ -1041,13 +1031,3 @@ def _markup(rows: list[list[dict[str, str]]] | None) -> list[list[dict[str, str]
 
 def _seconds(value: float | dt.timedelta) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
-
-async def _wait_any(*waits: Awaitable[Any], timeout: float) -> None:
-    """Wait until one of `waits` finishes or `timeout` passes; cancel the rest."""
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 from bot.channels.pacing import Pacer, notice
 from bot.dialogue import Dialogue, Incoming
 from bot.flood import Verdict
+from bot.intake import HandlerFailed, IntakeLoop
 from bot.messages import t
 from bot.notify import OutboxNotifier
 from bot.replies import Paragraph, Reply
@@ -22,8 +23,6 @@ from bot.tickets.model import Attachment
 log = logging.getLogger(__name__)
 #: How often the outbox is looked at for messages written by other connections.
 WATCH_SECONDS = 1.0
-#: The longest wait before processing is tried again after a database error.
-MAX_BACKOFF = 30.0
 
 
 @dataclass(eq=False)
@@ -62,12 +61,9 @@ class Streams:
                 listener.woken.set()
 
 
-class _HandlerFailed(Exception):
-    """The dialogue failed on a message (a bug): it is marked failed, not tried again."""
-
-
 class ChatProcessor:
-    """Processes each stored message once: its effects and its done mark commit together.
+    """Processes each stored message once: its effects and its done mark commit together
+    (in batches, by the loop every channel shares: bot/intake.py).
 
     Flood control (`pacer`, Telegram's) judges a message by when it was stored, not by
     when it is processed: a backlog after downtime is no flood. A message it holds stays
@@ -87,36 +83,64 @@ class ChatProcessor:
         self.wake = asyncio.Event()
         #: The open event streams, woken when their visitor's replies are in the outbox.
         self.streams = Streams()
+        self.loop = IntakeLoop(self, self.wake)
 
     async def process_pending(self) -> int:
         """Process every stored message that is due; return how many were handled (held
         ones are not counted). A database error (locked by another writer, connection
         lost) propagates, the message left pending."""
-        count = 0
-        while True:
-            async with self.lock:
-                batch = await self.sql.pending(time.time())
-            if not batch:
-                return count
-            for message in batch:
-                count += await self._process(message)
+        return await self.loop.drain()
 
-    async def _process(self, message: ChatMessage) -> bool:
-        """Process one message in its own transaction; False if flood control held it."""
-        try:
-            async with self.lock, self.store.transaction():
-                answered = await self._paced(message)
-        except _HandlerFailed:
-            log.exception("web chat message %d failed", message.id)
-            lang = await self.dialogue.language(Incoming(message.visitor))
-            async with self.lock, self.store.transaction():
-                sorry = Reply((Paragraph(t("internal_error", lang)),))
-                await self.notifier.notify(message.visitor, sorry)
-                await self.sql.done(message.id, "failed")
-            answered = True
-        # Committed: the visitor's streams send the replies now, not after the whole batch.
-        self.streams.wake(message.visitor)
+    async def run(self, poll: float = 5.0, retry: float = 1.0) -> None:
+        """Process messages as they arrive (and any left from before a restart), and held
+        ones when they are due. After a database error the loop waits (`retry` seconds,
+        doubling) and tries again: the message stays pending, to be answered, not given
+        up."""
+        await self.loop.run(poll, retry)
+
+    # -- the intake loop's hooks (bot/intake.py) ---------------------------------------------
+
+    async def take(self) -> list[ChatMessage]:
+        """The stored messages that are due, oldest first."""
+        async with self.lock:
+            return await self.sql.pending(time.time())
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """A transaction on the chat's connection, the lock held (POSTs wait for it)."""
+        async with self.lock, self.store.transaction():
+            yield
+
+    async def process_batch(self, batch: list[ChatMessage]) -> int:
+        """Answer or hold each message, as flood control says; return how many were not
+        held."""
+        answered = 0
+        for message in batch:
+            try:
+                answered += await self._paced(message)
+            except HandlerFailed:
+                if len(batch) == 1:  # logged once: when it is marked failed
+                    log.exception("web chat message %d failed", message.id)
+                raise
         return answered
+
+    async def fail(self, message: ChatMessage) -> None:
+        """Mark a message the core failed on failed, and apologise."""
+        lang = await self.dialogue.language(Incoming(message.visitor))
+        sorry = Reply((Paragraph(t("internal_error", lang)),))
+        await self.notifier.notify(message.visitor, sorry)
+        await self.sql.done(message.id, "failed")
+
+    async def committed(self, batch: list[ChatMessage]) -> None:
+        """The visitors' streams send the replies now, not after the whole round."""
+        for visitor in {m.visitor for m in batch}:
+            self.streams.wake(visitor)
+
+    async def pause(self, poll: float) -> float:
+        """Until the first held message is due, or `poll`."""
+        async with self.lock:
+            due = await self.sql.next_due(time.time())
+        return poll if due is None else min(poll, max(0.0, due - time.time()))
 
     async def _paced(self, message: ChatMessage) -> bool:
         """Answer a message, or hold it for later, as flood control says (in the caller's
@@ -124,7 +148,7 @@ class ChatProcessor:
         try:
             incoming = _incoming(message)
         except TypeError as exc:  # a stored record the core cannot read
-            raise _HandlerFailed from exc
+            raise HandlerFailed from exc
         visitor, now = message.visitor, time.time()
         if incoming.action is not None:
             # A button press is not counted, but waits for the messages held before it.
@@ -143,31 +167,9 @@ class ChatProcessor:
                 for reply in await self.dialogue.handle(incoming):
                     await self.notifier.notify(visitor, reply)
             except Exception as exc:  # one bad message must not stop the chat
-                raise _HandlerFailed from exc
+                raise HandlerFailed from exc
         await self.sql.done(message.id)
         return True
-
-    async def run(self, poll: float = 5.0, retry: float = 1.0) -> None:
-        """Process messages as they arrive (and any left from before a restart), and held
-        ones when they are due. After a database error the loop waits (`retry` seconds,
-        doubling) and tries again: the message stays pending, to be answered, not given
-        up."""
-        delay = retry
-        while True:
-            self.wake.clear()
-            try:
-                await self.process_pending()
-                async with self.lock:
-                    due = await self.sql.next_due(time.time())
-            except Exception:  # the database, not a message: logged, then tried again
-                log.exception("web chat processing failed; retrying in %.1f s", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_BACKOFF)
-                continue
-            delay = retry
-            timeout = poll if due is None else min(poll, max(0.0, due - time.time()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=timeout)
 
     async def watch_outbox(self, every: float = WATCH_SECONDS) -> None:
         """Wake the event streams when the outbox grows from elsewhere: a clerk's reply or
