@@ -17,6 +17,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bot.channels.menus import MenuBook
 from bot.knowledge.loader import load_knowledge, sample_kb_path
 from bot.knowledge.model import KnowledgeBase
 from bot.store import MIGRATIONS, Store, TicketStore, backend, replicas
@@ -215,6 +216,28 @@ async def test_a_deadline_flag_is_taken_once(db_target: Path | str) -> None:
         assert await TicketStore(one).flag_once(row[0], "reminded")
         assert not await TicketStore(two).flag_once(row[0], "reminded")
         assert await TicketStore(two).flag_once(row[0], "overdue")
+
+
+async def test_a_menu_another_replica_is_sending_is_its_owners(db_target: Path | str) -> None:
+    """A press reaches a replica that never saw the menu's send (another one sends): while
+    the send is in flight the menu is found in the outbox by chat, owner and buttons."""
+    chat, owner, buttons = -100500, "tg:1", ["f:a", "f:b"]
+    async with Store.opened(db_target) as sender, Store.opened(db_target) as presser:
+        rows = [[{"text": "A", "data": "f:a"}], [{"text": "B", "data": "f:b"}]]
+        item = await sender.enqueue(chat, "send", {"text": "?", "buttons": rows}, owner=owner)
+        book = MenuBook()  # the pressing replica's: nothing noted
+        menu = (chat, 42)
+        assert await book.may_press(presser, menu, owner, buttons)
+        assert not await book.may_press(presser, menu, "tg:2", buttons)  # someone else's
+        assert not await book.may_press(presser, menu, owner, ["f:a"])  # another menu
+        assert not await book.may_press(presser, menu, owner, [])
+        async with sender.transaction():
+            await sender.outbox_delivered([(item, 42)])
+            await sender.remember_menus([(chat, 42, owner)])
+        assert await book.may_press(presser, menu, owner, buttons)
+        assert not await book.may_press(presser, menu, "tg:2", buttons)
+        # Not in flight any more: an older message with the same buttons is stale.
+        assert not await book.may_press(presser, (chat, 41), owner, buttons)
 
 
 async def test_replicas_starting_at_once_migrate_once(postgres_url: str) -> None:

@@ -123,6 +123,48 @@ async def test_a_press_before_the_send_is_recorded_still_counts(
     assert messages[-1].text.startswith(f"<b>{entry.title.get('zh')}</b>")
 
 
+async def processed(db: Path, count: int, timeout: float = 60) -> None:
+    """Wait until `count` updates are processed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with sqlite3.connect(db) as conn:
+            done = conn.execute("SELECT COUNT(*) FROM updates WHERE state = 'done'").fetchone()
+        if done[0] >= count:
+            return
+        assert time.monotonic() < deadline, f"{done[0]} of {count} updates processed"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_press_while_the_send_awaits_its_answer_counts(
+    emulator: BotApiEmulator, matcher: Matcher, tmp_path: Path
+) -> None:
+    """Telegram shows a menu before the bot has the answer to its sendMessage (a slow
+    network, the send worker's pipe): a press then is the owner's, found by its buttons
+    among the chat's messages in flight; someone else's press on it is still refused."""
+    db = tmp_path / "db.sqlite3"
+    group = -4243
+    async with running_bot(emulator, matcher, db):
+        gate = emulator.hold_answers("sendMessage")
+        try:
+            choices = await ask(emulator, "身份证户口")
+            first = choices.callback_data[0]
+            emulator.add_message(
+                group, "@citizen_desk_test_bot 低保怎么申请", chat_type="group", user_id=1
+            )
+            group_answer = (await emulator.wait_for_sent(group, 1))[-1]
+            await press(emulator, choices, first)
+            emulator.add_callback(group, group_answer.message_id, "f:dibao:y:2", user_id=2)
+            await processed(db, 4)  # both presses, while the menus' sends are in flight
+        finally:
+            gate.set()
+        messages = await emulator.wait_for_sent(CHAT, 2, timeout=60)
+        other = (await emulator.wait_for_sent(group, 2, timeout=60))[-1]
+    entry = matcher.kb.get(first[2:-2])
+    assert entry is not None and messages[-1].text is not None
+    assert messages[-1].text.startswith(f"<b>{entry.title.get('zh')}</b>")
+    assert other.plain_text is not None and "已过期" in other.plain_text
+
+
 async def test_ambiguous_question_keyboard_then_answer(
     emulator: BotApiEmulator, matcher: Matcher, tmp_path: Path
 ) -> None:

@@ -26,6 +26,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeDefault,
     InputFile,
+    MaybeInaccessibleMessage,
     Message,
     Update,
 )
@@ -264,7 +265,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     lang_hint = query.from_user.language_code
     if message is None or not query.data:
         return
-    if not await runtime.menus.may_press(runtime.store, (message.chat.id, message.message_id), key):
+    menu = (message.chat.id, message.message_id)
+    if not await runtime.menus.may_press(runtime.store, menu, key, _buttons(message)):
         lang = await runtime.dialogue.language(Incoming(key, lang_hint=lang_hint))
         await runtime.deliver(message.chat.id, [notice("expired", lang)], key)
         return
@@ -278,6 +280,15 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     paging = query.data.startswith("b:") and query.data.count(":") == 2
     edit = message.message_id if paging and len(replies) == 1 and replies[0].buttons else None
     await runtime.deliver(message.chat.id, replies, key, edit_message_id=edit)
+
+
+def _buttons(message: MaybeInaccessibleMessage) -> list[str]:
+    """The callback data of a message's inline keyboard, row by row."""
+    markup = message.reply_markup if isinstance(message, Message) else None
+    if markup is None:
+        return []
+    data = (b.callback_data for row in markup.inline_keyboard for b in row)
+    return [d for d in data if isinstance(d, str)]
 
 
 async def _answer(call: Awaitable[Any]) -> None:

@@ -222,6 +222,24 @@ class OutboxMixin(StoreBase):
                 rows,
             )
 
+    async def menus_in_flight(self, chat_id: int, owners: Sequence[str]) -> list[list[str]]:
+        """The buttons (callback data, in order) of each menu of `owners` in the outbox
+        for `chat_id` and not yet recorded as sent: to be sent, or sent and its answer (the
+        message id) not yet recorded."""
+        marks = ", ".join("?" for _ in owners)
+        rows = await fetchall(
+            self.conn,
+            "SELECT payload FROM outbox WHERE chat_id = ? AND state = 'pending' "
+            f"AND kind = 'send' AND owner IN ({marks}) ORDER BY id",
+            (chat_id, *owners),
+        )
+        menus = []
+        for row in rows:
+            buttons = json.loads(row[0]).get("buttons") or []
+            if buttons:
+                menus.append([str(button["data"]) for line in buttons for button in line])
+        return menus
+
     async def menu_owner(self, chat_id: int, message_id: int) -> str | None:
         """Whose menu a message is, if the bot sent it with buttons."""
         row = await fetchone(

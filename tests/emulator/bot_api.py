@@ -507,6 +507,7 @@ class BotApiEmulator:
         self._bot_texts: dict[str, str] = {}
         self._menu_buttons: dict[str, JSONDict] = {}
         self._failures: dict[str, list[_Failure]] = {}
+        self._held_answers: dict[str, asyncio.Event] = {}
 
         # webhook
         self._webhook_url = ""
@@ -1027,6 +1028,17 @@ class BotApiEmulator:
         """Forget every failure planned with :meth:`fail_next`."""
         self._failures.clear()
 
+    def hold_answers(self, method: str) -> asyncio.Event:
+        """Answer calls to ``method`` only once the returned event is set.
+
+        The call takes effect at once (a sent message is in the chat, where the user can
+        press its buttons) while the bot still waits for the answer, as over a slow
+        network. Setting the event releases the held answers and those of later calls.
+        """
+        gate = asyncio.Event()
+        self._held_answers[method.lower()] = gate
+        return gate
+
     def block_chat(self, chat_id: int) -> None:
         """The user blocked the bot (or removed it from the group): sends get 403."""
         self._blocked.add(chat_id)
@@ -1239,6 +1251,9 @@ class BotApiEmulator:
         text = json.dumps(body)
         record.response_json = text
         self._notify()
+        gate = self._held_answers.get(key)
+        if gate is not None:
+            await gate.wait()
         return web.Response(text=text, status=status, content_type="application/json")
 
     async def _handle_file(self, request: web.Request) -> web.Response:
